@@ -1,0 +1,84 @@
+"""The ``dockerlab`` command: doctor, images, sweep.
+
+    dockerlab doctor                 check the engine, plugins, disk and images
+    dockerlab images list|ensure     show or make the course images (pull, else offline stand-ins)
+    dockerlab images save FILE       write every course image into one file
+    dockerlab images load FILE       load such a file on an offline machine
+    dockerlab sweep                  remove what dead sessions (killed kernels) left behind
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from . import errors
+
+
+def _doctor(args) -> int:
+    from . import doctor
+
+    report = doctor.run_checks()
+    print(report.as_text())
+    return 0 if report.ok or not args.strict else 1
+
+
+def _images(args) -> int:
+    from . import images
+
+    if args.action == "list":
+        for item in images.status():
+            print(item)
+        return 0
+    if args.action == "ensure":
+        final = images.ensure(offline=True if args.offline else None)
+        missing = [s.spec.name for s in final if s.state == "missing"]
+        standins = [s for s in final if s.state == "standin"]
+        if standins:
+            print(f"note: {len(standins)} of {len(final)} images are local stand-ins (labelled org.dockerlab.standin=true)")
+        return 1 if missing else 0
+    if not args.file:
+        raise errors.DockerlabError(f"`dockerlab images {args.action}` needs a FILE.", f"dockerlab images {args.action} course-images.tar")
+    if args.action == "save":
+        images.save(args.file)
+    else:
+        images.load(args.file)
+    return 0
+
+
+def _sweep(_args) -> int:
+    from . import session
+
+    print(session.sweep_dead())
+    return 0
+
+
+def parser() -> argparse.ArgumentParser:
+    top = argparse.ArgumentParser(prog="dockerlab", description="The dockerlab course's command line.")
+    sub = top.add_subparsers(dest="command", required=True)
+    doc = sub.add_parser("doctor", help="check that this machine can run the course")
+    doc.add_argument("--strict", action="store_true", help="exit 1 when any check fails")
+    doc.set_defaults(func=_doctor)
+    img = sub.add_parser("images", help="list, ensure, save or load the course images")
+    img.add_argument("action", choices=["list", "ensure", "save", "load"])
+    img.add_argument("file", nargs="?", help="bundle file for save/load")
+    img.add_argument("--offline", action="store_true", help="do not try to pull; build stand-ins")
+    img.set_defaults(func=_images)
+    sw = sub.add_parser("sweep", help="remove what killed kernels left behind")
+    sw.set_defaults(func=_sweep)
+    return top
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    try:
+        return args.func(args)
+    except errors.DockerlabError as exc:
+        print(f"\n{exc.title}\n  {exc.message}\n  What to do: {exc.fix}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

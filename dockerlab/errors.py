@@ -1,0 +1,272 @@
+"""The errors dockerlab raises, each with a plain-words message and the fix.
+
+Every error a learner can meet is a :class:`DockerlabError`: a short paragraph that says what went
+wrong, and ``fix``, what to do about it. :func:`classify` turns the exceptions docker-py raises
+into these, keeping the original as ``__cause__`` so nothing is lost for a debugger.
+
+This module imports nothing from the rest of the package.
+"""
+
+from __future__ import annotations
+
+import re
+
+INSTALL_DOCS = "https://docs.docker.com/engine/install/"
+
+
+class DockerlabError(Exception):
+    """Base class: something the learner can act on.
+
+    Attributes:
+        message: What went wrong, in one paragraph of plain words.
+        fix: What to do about it (often a command).
+    """
+
+    title = "Something went wrong"
+
+    def __init__(self, message: str, fix: str = ""):
+        super().__init__(message)
+        self.message = message
+        self.fix = fix
+
+    def __str__(self) -> str:
+        return f"{self.message}\nFix: {self.fix}" if self.fix else self.message
+
+    def _repr_html_(self) -> str:  # shown by Jupyter when an error object is displayed
+        from html import escape
+
+        fix = f"<p><b>What to do:</b> <code>{escape(self.fix)}</code></p>" if self.fix else ""
+        return (
+            '<div class="dockerlab-error" style="border-left:4px solid #c0392b;padding:6px 12px;'
+            'background:#fdf0ee">'
+            f"<b>{escape(self.title)}</b><p>{escape(self.message)}</p>{fix}</div>"
+        )
+
+
+class EngineNotRunning(DockerlabError):
+    title = "The Docker engine is not running"
+
+    def __init__(self, detail: str = ""):
+        super().__init__(
+            "dockerlab could not reach a Docker engine" + (f" ({detail})" if detail else "") + ". "
+            "Commands like `docker run` talk to the engine (dockerd) through its socket; with no "
+            "engine listening, nothing in this lesson can run.",
+            "Start the engine (Docker Desktop: open it; Linux: `sudo systemctl start docker`, or "
+            f"run `make lab` from the course folder, which starts one). Install docs: {INSTALL_DOCS}",
+        )
+
+
+class EnginePermissionDenied(DockerlabError):
+    title = "No permission to use the Docker engine"
+
+    def __init__(self, socket: str = "/var/run/docker.sock"):
+        super().__init__(
+            f"The engine's socket {socket} exists but this user may not open it. Access to that "
+            "socket is root-equivalent (anyone who can use it can start a container that mounts "
+            "the host's / and changes anything), so it is limited to root and the `docker` group.",
+            "Run `sudo usermod -aG docker $USER`, then log out and in again (or `newgrp docker`). "
+            "Only do this on a machine you own: the docker group is as powerful as root.",
+        )
+
+
+class EngineTooOld(DockerlabError):
+    title = "The Docker engine is too old"
+
+    def __init__(self, detail: str):
+        super().__init__(
+            f"The engine refused the API version dockerlab asked for: {detail}",
+            "Let dockerlab negotiate the version (do not set DOCKER_API_VERSION), or upgrade the engine.",
+        )
+
+
+class EngineTimeout(DockerlabError):
+    title = "The Docker engine did not answer in time"
+
+    def __init__(self, what: str, seconds: float):
+        super().__init__(
+            f"The engine took longer than {seconds:g} s to {what}. It may be busy (a large build "
+            "or pull), short of disk, or stuck.",
+            "Check it with `docker info` and `dockerlab doctor`; if it hangs, restart the engine.",
+        )
+
+
+class PortInUse(DockerlabError):
+    title = "That host port is already taken"
+
+    def __init__(self, port: int | str):
+        self.port = port
+        super().__init__(
+            f"Host port {port} is already in use, by another container or another program, so "
+            "Docker cannot publish a container port on it. Only one listener can own a host "
+            "port; the container itself was not started.",
+            f"Pick another host port (e.g. `-p 127.0.0.1:{_next_port(port)}:80`), or stop what "
+            f"holds {port}: `docker ps --filter publish={port}` shows a container that does; "
+            f"`ss -ltnp 'sport = :{port}'` shows any program.",
+        )
+
+
+class NameInUse(DockerlabError):
+    title = "That container name is already taken"
+
+    def __init__(self, name: str):
+        self.name = name
+        super().__init__(
+            f'A container named "{name}" already exists (running or stopped). Names are unique '
+            "on an engine, so a second `docker run --name` with the same name is refused.",
+            f"Remove the old one with `docker rm -f {name}` if it is yours, or choose another name.",
+        )
+
+
+class ImageMissing(DockerlabError):
+    title = "Image not found"
+
+    def __init__(self, image: str):
+        self.image = image
+        super().__init__(
+            f'The image "{image}" is not on this engine and could not be pulled.',
+            "Build it (`docker build -t NAME .`) or run `dockerlab images ensure`, which pulls "
+            "the course's images or builds local stand-ins when no registry answers.",
+        )
+
+
+class RegistryUnreachable(DockerlabError):
+    title = "No image registry answers"
+
+    def __init__(self, image: str = ""):
+        super().__init__(
+            "The engine could not reach an image registry"
+            + (f" to pull {image}" if image else "")
+            + " (no network, a proxy, or DNS). The course does not need one.",
+            "Run `dockerlab images ensure`: it builds local stand-ins of the course images offline.",
+        )
+
+
+class PullRateLimited(DockerlabError):
+    title = "Docker Hub's pull limit reached"
+
+    def __init__(self):
+        super().__init__(
+            "Docker Hub refused the pull: anonymous pulls are limited per address (a classroom "
+            "behind one address shares the limit).",
+            "Wait, log in (`docker login`), or have the instructor hand out an image bundle "
+            "(`dockerlab images save FILE` / `dockerlab images load FILE`).",
+        )
+
+
+class BuildFailed(DockerlabError):
+    title = "The image build failed"
+
+    def __init__(self, step: str, log: str, returncode: int | None = None):
+        self.step = step
+        self.log = log
+        self.returncode = returncode
+        super().__init__(
+            f"The build stopped at: {step or 'an unknown step'}. The lines just before the "
+            "failure (below) usually say why.\n" + _tail(log, 15),
+            "Fix that instruction in the Dockerfile and build again.",
+        )
+
+
+class ComposeFailed(DockerlabError):
+    title = "docker compose failed"
+
+    def __init__(self, command: str, output: str):
+        self.output = output
+        super().__init__(
+            f"`{command}` failed:\n{_tail(output, 15)}",
+            "Read the message above; `docker compose config` validates the file.",
+        )
+
+
+class ToolMissing(DockerlabError):
+    title = "A Docker CLI component is missing"
+
+    def __init__(self, tool: str):
+        super().__init__(
+            f"`{tool}` is not available to the docker CLI.",
+            "Run `bash scripts/ensure-engine.sh` (or `make lab`), which installs it as a CLI plugin.",
+        )
+
+
+class Refused(DockerlabError):
+    """dockerlab will not do this on purpose (a safety rule), whoever asks."""
+
+    title = "dockerlab refuses this on purpose"
+
+
+def _next_port(port: int | str) -> int:
+    try:
+        return int(port) + 1
+    except ValueError:
+        return 8081
+
+
+def _tail(text: str, lines: int) -> str:
+    return "\n".join(text.rstrip().splitlines()[-lines:])
+
+
+_PORT = re.compile(r"(?:Bind for [^ ]*?:|port\s+)(\d+)(?: failed)?.*?(?:already allocated|address already in use)", re.I)
+_PORT_ALT = re.compile(r":(\d+): bind: address already in use", re.I)
+_NAME = re.compile(r'container name "/?([^"]+)" is already in use', re.I)
+
+
+def classify(exc: BaseException, image: str | None = None) -> DockerlabError | None:
+    """Map an exception from docker-py (or requests under it) to a dockerlab error.
+
+    Args:
+        exc: The exception docker-py raised.
+        image: The image the failing call was about, to name it in the message.
+
+    Returns:
+        A :class:`DockerlabError` whose ``__cause__`` is ``exc``, or None if the failure is not
+        one dockerlab knows how to explain (callers then re-raise the original).
+    """
+    if isinstance(exc, DockerlabError):
+        return exc
+    text = str(exc)
+    lowered = text.lower()
+    found = _classify_text(text, lowered, exc, image)
+    if found is not None:
+        found.__cause__ = exc
+    return found
+
+
+def _classify_text(text: str, lowered: str, exc: BaseException, image: str | None) -> DockerlabError | None:
+    status = getattr(getattr(exc, "response", None), "status_code", None)
+    if "permission denied" in lowered and ("sock" in lowered or "connection aborted" in lowered):
+        return EnginePermissionDenied()
+    if "fetching server api version" in lowered or "connection refused" in lowered or "filenotfounderror" in lowered:
+        return EngineNotRunning(_short(text))
+    if "read timed out" in lowered or ("timed out" in lowered and "connection" in lowered):
+        return EngineTimeout("answer", _timeout_of(exc))
+    if "is too new" in lowered and "api version" in lowered:
+        return EngineTooOld(_short(text))
+    if "already allocated" in lowered or "address already in use" in lowered:
+        m = _PORT.search(text) or _PORT_ALT.search(text)
+        return PortInUse(m.group(1) if m else "?")
+    m = _NAME.search(text)
+    if m or (status == 409 and "already in use" in lowered):
+        return NameInUse(m.group(1) if m else "?")
+    if "toomanyrequests" in lowered or "pull rate limit" in lowered:
+        return PullRateLimited()
+    if any(s in lowered for s in ("no such host", "dial tcp", "i/o timeout", "tls handshake", "server misbehaving")):
+        return RegistryUnreachable(image or "")
+    if type(exc).__name__ == "ImageNotFound" or ("no such image" in lowered) or (
+        "pull access denied" in lowered or "repository does not exist" in lowered or "manifest unknown" in lowered
+    ):
+        return ImageMissing(image or _image_in(text))
+    return None
+
+
+def _short(text: str) -> str:
+    return text if len(text) < 200 else text[:197] + "..."
+
+
+def _timeout_of(exc: BaseException) -> float:
+    m = re.search(r"read timeout=(\d+(?:\.\d+)?)", str(exc))
+    return float(m.group(1)) if m else 0
+
+
+def _image_in(text: str) -> str:
+    m = re.search(r"(?:image|repository)[: ]+\"?([\w./:-]+)", text, re.I)
+    return m.group(1) if m else "?"

@@ -1,0 +1,252 @@
+"""Making the course's images present: use, pull, or build a stand-in offline.
+
+For each image of the manifest, :func:`ensure` uses it if the engine has it, else pulls it (with
+progress), else, once no registry answers, builds a stand-in: the Debian base from an
+``mmdebstrap`` root filesystem fed to ``docker import``, the others from the short Dockerfiles in
+``standins/``. The first failed pull decides "offline" for the rest of the run, so a classroom
+without a registry does not wait on every image.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import subprocess
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+import docker.errors
+
+from .. import build as builds
+from .. import dockercli, engine, errors, labels
+from .manifest import STANDINS, ImageSpec, load_manifest
+
+Report = Callable[[str], None]
+
+ROOTFS_CHANGES = [
+    'CMD ["bash"]',
+    "ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
+    "ENV LANG=C.UTF-8",
+]
+
+
+@dataclass
+class ImageStatus:
+    """Where an image of the manifest stands on this engine."""
+
+    spec: ImageSpec
+    state: str  # "present", "standin" or "missing"
+    image_id: str | None = None
+    size: int = 0
+    reason: str = ""
+
+    def __str__(self) -> str:
+        if self.state == "missing":
+            return f"{self.spec.name:<22} missing"
+        extra = f"  stand-in ({self.reason})" if self.state == "standin" else ""
+        return f"{self.spec.name:<22} {self.image_id[7:19]}  {builds.human_size(self.size):>9}{extra}"
+
+
+def status(specs: Iterable[ImageSpec] | None = None) -> list[ImageStatus]:
+    """The state of every manifest image (one inspect call each)."""
+    api = engine.client().api
+    found = []
+    for spec in specs or load_manifest():
+        try:
+            with engine.translated(image=spec.name):
+                attrs = api.inspect_image(spec.name)
+        except (docker.errors.ImageNotFound, errors.ImageMissing):
+            found.append(ImageStatus(spec, "missing"))
+            continue
+        image_labels = attrs.get("Config", {}).get("Labels") or {}
+        standin = image_labels.get(labels.STANDIN) == "true" and _built_for(image_labels, spec.name)
+        found.append(
+            ImageStatus(
+                spec,
+                "standin" if standin else "present",
+                attrs["Id"],
+                attrs.get("Size", 0),
+                image_labels.get(labels.STANDIN_REASON, "") if standin else "",
+            )
+        )
+    return found
+
+
+def _built_for(image_labels: dict, name: str) -> bool:
+    # Images built FROM a stand-in inherit its labels; only the stand-in itself names itself.
+    return image_labels.get(f"{labels.STANDIN}.for") == name
+
+
+def standins_in_use() -> list[ImageStatus]:
+    """Manifest images that are local stand-ins rather than the official ones."""
+    return [s for s in status() if s.state == "standin"]
+
+
+def ensure(
+    specs: Iterable[ImageSpec] | None = None,
+    *,
+    offline: bool | None = None,
+    report: Report = print,
+) -> list[ImageStatus]:
+    """Make every image present; return their final states.
+
+    Args:
+        specs: The images to ensure (default: the whole manifest).
+        offline: True skips pulling, False never builds stand-ins; None (default) pulls first
+            and turns to stand-ins when no registry answers. ``DOCKERLAB_OFFLINE=1`` sets True.
+        report: Receives one line per thing done, for the console or a widget.
+    """
+    specs = list(specs or load_manifest())
+    if offline is None and os.environ.get("DOCKERLAB_OFFLINE") == "1":
+        offline = True
+    reason = "DOCKERLAB_OFFLINE=1" if offline else ""
+    started = time.monotonic()
+    for position, item in enumerate(status(specs), 1):
+        prefix = f"[{position}/{len(specs)}] {item.spec.name}"
+        if item.state != "missing":
+            report(f"{prefix}: present" + (" (stand-in)" if item.state == "standin" else ""))
+            continue
+        if not offline:
+            try:
+                _pull(item.spec.name, lambda line: report(f"{prefix}: {line}"))
+                report(f"{prefix}: pulled")
+                continue
+            except (errors.RegistryUnreachable, errors.PullRateLimited, errors.ImageMissing) as exc:
+                if offline is False:
+                    raise
+                offline = True
+                reason = f"no registry answered: {type(exc).__name__}"
+                report(f"{prefix}: cannot pull ({exc.title.lower()}); building local stand-ins from here on")
+        report(f"{prefix}: building stand-in ({item.spec.standin})")
+        t0 = time.monotonic()
+        _build_standin(item.spec, reason, lambda line: report(f"{prefix}: {line}"))
+        report(f"{prefix}: stand-in ready in {time.monotonic() - t0:.0f} s")
+    final = status(specs)
+    report(f"images ready in {time.monotonic() - started:.0f} s")
+    return final
+
+
+def _pull(name: str, report: Report) -> None:
+    """Pull one image, reporting per-layer progress as whole-percent steps."""
+    api = engine.client().api
+    repository, tag = name.rsplit(":", 1)
+    shown = -10
+    with engine.translated(image=name):
+        for event in api.pull(repository, tag, stream=True, decode=True):
+            if "error" in event:
+                raise errors.classify(RuntimeError(event["error"]), image=name) or errors.ImageMissing(name)
+            detail = event.get("progressDetail") or {}
+            if detail.get("total"):
+                percent = int(100 * detail.get("current", 0) / detail["total"])
+                if percent >= shown + 10:
+                    shown = percent
+                    report(f"{event.get('status', '')} {percent}%")
+
+
+def _standin_labels(spec: ImageSpec, reason: str) -> dict[str, str]:
+    return {
+        labels.STANDIN: "true",
+        f"{labels.STANDIN}.for": spec.name,
+        labels.STANDIN_REASON: reason or "no registry answered",
+    }
+
+
+def _build_standin(spec: ImageSpec, reason: str, report: Report) -> None:
+    if spec.standin == "rootfs":
+        _import_rootfs(spec, reason, report)
+        return
+    last_step = [None]
+
+    def show(event: builds.BuildEvent) -> None:
+        if event.step is not None and event.step != last_step[0]:
+            last_step[0] = event.step
+            stage = f"{event.stage} " if event.stage else ""
+            report(f"step {stage}{event.step}/{event.total}: {event.instruction}")
+
+    builds.build(STANDINS, spec.name, dockerfile=spec.dockerfile, extra_labels=_standin_labels(spec, reason), on_event=show)
+
+
+def debian_mirror() -> str:
+    """The Debian mirror to bootstrap from: $DOCKERLAB_DEBIAN_MIRROR, this machine's apt mirror, or deb.debian.org."""
+    if os.environ.get("DOCKERLAB_DEBIAN_MIRROR"):
+        return os.environ["DOCKERLAB_DEBIAN_MIRROR"]
+    for source in [Path("/etc/apt/sources.list"), *sorted(Path("/etc/apt/sources.list.d").glob("*"))]:
+        try:
+            text = source.read_text()
+        except OSError:
+            continue
+        for line in text.splitlines():
+            if re.match(r"\s*(URIs:|deb )", line):
+                match = re.search(r"https?://\S+/debian/?(?=\s|$)", line)
+                if match and "security" not in match.group(0):
+                    return match.group(0)
+    return "http://deb.debian.org/debian"
+
+
+def _import_rootfs(spec: ImageSpec, reason: str, report: Report) -> None:
+    """mmdebstrap a minimal Debian root filesystem and stream it into ``docker import``."""
+    if shutil.which("mmdebstrap") is None:
+        raise errors.DockerlabError(
+            f"Building the offline stand-in for {spec.name} needs mmdebstrap, which is not installed.",
+            "sudo apt-get install mmdebstrap   (or pull the image on a networked machine and "
+            "bring it with `dockerlab images save/load`)",
+        )
+    suite = spec.name.split(":", 1)[1].split("-", 1)[0]
+    changes = [*ROOTFS_CHANGES, *(f'LABEL {k}="{v}"' for k, v in _standin_labels(spec, reason).items())]
+    import_args = [dockercli.docker_binary(), "import"]
+    for change in changes:
+        import_args += ["--change", change]
+    import_args += ["-", spec.name]
+    mirror = debian_mirror()
+    report(f"mmdebstrap --variant=minbase {suite} from {mirror}")
+    bootstrap = subprocess.Popen(
+        ["mmdebstrap", "--variant=minbase", "--format=tar", suite, "-", mirror],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    importer = subprocess.Popen(import_args, stdin=bootstrap.stdout, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    assert bootstrap.stdout is not None and bootstrap.stderr is not None
+    bootstrap.stdout.close()  # the importer holds the read end now
+    for raw in bootstrap.stderr:
+        line = raw.decode(errors="replace").strip()
+        if line.startswith("I: "):
+            report(line[3:])
+    bootstrap_rc = bootstrap.wait(timeout=600)
+    out, err = importer.communicate(timeout=600)
+    if bootstrap_rc != 0 or importer.returncode != 0:
+        raise errors.BuildFailed(
+            f"mmdebstrap {suite} | docker import",
+            err.decode(errors="replace") or f"mmdebstrap exited with {bootstrap_rc}",
+            bootstrap_rc or importer.returncode,
+        )
+
+
+def save(path: str | os.PathLike, report: Report = print) -> Path:
+    """Write every manifest image into one tar file, for `load` on an offline machine."""
+    present = [s.spec.name for s in status() if s.state != "missing"]
+    missing = [s.spec.name for s in status() if s.state == "missing"]
+    if missing:
+        raise errors.ImageMissing(", ".join(missing))
+    report(f"saving {len(present)} images to {path} ...")
+    done = dockercli.run(["save", "-o", str(path), *present], timeout=900)
+    if done.returncode != 0:
+        raise errors.DockerlabError(f"docker save failed: {done.stderr.strip()}", "Check free disk space and try again.")
+    size = Path(path).stat().st_size
+    report(f"saved {len(present)} images, {builds.human_size(size)}")
+    return Path(path)
+
+
+def load(path: str | os.PathLike, report: Report = print) -> list[str]:
+    """Load an image bundle written by :func:`save`; return the image names it held."""
+    if not Path(path).exists():
+        raise errors.DockerlabError(f"There is no file {path}.", "Give the path of a bundle made by `dockerlab images save`.")
+    report(f"loading {path} ...")
+    done = dockercli.run(["load", "-i", str(path)], timeout=900)
+    if done.returncode != 0:
+        raise errors.DockerlabError(f"docker load failed: {done.stderr.strip()}", "Is the file a bundle made by `dockerlab images save`?")
+    names = [line.split(": ", 1)[1] for line in done.stdout.splitlines() if line.startswith("Loaded image: ")]
+    report(f"loaded {len(names)} images")
+    return names

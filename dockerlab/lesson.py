@@ -1,0 +1,102 @@
+"""A notebook's handle on the course: its names, ports, files, mode and reset.
+
+Each notebook starts with ``lesson = dockerlab.start("04-running-containers", mode=MODE)``. The
+lesson gives session-unique names for the containers the learner creates with the CLI (so a
+classroom sharing one engine has no collisions, and cleanup knows what is the course's), a free
+host port for publishing, a work folder for the files the lesson writes, and :meth:`Lesson.reset`.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import socket
+from pathlib import Path
+
+from . import session as sessions
+
+MODES = ("learner", "solution")
+
+
+class Lesson:
+    """One notebook's view of the session.
+
+    Args:
+        key: The notebook's name, e.g. ``"04-running-containers"``; used as the lesson label.
+        mode: ``"learner"`` (exercises are the learner's) or ``"solution"`` (solution cells run).
+        workdir: Folder for the files the lesson writes (default ``./work/<key>``).
+    """
+
+    def __init__(self, key: str, mode: str = "learner", workdir: str | Path | None = None):
+        if mode not in MODES:
+            raise ValueError(f"mode must be one of {MODES}, not {mode!r}")
+        self.key = key
+        self.mode = mode
+        self.session = sessions.current()
+        self.workdir = Path(workdir) if workdir else Path.cwd() / "work" / key
+        self.workdir.mkdir(parents=True, exist_ok=True)
+        self._port_locks: dict[int, object] = {}
+
+    @property
+    def solution(self) -> bool:
+        return self.mode == "solution"
+
+    def name(self, base: str) -> str:
+        """Session-unique name for something the learner creates: ``web`` -> ``web-dl3f9a1c``."""
+        return self.session.name(base)
+
+    def path(self, *parts: str) -> Path:
+        """A path inside the lesson's work folder."""
+        return self.workdir.joinpath(*parts)
+
+    def port(self, preferred: int = 8080, tries: int = 200) -> int:
+        """A host port that is free now and reserved for this session: ``preferred`` if possible.
+
+        The reservation is a lock file held by this process, so two learners on one machine
+        never get the same port, even if they ask at the same moment.
+        """
+        ports_dir = sessions.state_dir() / "ports"
+        ports_dir.mkdir(exist_ok=True)
+        for port in range(preferred, preferred + tries):
+            if port in self._port_locks:
+                return port
+            handle = open(ports_dir / f"{port}.lock", "w")  # noqa: SIM115 - held while reserved
+            try:
+                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                handle.close()
+                continue
+            if port_is_free(port):
+                self._port_locks[port] = handle
+                return port
+            handle.close()
+        raise RuntimeError(f"no free host port in {preferred}..{preferred + tries - 1}")
+
+    def run(self, image: str, command=None, **kwargs):
+        """Start a container with the course's safe defaults (see :meth:`Session.run`)."""
+        return self.session.run(image, command, lesson=self.key, **kwargs)
+
+    def build(self, context, tag: str | None = None, **kwargs):
+        """Build an image with BuildKit (see :func:`dockerlab.build.build`)."""
+        from . import build
+
+        return build.build(context, tag, lesson=self.key, **kwargs)
+
+    def reset(self) -> sessions.Removed:
+        """Remove every container, network and volume of this lesson in this session."""
+        removed = self.session.cleanup(lesson=self.key)
+        for handle in self._port_locks.values():
+            with contextlib.suppress(OSError):
+                handle.close()
+        self._port_locks.clear()
+        return removed
+
+
+def port_is_free(port: int) -> bool:
+    """True when nothing listens on ``port`` on any address of this machine."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        try:
+            probe.bind(("0.0.0.0", port))
+        except OSError:
+            return False
+    return True

@@ -1,0 +1,354 @@
+"""Sessions: who created what on the engine, and tidying it up safely.
+
+A :class:`Session` lives as long as its process (one Jupyter kernel). It has a short id such as
+``dl3f9a1c`` and holds an exclusive lock on a file under the state directory for its whole life,
+so another process can tell a live session from a dead one without guessing from PIDs.
+
+Course resources are recognised in two ways, both tied to a session id:
+
+* resources the helper creates carry labels (:mod:`dockerlab.labels`);
+* resources a learner creates with the ``docker`` CLI, following the lesson, are named with the
+  session id as a suffix (``web-dl3f9a1c``; Compose adds ``_default`` or ``-web-1`` after it).
+
+Cleanup selects by those marks only, and a sweep removes only what belongs to a session whose
+state file is on this machine and whose lock is free (the kernel is gone). Anything else, in
+particular everything the learner made outside the course, is never touched.
+"""
+
+from __future__ import annotations
+
+import atexit
+import contextlib
+import fcntl
+import json
+import os
+import re
+import secrets
+import socket
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import docker.errors
+
+from . import engine, errors, labels
+
+#: Matches a session id inside a resource name: "web-dl3f9a1c", "app-dl3f9a1c_default", "app-dl3f9a1c-web-1".
+SESSION_IN_NAME = re.compile(r"(?:^|[-_.])(dl[0-9a-f]{6})(?=$|[-_.])")
+
+DEFAULT_MEMORY = "256m"
+DEFAULT_PIDS = 128
+DEFAULT_LOG = {"type": "json-file", "config": {"max-size": "1m", "max-file": "2"}}
+
+_SOCKETS = ("/var/run/docker.sock", "/run/docker.sock")
+
+
+def state_dir() -> Path:
+    """Where session files live (``$DOCKERLAB_STATE``, else ``~/.cache/dockerlab``)."""
+    path = Path(os.environ.get("DOCKERLAB_STATE") or Path.home() / ".cache" / "dockerlab")
+    (path / "sessions").mkdir(parents=True, exist_ok=True)
+    return path
+
+
+@dataclass
+class Removed:
+    """What a cleanup or sweep removed, by kind, for reporting."""
+
+    containers: list[str] = field(default_factory=list)
+    networks: list[str] = field(default_factory=list)
+    volumes: list[str] = field(default_factory=list)
+
+    def __bool__(self) -> bool:
+        return bool(self.containers or self.networks or self.volumes)
+
+    def __str__(self) -> str:
+        parts = [f"{len(v)} {k}" for k, v in vars(self).items() if v]
+        return "removed " + ", ".join(parts) if parts else "nothing to remove"
+
+
+class Session:
+    """The engine resources of one process, and the rules it creates them by.
+
+    Use :func:`current` rather than creating one: a kernel has one session.
+    """
+
+    def __init__(self, session_id: str | None = None, host: str | None = None):
+        self.id = session_id or "dl" + secrets.token_hex(3)
+        self.host = host or socket.gethostname()
+        self.started = time.time()
+        self._lock_file = None
+        self._hold_lock()
+
+    # -- liveness ---------------------------------------------------------------------------
+    def _paths(self, sid: str | None = None) -> tuple[Path, Path]:
+        base = state_dir() / "sessions" / (sid or self.id)
+        return base.with_suffix(".json"), base.with_suffix(".lock")
+
+    def _hold_lock(self) -> None:
+        info, lock = self._paths()
+        self._lock_file = open(lock, "w")  # noqa: SIM115 - held open for the life of the process
+        fcntl.flock(self._lock_file, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        info.write_text(json.dumps({"id": self.id, "host": self.host, "pid": os.getpid(), "started": self.started}))
+
+    def release(self) -> None:
+        """Drop this session's lock and state files (after its resources are gone)."""
+        info, lock = self._paths()
+        if self._lock_file is not None:
+            self._lock_file.close()
+            self._lock_file = None
+        for path in (info, lock):
+            with contextlib.suppress(FileNotFoundError):
+                path.unlink()
+
+    @staticmethod
+    def is_dead(sid: str) -> bool:
+        """True when ``sid`` is a session of this machine whose process is gone.
+
+        A session with no state file here may live on another machine that shares the engine,
+        so it counts as alive: the sweep leaves it alone.
+        """
+        info = state_dir() / "sessions" / f"{sid}.json"
+        lock = info.with_suffix(".lock")
+        if not info.exists():
+            return False
+        try:
+            with open(lock, "a") as handle:
+                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                fcntl.flock(handle, fcntl.LOCK_UN)
+            return True
+        except BlockingIOError:
+            return False
+
+    # -- naming and labels ------------------------------------------------------------------
+    def name(self, base: str) -> str:
+        """A resource name that is unique to this session, e.g. ``web`` -> ``web-dl3f9a1c``."""
+        return f"{base}-{self.id}"
+
+    def labels(self, lesson: str | None = None) -> dict[str, str]:
+        return labels.for_resource(self.id, self.host, lesson)
+
+    # -- creating ---------------------------------------------------------------------------
+    def run(
+        self,
+        image: str,
+        command: str | list[str] | None = None,
+        *,
+        lesson: str | None = None,
+        name: str | None = None,
+        ports: dict | None = None,
+        mem_limit: str | None = DEFAULT_MEMORY,
+        pids_limit: int | None = DEFAULT_PIDS,
+        **kwargs,
+    ):
+        """Start a container the safe way and return it (a docker-py ``Container``).
+
+        Args:
+            image: Image to run.
+            command: Command to run instead of the image's CMD.
+            lesson: Lesson the container belongs to (labelled for its reset).
+            name: Container name; made session-unique with :meth:`name` by the caller if wanted.
+            ports: ``{"80/tcp": None}`` publishes on 127.0.0.1 and an ephemeral host port;
+                ``{"80/tcp": 8080}`` asks for host port 8080 (a busy port raises
+                :class:`errors.PortInUse`). Host addresses other than loopback must be explicit.
+            mem_limit, pids_limit: Default limits; pass None only on purpose (a lesson on limits).
+            **kwargs: Passed to docker-py's ``containers.create``.
+
+        Raises:
+            errors.Refused: asked to run privileged or to mount the engine socket or /.
+            errors.PortInUse, errors.NameInUse, errors.ImageMissing: as their names say.
+        """
+        refuse_unsafe(kwargs)
+        options = dict(kwargs)
+        options.setdefault("detach", True)
+        options["labels"] = {**options.get("labels", {}), **self.labels(lesson)}
+        options.setdefault("log_config", DEFAULT_LOG)
+        if mem_limit is not None:
+            options.setdefault("mem_limit", mem_limit)
+        if pids_limit is not None:
+            options.setdefault("pids_limit", pids_limit)
+        if ports:
+            options["ports"] = {port: _loopback(host) for port, host in ports.items()}
+        options.pop("detach")
+        client = engine.client()
+        with engine.translated(image=image):
+            container = client.containers.create(image, command, name=name, **options)
+        try:
+            with engine.translated(image=image):
+                container.start()
+                container.reload()
+        except BaseException:
+            # docker-py leaves a container whose start failed in "created": remove it.
+            with contextlib.suppress(docker.errors.APIError, docker.errors.NotFound):
+                container.remove(force=True)
+            raise
+        return container
+
+    def network(self, name: str, *, lesson: str | None = None, **kwargs):
+        """Create a labelled bridge network."""
+        with engine.translated():
+            return engine.client().networks.create(name, labels=self.labels(lesson), **kwargs)
+
+    def volume(self, name: str, *, lesson: str | None = None, **kwargs):
+        """Create a labelled volume."""
+        with engine.translated():
+            return engine.client().volumes.create(name, labels=self.labels(lesson), **kwargs)
+
+    # -- removing ---------------------------------------------------------------------------
+    def cleanup(self, lesson: str | None = None) -> Removed:
+        """Remove this session's containers, networks and volumes (only a lesson's, if given).
+
+        Resources named after the session (made with the CLI) carry no lesson label; they belong
+        to this kernel, which runs one notebook, so a lesson's reset removes them as well.
+        """
+        return _remove(lambda sid, lesson_label, _name: sid == self.id and (lesson is None or lesson_label in (lesson, None)))
+
+    def close(self) -> None:
+        """Clean up and release: what a kernel does on a normal exit."""
+        with contextlib.suppress(errors.DockerlabError, docker.errors.DockerException, OSError):
+            if engine.available():
+                self.cleanup()
+        self.release()
+
+
+def sweep_dead() -> Removed:
+    """Remove the resources of sessions on this machine whose process is gone.
+
+    Returns:
+        What was removed. Sessions of other machines and live sessions are left alone.
+    """
+    dead: dict[str, bool] = {}
+
+    def is_dead(sid: str, _lesson: str | None, _name: str) -> bool:
+        if sid not in dead:
+            dead[sid] = sid != (_current.id if _current else None) and Session.is_dead(sid)
+        return dead[sid]
+
+    removed = _remove(is_dead)
+    for sid, was_dead in dead.items():
+        if was_dead:
+            for suffix in (".json", ".lock"):
+                with contextlib.suppress(FileNotFoundError):
+                    (state_dir() / "sessions" / f"{sid}{suffix}").unlink()
+    # Dead sessions that left no resources still leave files behind: clear them too.
+    for info in (state_dir() / "sessions").glob("dl*.json"):
+        if info.stem != (_current.id if _current else None) and Session.is_dead(info.stem):
+            info.unlink(missing_ok=True)
+            info.with_suffix(".lock").unlink(missing_ok=True)
+    return removed
+
+
+def owner_of(labels_: dict | None, name: str) -> tuple[str | None, str | None]:
+    """(session id, lesson) of a resource, from its labels or else its name; (None, None) if not the course's."""
+    labels_ = labels_ or {}
+    if labels_.get(labels.MANAGED) == "true" and labels_.get(labels.SESSION):
+        return labels_[labels.SESSION], labels_.get(labels.LESSON)
+    match = SESSION_IN_NAME.search(name.lstrip("/"))
+    if match:
+        return match.group(1), None
+    return None, None
+
+
+def _remove(select) -> Removed:
+    """Remove every course resource for which ``select(session_id, lesson, name)`` is true.
+
+    Uses the low-level API: one list call per kind, no inspect per resource.
+    """
+    api = engine.client().api
+    removed = Removed()
+    with engine.translated():
+        for found in api.containers(all=True):
+            name = (found.get("Names") or ["/"])[0].lstrip("/")
+            sid, lesson = owner_of(found.get("Labels"), name)
+            if sid and select(sid, lesson, name):
+                with contextlib.suppress(docker.errors.NotFound):
+                    api.remove_container(found["Id"], force=True, v=True)
+                    removed.containers.append(name)
+        for found in api.networks():
+            sid, lesson = owner_of(found.get("Labels"), found["Name"])
+            if sid and select(sid, lesson, found["Name"]):
+                with contextlib.suppress(docker.errors.NotFound):
+                    api.remove_network(found["Id"])
+                    removed.networks.append(found["Name"])
+        for found in api.volumes().get("Volumes") or []:
+            sid, lesson = owner_of(found.get("Labels"), found["Name"])
+            if sid and select(sid, lesson, found["Name"]):
+                with contextlib.suppress(docker.errors.NotFound):
+                    api.remove_volume(found["Name"], force=True)
+                    removed.volumes.append(found["Name"])
+    return removed
+
+
+def refuse_unsafe(options: dict) -> None:
+    """Raise :class:`errors.Refused` for options that would hand a container the host.
+
+    Privileged mode, the engine socket and the host's root directory each give whoever controls
+    the container full control of the machine, so dockerlab never asks for them.
+    """
+    if options.get("privileged"):
+        raise errors.Refused(
+            "dockerlab never starts a privileged container: --privileged gives the container every "
+            "capability and all host devices, so it can take over the machine.",
+            "Drop `privileged`; add only the one capability a lesson needs with `cap_add`, if any.",
+        )
+    for key in ("pid_mode", "network_mode", "ipc_mode", "userns_mode"):
+        if options.get(key) == "host":
+            raise errors.Refused(
+                f"dockerlab does not share the host's namespaces ({key}='host'): the container "
+                "would see and reach the host's processes or network directly.",
+                f"Remove `{key}`.",
+            )
+    caps = {str(c).upper().removeprefix("CAP_") for c in options.get("cap_add") or ()}
+    if caps & {"ALL", "SYS_ADMIN"}:
+        raise errors.Refused("dockerlab does not add SYS_ADMIN or ALL capabilities: either is close to root on the host.", "Remove them from `cap_add`.")
+    for source in _mount_sources(options):
+        clean = os.path.normpath(source) if source.startswith("/") else source
+        if clean in _SOCKETS or clean.endswith("/docker.sock"):
+            raise errors.Refused(
+                "dockerlab never mounts the Docker engine's socket into a container: whoever can "
+                "talk to that socket can start a privileged container and own the host.",
+                "Remove the socket mount. A container that must build images needs a separate, "
+                "rootless builder, not the host's engine.",
+            )
+        if clean == "/":
+            raise errors.Refused(
+                "dockerlab does not bind-mount the host's / into a container: the container could "
+                "read and change every file of the machine.",
+                "Mount only the one folder the container needs.",
+            )
+
+
+def _mount_sources(options: dict) -> list[str]:
+    sources: list[str] = []
+    volumes = options.get("volumes") or {}
+    if isinstance(volumes, dict):
+        sources += list(volumes)
+    else:
+        sources += [str(v).split(":", 1)[0] for v in volumes]
+    for mount in options.get("mounts") or ():
+        source = mount.get("Source") if isinstance(mount, dict) else getattr(mount, "get", lambda _k: None)("Source")
+        if source:
+            sources.append(source)
+    return sources
+
+
+def _loopback(binding):
+    """Publish on 127.0.0.1 unless the caller names an address; None means an ephemeral port."""
+    if binding is None:
+        return ("127.0.0.1", None)
+    if isinstance(binding, int) or (isinstance(binding, str) and binding.isdigit()):
+        return ("127.0.0.1", int(binding))
+    return binding
+
+
+_current: Session | None = None
+
+
+def current() -> Session:
+    """This process's session, created (and dead sessions swept) on first use."""
+    global _current
+    if _current is None:
+        _current = Session()
+        atexit.register(_current.close)
+        with contextlib.suppress(errors.DockerlabError):
+            sweep_dead()
+    return _current

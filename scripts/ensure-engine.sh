@@ -1,0 +1,138 @@
+#!/usr/bin/env bash
+# Make sure a Docker engine with BuildKit (buildx) and Compose v2 answers.
+#
+# - An engine that already answers is used as it is: this script never reconfigures it.
+# - With none, on Debian/Ubuntu with root (or sudo) and apt, it installs Debian's `docker.io`,
+#   starts `dockerd` (through systemd when systemd runs, otherwise in the background) and waits
+#   for the socket.
+# - buildx and Compose v2 are added as CLI plugins when the `docker` CLI lacks them: first from
+#   the machine's own apt sources, else from Debian trixie's packages fetched with `apt-get download`
+#   (nothing from trixie is installed system-wide; only the plugin binaries are copied).
+# - Anywhere else it stops with a message that links the official install docs.
+#
+# Idempotent: a second run only checks. Exit status 0 means `docker info`, `docker buildx version`
+# and `docker compose version` all answer.
+set -euo pipefail
+
+INSTALL_DOCS="https://docs.docker.com/engine/install/"
+PLUGIN_DIR="${DOCKERLAB_CLI_PLUGINS:-/usr/local/lib/docker/cli-plugins}"
+DOCKERD_LOG="${DOCKERLAB_DOCKERD_LOG:-/var/log/dockerlab-dockerd.log}"
+WAIT_SECONDS="${DOCKERLAB_ENGINE_WAIT:-60}"
+
+say()  { printf '==> %s\n' "$*"; }
+fail() { printf '\nERROR: %s\n' "$1" >&2; shift; for line in "$@"; do printf '       %s\n' "$line" >&2; done; exit 1; }
+
+SUDO=""
+if [ "$(id -u)" -ne 0 ]; then
+  if command -v sudo >/dev/null 2>&1 && sudo -n true 2>/dev/null; then SUDO="sudo"; fi
+fi
+can_admin() { [ "$(id -u)" -eq 0 ] || [ -n "$SUDO" ]; }
+is_debian_like() { [ -r /etc/os-release ] && grep -qiE '^(ID|ID_LIKE)=.*(debian|ubuntu)' /etc/os-release && command -v apt-get >/dev/null 2>&1; }
+
+engine_answers() { command -v docker >/dev/null 2>&1 && timeout 15 docker info >/dev/null 2>&1; }
+
+apt_updated=""
+apt_install() {
+  if [ -z "$apt_updated" ]; then say "apt-get update"; $SUDO apt-get update -qq; apt_updated=1; fi
+  say "apt-get install $*"
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "$@" >/dev/null
+}
+
+wait_for_engine() {
+  local waited=0
+  printf '==> waiting for the engine socket (up to %ss) ' "$WAIT_SECONDS"
+  until timeout 5 docker info >/dev/null 2>&1; do
+    if [ "$waited" -ge "$WAIT_SECONDS" ]; then
+      printf '\n'
+      fail "The Docker engine did not answer within ${WAIT_SECONDS}s." \
+           "Its log: $DOCKERD_LOG (last lines below)." \
+           "$(tail -n 15 "$DOCKERD_LOG" 2>/dev/null || true)"
+    fi
+    printf '.'; sleep 1; waited=$((waited + 1))
+  done
+  printf ' ready\n'
+}
+
+start_engine() {
+  if [ -d /run/systemd/system ] && command -v systemctl >/dev/null 2>&1; then
+    say "starting docker through systemd"
+    $SUDO systemctl start docker
+  else
+    # No service manager (containers, CI sandboxes): run dockerd in the background.
+    say "starting dockerd in the background (log: $DOCKERD_LOG)"
+    $SUDO sh -c "nohup dockerd >>'$DOCKERD_LOG' 2>&1 &"
+  fi
+  wait_for_engine
+}
+
+ensure_engine() {
+  if engine_answers; then
+    say "Docker engine answers: $(docker version --format '{{.Server.Version}} (API {{.Server.APIVersion}})' 2>/dev/null)"
+    return
+  fi
+  if command -v dockerd >/dev/null 2>&1; then
+    can_admin || fail "A Docker engine is installed but not running, and this user cannot start it." \
+                      "Start it (e.g. 'sudo systemctl start docker'), then run this again."
+    start_engine; return
+  fi
+  if ! is_debian_like || ! can_admin; then
+    fail "No Docker engine answers, and this script can only install one on Debian/Ubuntu as root (or with sudo)." \
+         "Install Docker for your system from $INSTALL_DOCS" \
+         "(Docker Desktop on macOS and Windows), start it, then run this again."
+  fi
+  apt_install docker.io
+  start_engine
+}
+
+# Copy one CLI plugin binary out of a Debian trixie package, without installing trixie packages.
+plugin_from_trixie() {
+  local package="$1" binary="$2" work mirror
+  work=$(mktemp -d)
+  # The first Debian mirror this machine's apt is configured with (comments skipped).
+  mirror=$(cat /etc/apt/sources.list /etc/apt/sources.list.d/*.sources /etc/apt/sources.list.d/*.list 2>/dev/null \
+           | grep -E '^[[:space:]]*(URIs:|deb )' | grep -oE 'https?://[^ ]+/debian/?' | grep -v security | head -n 1 || true)
+  mirror="${mirror:-http://deb.debian.org/debian}"
+  mkdir -p "$work/lists/partial" "$work/cache/archives/partial"
+  echo "deb [signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] ${mirror%/} trixie main" > "$work/trixie.list"
+  local opts=(-o Dir::Etc::SourceList="$work/trixie.list" -o Dir::Etc::SourceParts=/dev/null
+              -o Dir::State::Lists="$work/lists" -o Dir::Cache="$work/cache" -o APT::Get::List-Cleanup=0
+              -o APT::Sandbox::User=root)
+  say "fetching $package from Debian trixie ($mirror)"
+  (cd "$work" && $SUDO apt-get "${opts[@]}" update -qq && $SUDO apt-get "${opts[@]}" download "$package" >/dev/null)
+  dpkg -x "$work"/"${package}"_*.deb "$work/root"
+  local found
+  found=$(find "$work/root" -type f -path "*/cli-plugins/$binary" | head -n 1)
+  [ -n "$found" ] || fail "The $package package had no $binary binary."
+  $SUDO mkdir -p "$PLUGIN_DIR"
+  $SUDO install -m 0755 "$found" "$PLUGIN_DIR/$binary"
+  rm -rf "$work"
+}
+
+ensure_plugin() {
+  local name="$1" deb_native="$2" deb_trixie="$3" binary="docker-$1"
+  if docker "$name" version >/dev/null 2>&1; then
+    say "docker $name: $(docker "$name" version 2>/dev/null | head -n 1)"
+    return
+  fi
+  can_admin && command -v apt-get >/dev/null 2>&1 || \
+    fail "'docker $name' is missing and this script cannot install it here." \
+         "Install it from $INSTALL_DOCS (Docker Desktop ships it), then run this again."
+  # The machine's own packages first (Ubuntu has both; Debian from trixie on has both).
+  if [ -z "$apt_updated" ]; then $SUDO apt-get update -qq; apt_updated=1; fi
+  if apt-cache show "$deb_native" 2>/dev/null | grep -qE '^Version: ([2-9]|0\.[1-9][0-9])'; then
+    apt_install "$deb_native" || true
+    # Debian's packages put plugins in /usr/libexec/docker/cli-plugins, which every CLI searches.
+  fi
+  if ! docker "$name" version >/dev/null 2>&1; then
+    is_debian_like || fail "'docker $name' is missing. Install it from $INSTALL_DOCS"
+    plugin_from_trixie "$deb_trixie" "$binary"
+  fi
+  docker "$name" version >/dev/null 2>&1 || fail "'docker $name' still does not answer after installing it."
+  say "docker $name: $(docker "$name" version 2>/dev/null | head -n 1)"
+}
+
+command -v docker >/dev/null 2>&1 || { is_debian_like && can_admin && apt_install docker.io; } || \
+  fail "The 'docker' command is not installed." "Install Docker from $INSTALL_DOCS"
+ensure_engine
+ensure_plugin buildx docker-buildx docker-buildx
+ensure_plugin compose docker-compose-v2 docker-compose
