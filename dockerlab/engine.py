@@ -20,7 +20,7 @@ from . import errors
 #: Seconds any single engine API call may take (builds and pulls go through the CLI instead).
 DEFAULT_TIMEOUT = float(os.environ.get("DOCKERLAB_TIMEOUT", "30"))
 
-_lock = threading.Lock()
+_lock = threading.RLock()  # re-entrant: a failed connect resets inside client()
 _client: docker.DockerClient | None = None
 
 

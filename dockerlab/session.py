@@ -65,6 +65,8 @@ class Removed:
         parts = [f"{len(v)} {k}" for k, v in vars(self).items() if v]
         return "removed " + ", ".join(parts) if parts else "nothing to remove"
 
+    __repr__ = __str__
+
 
 class Session:
     """The engine resources of one process, and the rules it creates them by.

@@ -224,18 +224,22 @@ def _import_rootfs(spec: ImageSpec, reason: str, report: Report) -> None:
         )
 
 
-def save(path: str | os.PathLike, report: Report = print) -> Path:
-    """Write every manifest image into one tar file, for `load` on an offline machine."""
-    present = [s.spec.name for s in status() if s.state != "missing"]
-    missing = [s.spec.name for s in status() if s.state == "missing"]
+def save(path: str | os.PathLike, names: Iterable[str] | None = None, report: Report = print) -> Path:
+    """Write the course images (or just ``names``) into one tar file, for :func:`load` elsewhere.
+
+    Raises:
+        errors.ImageMissing: if an image to save is not present (run :func:`ensure` first).
+    """
+    states = status()
+    wanted = list(names) if names else [s.spec.name for s in states]
+    missing = [s.spec.name for s in states if s.state == "missing" and s.spec.name in wanted]
     if missing:
         raise errors.ImageMissing(", ".join(missing))
-    report(f"saving {len(present)} images to {path} ...")
-    done = dockercli.run(["save", "-o", str(path), *present], timeout=900)
+    report(f"saving {len(wanted)} images to {path} ...")
+    done = dockercli.run(["save", "-o", str(path), *wanted], timeout=900)
     if done.returncode != 0:
         raise errors.DockerlabError(f"docker save failed: {done.stderr.strip()}", "Check free disk space and try again.")
-    size = Path(path).stat().st_size
-    report(f"saved {len(present)} images, {builds.human_size(size)}")
+    report(f"saved {len(wanted)} images, {builds.human_size(Path(path).stat().st_size)}")
     return Path(path)
 
 

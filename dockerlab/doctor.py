@@ -1,0 +1,191 @@
+"""Can this machine run the course? Each check says what it found and, if it is a problem, the fix.
+
+``dockerlab doctor`` prints the report; notebook 00 shows it as a widget
+(:mod:`dockerlab.views.doctor`). Nothing here changes the machine.
+"""
+
+from __future__ import annotations
+
+import os
+import platform
+import shutil
+from dataclasses import dataclass, field
+from html import escape
+from pathlib import Path
+
+from . import dockercli, engine, errors
+
+MIN_FREE_DISK = 5 * 10**9  # the images and a few lesson builds
+
+
+@dataclass
+class Finding:
+    """One line of the report.
+
+    Attributes:
+        name: What was checked.
+        ok: True fine, False a problem, None a warning worth reading.
+        detail: What was found.
+        fix: The command or step that fixes a problem.
+    """
+
+    name: str
+    ok: bool | None
+    detail: str
+    fix: str = ""
+
+    @property
+    def mark(self) -> str:
+        return {True: "ok", False: "PROBLEM", None: "note"}[self.ok]
+
+
+@dataclass
+class Report:
+    findings: list[Finding] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return all(f.ok is not False for f in self.findings)
+
+    def as_text(self) -> str:
+        width = max((len(f.name) for f in self.findings), default=10)
+        lines = []
+        for f in self.findings:
+            lines.append(f"{f.mark:>7}  {f.name:<{width}}  {f.detail}")
+            if f.fix and f.ok is not True:
+                lines.append(f"{'':>7}  {'':<{width}}  fix: {f.fix}")
+        verdict = "Ready for the course." if self.ok else "Fix the PROBLEM lines above, then run `dockerlab doctor` again."
+        return "\n".join([*lines, "", verdict])
+
+    __str__ = as_text
+
+    def _repr_html_(self) -> str:
+        colours = {True: "#1e8449", False: "#c0392b", None: "#b9770e"}
+        rows = []
+        for f in self.findings:
+            fix = f"<br><small>fix: <code>{escape(f.fix)}</code></small>" if f.fix and f.ok is not True else ""
+            rows.append(
+                f'<tr><td style="color:{colours[f.ok]};font-weight:bold">{f.mark}</td>'
+                f"<td>{escape(f.name)}</td><td>{escape(f.detail)}{fix}</td></tr>"
+            )
+        verdict = "Ready for the course." if self.ok else "Fix the problems above, then run the doctor again."
+        return (
+            '<table class="dockerlab-doctor"><thead><tr><th></th><th>check</th><th>found</th></tr></thead>'
+            f"<tbody>{''.join(rows)}</tbody></table><p><b>{verdict}</b></p>"
+        )
+
+
+def run_checks(with_images: bool = True) -> Report:
+    """Run every check; the engine-dependent ones are skipped (and say so) when no engine answers."""
+    report = Report()
+    add = report.findings.append
+    add(_python())
+    add(Finding("CPU architecture", True, f"{platform.machine()} ({_platform_kind()})"))
+    add(_socket_permission())
+    try:
+        version = engine.server_version()
+        info = engine.client().info()
+    except errors.DockerlabError as exc:
+        add(Finding("Docker engine", False, exc.message, exc.fix))
+        return report
+    add(
+        Finding(
+            "Docker engine",
+            True,
+            f"{info.get('OperatingSystem', '?')}, engine {version.get('Version', '?')} ({version.get('Os')}/{version.get('Arch')})",
+        )
+    )
+    add(
+        Finding(
+            "API version",
+            True,
+            f"negotiated {engine.negotiated_api_version()} (engine speaks up to {version.get('ApiVersion')}, "
+            f"down to {version.get('MinAPIVersion', '?')})",
+        )
+    )
+    add(_plugin("buildx", "BuildKit (docker buildx)"))
+    add(_plugin("compose", "Compose v2 (docker compose)"))
+    add(_cgroups(info))
+    add(_disk(info))
+    if with_images:
+        add(_images())
+    return report
+
+
+def _python() -> Finding:
+    ok = tuple(map(int, platform.python_version_tuple()[:2])) >= (3, 11)
+    return Finding("Python", ok, platform.python_version(), "" if ok else "Install Python 3.11 or newer.")
+
+
+def _platform_kind() -> str:
+    system = platform.system()
+    release = platform.release().lower()
+    if system == "Linux" and "microsoft" in release:
+        return "Linux under WSL2 on Windows"
+    if system == "Darwin":
+        return "macOS: containers run in Docker Desktop's Linux VM"
+    if system == "Windows":
+        return "Windows: containers run in a Linux VM (WSL2)"
+    return f"{system}, containers share this kernel"
+
+
+def _socket_permission() -> Finding:
+    host = os.environ.get("DOCKER_HOST", "unix:///var/run/docker.sock")
+    if not host.startswith("unix://"):
+        return Finding("engine socket", None, f"DOCKER_HOST={host} (not a local socket)")
+    path = host.removeprefix("unix://")
+    if not os.path.exists(path):
+        return Finding("engine socket", False, f"{path} does not exist: no engine is listening there",
+                       "start the engine (`make lab` does) or set DOCKER_HOST")
+    if not os.access(path, os.R_OK | os.W_OK):
+        return Finding(
+            "engine socket",
+            False,
+            f"{path} is not writable by this user",
+            "sudo usermod -aG docker $USER, then log in again. The docker group is root-equivalent: "
+            "its members can start a container that mounts / and change anything on the machine.",
+        )
+    who = "root" if os.geteuid() == 0 else "this user (via the docker group: root-equivalent, keep it to your own machine)"
+    return Finding("engine socket", True, f"{path} usable by {who}")
+
+
+def _plugin(name: str, label: str) -> Finding:
+    version = dockercli.plugin_version(name)
+    if version:
+        return Finding(label, True, version)
+    return Finding(label, False, f"`docker {name}` is missing", "bash scripts/ensure-engine.sh   (installs it as a CLI plugin)")
+
+
+def _cgroups(info: dict) -> Finding:
+    version = info.get("CgroupVersion") or ("2" if Path("/sys/fs/cgroup/cgroup.controllers").exists() else "1")
+    driver = info.get("CgroupDriver", "?")
+    note = "unified hierarchy" if version == "2" else "legacy per-controller hierarchy; the lessons show both layouts"
+    return Finding("cgroups", True, f"v{version} ({driver} driver; {note})")
+
+
+def _disk(info: dict) -> Finding:
+    root = info.get("DockerRootDir") or "/var/lib/docker"
+    where = root if os.path.exists(root) else str(Path.home())
+    free = shutil.disk_usage(where).free
+    detail = f"{free / 1e9:.1f} GB free at {where}"
+    if free < MIN_FREE_DISK:
+        return Finding("free disk", False, detail, "free some space: `docker image prune` removes only dangling images")
+    return Finding("free disk", True, detail)
+
+
+def _images() -> Finding:
+    from . import images
+
+    states = images.status()
+    missing = [s.spec.name for s in states if s.state == "missing"]
+    standins = [s for s in states if s.state == "standin"]
+    detail = f"{len(states) - len(missing)} of {len(states)} present"
+    if standins:
+        reasons = sorted({s.reason for s in standins})
+        detail += (
+            f"; local stand-ins (built offline because {'; '.join(reasons)}): "
+            + ", ".join(s.spec.name for s in standins)
+        )
+    if missing:
+        return Finding("course images", False, f"{detail}; missing: {', '.join(missing)}", "dockerlab images ensure")
+    return Finding("course images", None if standins else True, detail)

@@ -1,0 +1,19 @@
+#!/usr/bin/env bash
+# Start JupyterLab on 127.0.0.1 with the course, after scripts/setup.sh. LAB_PORT picks the port.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+port="${LAB_PORT:-8888}"
+token="${LAB_TOKEN:-$(.venv/bin/python -c 'import secrets; print(secrets.token_hex(16))')}"
+extra=()
+[ "$(id -u)" -eq 0 ] && extra+=(--allow-root)   # JupyterLab refuses root without it
+.venv/bin/python -m dockerlab doctor | tail -n 3
+cat <<MSG
+
+  dockerlab is starting. Open this address in your browser (notebook 00 first):
+
+      http://127.0.0.1:${port}/lab/tree/00-welcome.ipynb?token=${token}
+
+  Stop the lab with Ctrl-C.
+MSG
+exec .venv/bin/jupyter lab --no-browser --ip=127.0.0.1 --port="$port" --ServerApp.port_retries=0 \
+  --IdentityProvider.token="$token" --ServerApp.root_dir="$PWD/notebooks" "${extra[@]}"

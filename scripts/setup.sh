@@ -1,0 +1,51 @@
+#!/usr/bin/env bash
+# All the set-up `make lab` and `make test` share, idempotent: a second run only checks.
+#   1. a Python virtual environment in .venv with dockerlab and its test tools
+#   2. a Docker engine with buildx and Compose v2 (scripts/ensure-engine.sh)
+#   3. every image the course uses (dockerlab images ensure: pull, else build offline stand-ins)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+PYTHON="${PYTHON:-python3}"
+step() { printf '\n\033[1m[%s/3] %s\033[0m\n' "$1" "$2"; }
+fail() { printf '\nERROR: %s\n' "$1" >&2; shift; for l in "$@"; do printf '       %s\n' "$l" >&2; done; exit 1; }
+admin() { [ "$(id -u)" -eq 0 ] && echo "" || { command -v sudo >/dev/null && sudo -n true 2>/dev/null && echo sudo; } || return 1; }
+
+step 1 "Python environment (.venv)"
+command -v "$PYTHON" >/dev/null 2>&1 || fail "No $PYTHON found." "Install Python 3.11 or newer (Debian/Ubuntu: sudo apt-get install python3 python3-venv)."
+"$PYTHON" -c 'import sys; sys.exit(sys.version_info < (3, 11))' || \
+  fail "$("$PYTHON" --version) is too old; dockerlab needs Python 3.11 or newer." "Set PYTHON=/path/to/python3.11 and run again."
+if [ ! -x .venv/bin/python ]; then
+  if ! "$PYTHON" -m venv .venv 2>/dev/null; then
+    rm -rf .venv
+    if SUDO=$(admin) && command -v apt-get >/dev/null; then
+      echo "==> python3 -m venv needs Debian's python3-venv; installing it"
+      $SUDO apt-get update -qq && $SUDO apt-get install -y -qq python3-venv >/dev/null
+      "$PYTHON" -m venv .venv
+    else
+      fail "'$PYTHON -m venv' failed." "Install the venv module (Debian/Ubuntu: sudo apt-get install python3-venv) and run again."
+    fi
+  fi
+fi
+wanted=$(sha256sum pyproject.toml | cut -c1-16)
+if [ "$(cat .venv/.dockerlab-installed 2>/dev/null)" != "$wanted" ]; then
+  echo "==> installing dockerlab and its tools into .venv (first run: a minute or two)"
+  .venv/bin/python -m pip install --quiet --upgrade pip
+  .venv/bin/python -m pip install --progress-bar on -e '.[test]'
+  echo "$wanted" > .venv/.dockerlab-installed
+else
+  echo "==> .venv is up to date"
+fi
+
+step 2 "Docker engine, BuildKit and Compose v2"
+bash scripts/ensure-engine.sh
+
+step 3 "Course images"
+# The offline stand-in of the Debian base is made with mmdebstrap: install it only when it is needed.
+if .venv/bin/python -m dockerlab images list | grep -q ' missing$' && ! command -v mmdebstrap >/dev/null; then
+  if SUDO=$(admin) && command -v apt-get >/dev/null && grep -qiE '^(ID|ID_LIKE)=.*(debian|ubuntu)' /etc/os-release; then
+    echo "==> installing mmdebstrap (builds the Debian base image offline if no registry answers)"
+    $SUDO apt-get install -y -qq mmdebstrap >/dev/null 2>&1 || { $SUDO apt-get update -qq && $SUDO apt-get install -y -qq mmdebstrap >/dev/null; }
+  fi
+fi
+.venv/bin/python -m dockerlab images ensure

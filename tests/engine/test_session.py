@@ -1,0 +1,158 @@
+"""Labels, safe defaults, cleanup and the dead-session sweep, on the real engine."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+
+import pytest
+
+from dockerlab import build, engine, errors, labels, session
+
+
+@pytest.fixture
+def bystanders(docker_client, tmp_path):
+    """A learner's own container, network, volume and image: unlabelled, made outside the course."""
+    suffix = os.urandom(3).hex()
+    image_dir = tmp_path / "img"
+    image_dir.mkdir()
+    (image_dir / "Dockerfile").write_text("FROM busybox:1.37\nCMD [\"true\"]\n")
+    image_tag = f"learner-own-{suffix}:1"
+    subprocess.run(["docker", "build", "-q", "-t", image_tag, str(image_dir)], check=True, capture_output=True)
+    own = {
+        "container": docker_client.containers.create("busybox:1.37", "sleep 1", name=f"learner-own-{suffix}"),
+        "network": docker_client.networks.create(f"learner-own-{suffix}"),
+        "volume": docker_client.volumes.create(f"learner-own-{suffix}"),
+        "image": image_tag,
+    }
+    yield own
+    own["container"].remove(force=True)
+    own["network"].remove()
+    own["volume"].remove(force=True)
+    docker_client.images.remove(image_tag, force=True)
+
+
+def _still_there(client, own) -> bool:
+    client.containers.get(own["container"].id)
+    client.networks.get(own["network"].id)
+    client.volumes.get(own["volume"].name)
+    client.images.get(own["image"])
+    return True
+
+
+def test_everything_created_is_labelled(course_session, docker_client, tmp_path):
+    lesson = "test-labels"
+    container = course_session.run("busybox:1.37", "sleep 30", lesson=lesson)
+    network = course_session.network(course_session.name("net"), lesson=lesson)
+    volume = course_session.volume(course_session.name("vol"), lesson=lesson)
+    (tmp_path / "Dockerfile").write_text("FROM busybox:1.37\n")
+    built = build.build(tmp_path, None, lesson=lesson)
+    try:
+        for attrs_labels in (
+            container.labels,
+            docker_client.networks.get(network.id).attrs["Labels"],
+            docker_client.volumes.get(volume.name).attrs["Labels"],
+        ):
+            assert attrs_labels[labels.MANAGED] == "true"
+            assert attrs_labels[labels.SESSION] == course_session.id
+            assert attrs_labels[labels.LESSON] == lesson
+        image_labels = docker_client.images.get(built.image_id).labels
+        assert image_labels[labels.IMAGE_SESSION] == course_session.id
+        assert image_labels[labels.IMAGE_LESSON] == lesson
+        assert labels.MANAGED not in image_labels  # containers inherit image labels
+    finally:
+        removed = course_session.cleanup(lesson=lesson)
+        docker_client.images.remove(built.image_id, force=True)
+    assert container.name in removed.containers
+    assert network.name in removed.networks and volume.name in removed.volumes
+
+
+def test_learner_containers_get_limits_and_loopback_ports(course_session):
+    container = course_session.run("busybox:1.37", "sleep 30", ports={"80/tcp": None})
+    try:
+        host = container.attrs["HostConfig"]
+        assert host["Memory"] == 256 * 1024 * 1024
+        assert host["PidsLimit"] == session.DEFAULT_PIDS
+        assert host["LogConfig"]["Config"]["max-size"] == "1m"
+        binding = container.attrs["NetworkSettings"]["Ports"]["80/tcp"][0]
+        assert binding["HostIp"] == "127.0.0.1" and int(binding["HostPort"]) > 0
+        assert not host["Privileged"]
+    finally:
+        container.remove(force=True)
+
+
+def test_cleanup_leaves_the_learners_own_things_alone(course_session, docker_client, bystanders):
+    course_session.run("busybox:1.37", "sleep 30", lesson="test-bystanders")
+    subprocess.run(["docker", "run", "-d", "--name", course_session.name("cli-made"), "busybox:1.37", "sleep", "30"],
+                   check=True, capture_output=True)
+    removed = course_session.cleanup()
+    assert course_session.name("cli-made") in removed.containers
+    assert _still_there(docker_client, bystanders)
+
+
+@pytest.mark.parametrize(
+    "options",
+    [
+        {"privileged": True},
+        {"volumes": {"/var/run/docker.sock": {"bind": "/var/run/docker.sock", "mode": "rw"}}},
+        {"volumes": ["/run/docker.sock:/sock"]},
+        {"volumes": {"/": {"bind": "/host", "mode": "ro"}}},
+        {"pid_mode": "host"},
+        {"cap_add": ["SYS_ADMIN"]},
+    ],
+)
+def test_unsafe_requests_are_refused_before_reaching_the_engine(course_session, docker_client, options):
+    before = len(docker_client.containers.list(all=True))
+    with pytest.raises(errors.Refused):
+        course_session.run("busybox:1.37", "true", **options)
+    assert len(docker_client.containers.list(all=True)) == before
+
+
+def _child(code: str, state_dir) -> subprocess.Popen:
+    env = {**os.environ, "DOCKERLAB_STATE": str(state_dir)}
+    return subprocess.Popen(
+        [sys.executable, "-c", textwrap.dedent(code)], env=env, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True
+    )
+
+
+CHILD = """
+    import sys, time
+    from dockerlab import session
+    s = session.current()
+    s.run("busybox:1.37", "sleep 300", name=s.name("left"), lesson="test-sweep")
+    s.network(s.name("left-net"), lesson="test-sweep")
+    print(s.id, flush=True)
+    sys.stdin.readline()  # until the test closes our stdin: then a normal exit
+"""
+
+
+def test_sweep_removes_what_a_killed_kernel_left_and_spares_live_sessions(course_session, docker_client, tmp_path, monkeypatch):
+    monkeypatch.setenv("DOCKERLAB_STATE", str(session.state_dir()))  # children share our state dir
+    killed = _child(CHILD, session.state_dir())
+    alive = _child(CHILD, session.state_dir())
+    try:
+        killed_id = killed.stdout.readline().strip()
+        alive_id = alive.stdout.readline().strip()
+        killed.send_signal(signal.SIGKILL)  # no atexit cleanup: as a crashed kernel
+        killed.wait()
+        removed = session.sweep_dead()
+        assert f"left-{killed_id}" in removed.containers and f"left-net-{killed_id}" in removed.networks
+        assert all(alive_id not in name for name in removed.containers + removed.networks)
+        docker_client.containers.get(f"left-{alive_id}")  # still there
+    finally:
+        alive.stdin.close()  # a normal exit, as a kernel shut down from Jupyter: atexit cleans up
+        alive.wait(timeout=60)
+    assert docker_client.containers.list(all=True, filters={"name": f"left-{alive_id}"}) == []
+
+
+def test_a_session_of_another_machine_is_never_swept(course_session, docker_client):
+    foreign = "dl0f0f0f"  # no state file here: it may live on another machine sharing the engine
+    container = docker_client.containers.create("busybox:1.37", "true", name=f"x-{foreign}")
+    try:
+        assert f"x-{foreign}" not in session.sweep_dead().containers
+    finally:
+        container.remove(force=True)
