@@ -1,0 +1,224 @@
+"""Exercises by id: :func:`exercise` registers one, :func:`run_exercise` checks it, :func:`check` is
+what a notebook cell calls (run, record progress, show the result)."""
+
+from __future__ import annotations
+
+import difflib
+import importlib
+import logging
+import re
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+
+from .core import CheckResult, Requirement, as_engine_error, plain_reason
+
+log = logging.getLogger(__name__)
+
+#: ``<lesson>.<name>``: the lesson's number (or key), a dot, then a short name in lower case.
+EXERCISE_ID = re.compile(r"^[0-9a-z][0-9a-z-]*\.[0-9a-z][0-9a-z.-]*$")
+
+
+@dataclass
+class Exercise:
+    """A registered exercise.
+
+    Attributes:
+        id: ``"04.name-container"``; the part before the first dot is the lesson it belongs to.
+        title: Shown above the result.
+        hints: General hints, revealed one at a time.
+        func: ``func(lesson)`` returns (an iterable of) :class:`Requirement`.
+    """
+
+    id: str
+    title: str
+    func: Callable[..., Iterable]
+    hints: list[str] = field(default_factory=list)
+
+    @property
+    def lesson(self) -> str:
+        """The lesson part of the id (``"04"`` for ``"04.name-container"``)."""
+        return self.id.split(".", 1)[0]
+
+    def belongs_to(self, lesson_key: str) -> bool:
+        """True for the lesson ``"04-running-containers"`` when the id starts with ``04.``."""
+        return lesson_key == self.lesson or lesson_key.startswith(self.lesson + "-")
+
+
+_registry: dict[str, Exercise] = {}
+_loaded = False
+
+
+def exercise(exercise_id: str, *, title: str, hints: Iterable[str] = ()):
+    """Register the decorated function as the check of exercise ``exercise_id``.
+
+    The function takes the notebook's :class:`dockerlab.lesson.Lesson` and returns or yields
+    :class:`Requirement` objects (usually from the building blocks). Registering the same id
+    again from the same function (a re-run cell, a reloaded module) replaces it; from another
+    function it is an error.
+    """
+    if not EXERCISE_ID.match(exercise_id):
+        raise ValueError(
+            f"exercise id {exercise_id!r} should look like '04.name-container': the lesson number, a dot, "
+            "then lower-case words joined by dashes"
+        )
+    hint_list = [str(h) for h in hints]
+
+    def register(func: Callable[..., Iterable]) -> Callable[..., Iterable]:
+        old = _registry.get(exercise_id)
+        if old is not None and _where(old.func) != _where(func):
+            raise ValueError(f"exercise id {exercise_id!r} is already registered by {_where(old.func)}")
+        _registry[exercise_id] = Exercise(exercise_id, title, func, hint_list)
+        func.exercise_id = exercise_id  # type: ignore[attr-defined]
+        return func
+
+    return register
+
+
+def _where(func) -> str:
+    return f"{getattr(func, '__module__', '?')}.{getattr(func, '__qualname__', '?')}"
+
+
+def unregister(exercise_id: str) -> None:
+    """Forget an exercise (tests register throw-away ones)."""
+    _registry.pop(exercise_id, None)
+
+
+def load_exercises() -> None:
+    """Import :mod:`dockerlab.exercises`, which imports every exercise module (once)."""
+    global _loaded
+    if not _loaded:
+        _loaded = True
+        importlib.import_module("dockerlab.exercises")
+
+
+def exercises(lesson: str | None = None) -> list[Exercise]:
+    """Every registered exercise (of one lesson, given its key or number), in id order."""
+    load_exercises()
+    found = sorted(_registry.values(), key=lambda e: e.id)
+    return [e for e in found if lesson is None or e.belongs_to(lesson)]
+
+
+def get(exercise_id: str) -> Exercise:
+    """The exercise registered as ``exercise_id``.
+
+    Raises:
+        KeyError: no such exercise (a typo in the notebook); the message names close ids.
+    """
+    load_exercises()
+    try:
+        return _registry[exercise_id]
+    except KeyError:
+        close = difflib.get_close_matches(exercise_id, list(_registry), n=3)
+        broken = _import_failures()
+        message = f"no exercise {exercise_id!r} is registered"
+        if close:
+            message += "; did you mean " + " or ".join(repr(c) for c in close) + "?"
+        if broken:
+            message += f" (exercise modules that failed to import: {broken})"
+        raise KeyError(message) from None
+
+
+def _import_failures() -> str:
+    try:
+        from .. import exercises as package
+    except Exception as exc:  # noqa: BLE001
+        return f"dockerlab.exercises itself: {exc}"
+    failed = getattr(package, "failed", {})
+    return ", ".join(f"{name} ({type(exc).__name__}: {exc})" for name, exc in failed.items())
+
+
+def run_exercise(exercise_id: str, lesson=None) -> CheckResult:
+    """Check exercise ``exercise_id`` against the real state and return the result.
+
+    Never raises because of the learner's answer: every failure is an unmet requirement. When the
+    engine cannot be reached the result's ``engine_error`` says so and nothing is judged.
+
+    Raises:
+        KeyError: only when no exercise has that id.
+    """
+    ex = get(exercise_id)
+    result = CheckResult(
+        exercise=ex.id,
+        title=ex.title,
+        hints=list(ex.hints),
+        lesson=getattr(lesson, "key", lesson if isinstance(lesson, str) else None),
+        checked_at=time.time(),
+    )
+    try:
+        answer = ex.func(lesson)
+        if answer is None:
+            answer = ()
+        elif isinstance(answer, Requirement):
+            answer = (answer,)
+        _collect(answer, result.requirements)
+    except (KeyboardInterrupt, SystemExit):
+        raise
+    except BaseException as exc:  # noqa: BLE001 - reported in the result, never raised
+        problem = as_engine_error(exc)
+        if problem is not None:
+            result.engine_error = problem
+        else:
+            result.requirements.append(
+                Requirement("the check ran to the end", False, plain_reason(exc))
+            )
+    if not result.requirements and result.engine_error is None:
+        result.requirements.append(
+            Requirement("the check has something to check", False, "the exercise produced no requirements (a bug in the exercise)")
+        )
+    return result
+
+
+def _collect(items, into: list[Requirement]) -> None:
+    """Append requirements one by one, so those found before a failure are kept."""
+    if isinstance(items, (str, bytes)) or not isinstance(items, Iterable):
+        into.append(
+            Requirement("the exercise's check is well-formed", False, f"the check produced {items!r} instead of a Requirement")
+        )
+        return
+    for item in items:
+        if isinstance(item, Requirement):
+            into.append(item)
+        else:
+            _collect(item, into)
+
+
+def check(lesson, exercise_id: str, *, show: bool = True) -> CheckResult:
+    """Check an exercise, record the result in the learner's progress, and show it.
+
+    This is the call in a notebook's check cell: ``dockerlab.checks.check(lesson, "04.name-container")``.
+    In Jupyter the result appears as a view with a "Show a hint" button; elsewhere its text is printed.
+
+    Returns:
+        The :class:`CheckResult` (also when the engine could not be reached).
+    """
+    from .. import progress
+
+    result = run_exercise(exercise_id, lesson)
+    if result.engine_error is None:
+        try:
+            progress.record(result, lesson=getattr(lesson, "key", None))
+        except (OSError, ValueError) as exc:  # progress is a convenience; never lose the result over it
+            log.warning("could not save progress: %s", exc)
+    if show:
+        _show(result)
+    return result
+
+
+def _show(result: CheckResult) -> None:
+    from .core import _execution_count
+
+    count = _execution_count()
+    if count is None:  # not in IPython
+        print(result)
+        return
+    from IPython.display import display
+
+    # views sit above checks in the layers; imported here, at display time only.
+    from ..views.checks import CheckView
+
+    display(CheckView(result))
+    result._shown_in_cell = count
+
+
+__all__ = ["Exercise", "exercise", "exercises", "get", "run_exercise", "check", "unregister"]

@@ -1,0 +1,254 @@
+"""The learner's progress: the latest result of every exercise check, kept in one JSON file.
+
+:func:`dockerlab.checks.check` calls :func:`record` after each check. Notebook 00 shows
+:func:`summary` (per lesson: exercises done / total); an instructor collects :func:`export`.
+
+The file is ``progress.json`` in :func:`dockerlab.session.state_dir` (``$DOCKERLAB_PROGRESS``
+names another file). Writes are atomic (a temporary file in the same folder, then a rename) and
+serialised with a lock file, so two kernels checking at once never leave half a file. A file that
+cannot be read (hand-edited, truncated by a full disk) is kept as ``progress.json.bad`` and
+progress starts over rather than failing a check.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import csv
+import fcntl
+import getpass
+import json
+import logging
+import os
+import socket
+import tempfile
+import time
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from html import escape
+from pathlib import Path
+
+log = logging.getLogger(__name__)
+
+FORMAT = 1
+
+
+def path() -> Path:
+    """The progress file (``$DOCKERLAB_PROGRESS``, else ``progress.json`` in the state folder)."""
+    override = os.environ.get("DOCKERLAB_PROGRESS")
+    if override:
+        return Path(override)
+    from . import session
+
+    return session.state_dir() / "progress.json"
+
+
+def _iso(seconds: float) -> str:
+    return datetime.fromtimestamp(seconds, timezone.utc).isoformat(timespec="seconds")
+
+
+@contextlib.contextmanager
+def _locked(file: Path) -> Iterator[None]:
+    file.parent.mkdir(parents=True, exist_ok=True)
+    with open(file.with_name(file.name + ".lock"), "a") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def _read(file: Path) -> dict[str, dict]:
+    """The records in ``file``; a damaged file is moved to ``<file>.bad`` and counts as empty."""
+    try:
+        raw = file.read_bytes()
+    except FileNotFoundError:
+        return {}
+    try:
+        data = json.loads(raw.decode("utf-8"))
+        if not isinstance(data, dict) or not isinstance(data.get("exercises"), dict):
+            raise ValueError("not a dockerlab progress file")
+        records = {k: v for k, v in data["exercises"].items() if isinstance(v, dict)}
+        if len(records) != len(data["exercises"]):
+            raise ValueError("an entry is not a record")
+        return records
+    except (ValueError, UnicodeDecodeError) as exc:
+        bad = file.with_name(file.name + ".bad")
+        with contextlib.suppress(OSError):
+            os.replace(file, bad)
+        log.warning("progress file %s could not be read (%s); kept as %s, starting over", file, exc, bad)
+        return {}
+
+
+def _write(file: Path, records: dict[str, dict]) -> None:
+    payload = json.dumps({"format": FORMAT, "exercises": records}, indent=1, sort_keys=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{file.name}.", suffix=".tmp", dir=file.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as out:
+            out.write(payload)
+            out.flush()
+            os.fsync(out.fileno())
+        os.replace(tmp, file)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
+
+
+def load() -> dict[str, dict]:
+    """Every exercise's latest record, by exercise id."""
+    file = path()
+    with _locked(file):
+        return _read(file)
+
+
+def record(result, lesson: str | None = None) -> dict:
+    """Save ``result`` (a :class:`dockerlab.checks.CheckResult`) as its exercise's latest record.
+
+    Args:
+        result: The check's result.
+        lesson: The lesson key it ran in (default: ``result.lesson``, else the id's lesson part).
+
+    Returns:
+        The saved record.
+    """
+    file = path()
+    with _locked(file):
+        records = _read(file)
+        old = records.get(result.exercise, {})
+        now = result.checked_at or time.time()
+        entry = {
+            "lesson": lesson or result.lesson or old.get("lesson") or result.exercise.split(".", 1)[0],
+            "exercise": result.exercise,
+            "title": result.title,
+            "passed": bool(result.passed),
+            "time": _iso(now),
+            "met": result.met_count,
+            "unmet": len(result.requirements) - result.met_count,
+            "attempts": int(old.get("attempts", 0)) + 1,
+            "first_passed": old.get("first_passed") or (_iso(now) if result.passed else None),
+        }
+        records[result.exercise] = entry
+        _write(file, records)
+    return entry
+
+
+@dataclass
+class LessonProgress:
+    """One lesson's line in the summary."""
+
+    lesson: str
+    label: str
+    done: int
+    total: int
+    exercises: list[dict] = field(default_factory=list)
+
+
+@dataclass
+class Summary:
+    """Per lesson: how many of its exercises pass (their latest check)."""
+
+    lessons: list[LessonProgress]
+
+    @property
+    def done(self) -> int:
+        return sum(row.done for row in self.lessons)
+
+    @property
+    def total(self) -> int:
+        return sum(row.total for row in self.lessons)
+
+    def __str__(self) -> str:
+        if not self.lessons:
+            return "No exercises yet."
+        width = max(len(row.label) for row in self.lessons)
+        lines = [f"{row.label:<{width}}  {row.done}/{row.total}" for row in self.lessons]
+        lines.append(f"{'all':<{width}}  {self.done}/{self.total}")
+        return "\n".join(lines)
+
+    def _repr_html_(self) -> str:
+        if not self.lessons:
+            return "<p>No exercises yet.</p>"
+        rows = "".join(
+            f"<tr><td>{escape(row.label)}</td><td>{row.done} / {row.total}</td>"
+            f"<td style='color:#1e8449;font-family:monospace'>{'█' * round(20 * row.done / row.total) if row.total else ''}</td></tr>"
+            for row in self.lessons
+        )
+        return (
+            "<table class='dockerlab-progress'><thead><tr><th style='text-align:left'>Lesson</th>"
+            f"<th style='text-align:left'>Exercises done</th><th></th></tr></thead><tbody>{rows}"
+            f"<tr><td><b>all</b></td><td><b>{self.done} / {self.total}</b></td><td></td></tr></tbody></table>"
+        )
+
+    def to_dict(self) -> list[dict]:
+        return [
+            {"lesson": row.lesson, "label": row.label, "done": row.done, "total": row.total, "exercises": row.exercises}
+            for row in self.lessons
+        ]
+
+
+def summary(exercises: Iterable | None = None) -> Summary:
+    """Progress per lesson: exercises whose latest check passed / exercises the lesson has.
+
+    Args:
+        exercises: The course's exercises (objects with ``id`` and ``title``); default every
+            exercise registered in :mod:`dockerlab.exercises`. Recorded exercises no longer in
+            the course are left out; with no exercises known at all, the records alone are used.
+    """
+    records = load()
+    if exercises is None:
+        from .checks import registry
+
+        exercises = registry.exercises()
+    known = [(e.id, e.title) for e in exercises]
+    if not known:
+        known = [(k, v.get("title", k)) for k, v in records.items()]
+    groups: dict[str, LessonProgress] = {}
+    for exercise_id, title in sorted(known):
+        group = exercise_id.split(".", 1)[0]
+        rec = records.get(exercise_id)
+        row = groups.setdefault(group, LessonProgress(group, group, 0, 0))
+        row.total += 1
+        if rec is not None and rec.get("lesson") and row.label == group:
+            row.label = str(rec["lesson"])
+        passed = bool(rec and rec.get("passed"))
+        row.done += passed
+        row.exercises.append({"exercise": exercise_id, "title": title, "passed": passed if rec else None})
+    return Summary([groups[g] for g in sorted(groups)])
+
+
+def export(destination: str | os.PathLike) -> Path:
+    """Write the progress for an instructor: CSV if the name ends in ``.csv``, else JSON.
+
+    Returns:
+        The file written.
+    """
+    destination = Path(destination)
+    records = load()
+    destination.parent.mkdir(parents=True, exist_ok=True)
+    if destination.suffix.lower() == ".csv":
+        columns = ["lesson", "exercise", "title", "passed", "time", "met", "unmet", "attempts", "first_passed"]
+        with open(destination, "w", newline="", encoding="utf-8") as out:
+            writer = csv.DictWriter(out, fieldnames=columns, extrasaction="ignore")
+            writer.writeheader()
+            for key in sorted(records):
+                writer.writerow(records[key])
+        return destination
+    try:
+        user = getpass.getuser()
+    except (KeyError, OSError):
+        user = "?"
+    try:
+        overview = summary().to_dict()
+    except Exception as exc:  # noqa: BLE001 - a broken exercise module must not block the export
+        log.warning("summary unavailable for export: %s", exc)
+        overview = []
+    payload = {
+        "exported": _iso(time.time()),
+        "user": user,
+        "host": socket.gethostname(),
+        "summary": overview,
+        "exercises": records,
+    }
+    destination.write_text(json.dumps(payload, indent=1, sort_keys=True), encoding="utf-8")
+    return destination
