@@ -1,0 +1,310 @@
+"""Building blocks about containers, found by name (the ``--name`` the learner gave ``docker run``).
+
+    containers.exists(name)
+    containers.running(name)                       running (not exited, restarting or paused)
+    containers.exited(name, code=0)                finished with that exit code
+    containers.from_image(name, "nginx:stable")
+    containers.logs_contain(name, "Hello")
+    containers.publishes(name, 80, host_port=8080, host_ip="127.0.0.1")
+    containers.memory_limit(name, at_most="256m")  /  containers.pids_limit(name, at_most=100)
+    containers.on_network(name, net)
+    containers.mounts_volume(name, volume, "/data")
+    containers.has_env(name, "DEBUG", "1")
+    containers.restart_policy(name, "unless-stopped")
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+
+import docker.errors
+
+from .. import engine
+from . import _ports
+from .core import Unmet, block, human_bytes, parse_size
+
+_ANONYMOUS = re.compile(r"^[0-9a-f]{64}$")
+
+
+def get(name: str):
+    """The container named ``name`` (docker-py ``Container``), or :class:`Unmet` with what exists instead."""
+    client = engine.client()
+    try:
+        container = client.containers.get(name)
+    except docker.errors.NotFound:
+        raise Unmet(_missing(name)) from None
+    if container.name != name.lstrip("/") and not container.id.startswith(name):
+        raise Unmet(_missing(name))
+    return container
+
+
+def _missing(name: str) -> str:
+    # The low-level list: one call, no inspect per container (which races with removals).
+    names = [n.lstrip("/") for c in engine.client().api.containers(all=True) for n in (c.get("Names") or [])[:1]]
+    reason = f"no container named {name} exists; did you pass --name {name} to docker run?"
+    base = re.sub(r"-dl[0-9a-f]{6}$", "", name)
+    if base != name and base in names:
+        return (
+            f"no container named {name} exists, but there is one named {base}: the lesson's names end in the "
+            f"session id, so use --name {name}"
+        )
+    close = difflib.get_close_matches(name, names, n=1, cutoff=0.7)
+    if close:
+        return f"{reason} (there is a container named {close[0]}: a typo?)"
+    return reason + " (a container started with --rm is also removed as soon as it stops)"
+
+
+def _last_lines(container, lines: int = 3) -> str:
+    try:
+        raw = container.logs(stdout=True, stderr=True, tail=lines)
+    except docker.errors.APIError:
+        return ""
+    text = raw.decode("utf-8", "replace").strip()
+    if not text:
+        return ""
+    short = " | ".join(line.strip() for line in text.splitlines()[-lines:])
+    return short if len(short) <= 300 else short[:297] + "..."
+
+
+def _state(container) -> dict:
+    return container.attrs.get("State") or {}
+
+
+@block("a container named {name} exists")
+def exists(name: str):
+    get(name)
+
+
+@block("the container {name} is running")
+def running(name: str):
+    container = get(name)
+    state = _state(container)
+    status = state.get("Status") or container.status
+    if state.get("Restarting") or status == "restarting":
+        return f"the container keeps restarting: it exits (last exit code {state.get('ExitCode')}) and its restart policy starts it again; docker logs {name} shows why"
+    if status == "running":
+        if state.get("Paused"):
+            return f"the container is paused; resume it with docker unpause {name}"
+        return None
+    if status == "paused":
+        return f"the container is paused; resume it with docker unpause {name}"
+    if status == "created":
+        return f"the container was created but never started; start it with docker start {name}"
+    if status == "exited":
+        return _exit_story(container, state)
+    return f"the container is {status}, not running"
+
+
+def _exit_story(container, state: dict) -> str:
+    code = state.get("ExitCode")
+    text = f"the container exited with code {code}"
+    if state.get("OOMKilled"):
+        text += " because it used more memory than its limit allows (OOMKilled)"
+    elif code == 137:
+        text += " (killed by SIGKILL: docker kill, or docker stop after the 10 s grace period)"
+    elif code == 127:
+        text += " (command not found: check the command and the image)"
+    elif code == 126:
+        text += " (the command is not executable)"
+    last = _last_lines(container)
+    text += f"; its last output: {last}" if last else "; it printed nothing"
+    return text
+
+
+@block(lambda name, code=0: f"the container {name} has finished with exit code {code}")
+def exited(name: str, code: int = 0):
+    container = get(name)
+    state = _state(container)
+    status = state.get("Status") or container.status
+    if status in ("running", "restarting", "paused"):
+        return f"the container is still {status}; wait for it to finish (docker wait {name}) or check the command it runs"
+    if status == "created":
+        return f"the container was created but never started; start it with docker start -a {name}"
+    got = state.get("ExitCode")
+    if got == code:
+        return None
+    story = _exit_story(container, state)
+    return f"{story}; expected code {code}"
+
+
+def _same_image(container, wanted) -> bool:
+    return container.attrs.get("Image") == wanted.id
+
+
+@block("the container {name} was started from the image {image}")
+def from_image(name: str, image: str):
+    container = get(name)
+    client = engine.client()
+    typed = (container.attrs.get("Config") or {}).get("Image") or container.attrs.get("Image", "?")
+    try:
+        wanted = client.images.get(image)
+    except docker.errors.ImageNotFound:
+        raise Unmet(f"the image {image} is not on this engine (docker images); build or load it first") from None
+    if _same_image(container, wanted):
+        return None
+    same_name = typed.split(":")[0] == image.split(":")[0]
+    extra = " (the same name with another tag or an older build: a rebuilt image gets a new id, and running containers keep the old one)" if same_name else ""
+    return f"the container was started from {typed}, not {image}{extra}; remove it and docker run {image} again"
+
+
+@block(lambda name, text: f"the output of {name} contains {text!r}")
+def logs_contain(name: str, text: str):
+    """``docker logs`` (stdout and stderr) contains ``text``."""
+    container = get(name)
+    output = container.logs(stdout=True, stderr=True, tail=2000).decode("utf-8", "replace")
+    if text in output:
+        return None
+    status = _state(container).get("Status") or container.status
+    if not output.strip():
+        if status == "created":
+            return f"the container was created but never started, so it printed nothing; docker start {name}"
+        still = " yet (it is still running)" if status == "running" else ""
+        return f"the container printed nothing{still}, so its output cannot contain {text!r}"
+    if text.lower() in output.lower():
+        return f"the output contains {text!r} but with other capital letters; the check wants exactly {text!r}"
+    return f"the output does not contain {text!r}; its last lines: {_last_lines(container)}"
+
+
+def _bindings(container) -> list[_ports.Binding]:
+    """What the container publishes: the live mapping when running, else the configured one."""
+    live = (container.attrs.get("NetworkSettings") or {}).get("Ports") or {}
+    configured = (container.attrs.get("HostConfig") or {}).get("PortBindings") or {}
+    source = live if any(live.values()) else configured
+    found = []
+    for key, bound in source.items():
+        port, _, proto = key.partition("/")
+        for b in bound or []:
+            found.append(_ports.Binding(int(port), proto or "tcp", b.get("HostIp") or "", str(b.get("HostPort") or "")))
+    return found
+
+
+@block(
+    lambda name, container_port, host_port=None, host_ip="127.0.0.1", protocol="tcp": f"the container {name} publishes port {container_port}"
+    + (f" on {host_ip or '0.0.0.0'}:{host_port}" if host_port is not None else (f" on {host_ip}" if host_ip else ""))
+)
+def publishes(name: str, container_port: int, host_port: int | None = None, host_ip: str | None = "127.0.0.1", protocol: str = "tcp"):
+    """The container publishes ``container_port`` on ``host_port`` (any if None) at ``host_ip`` (any if None)."""
+    container = get(name)
+    return _ports.problem(_bindings(container), container_port, host_port, host_ip, protocol, "the container", _ports.run_flag)
+
+
+@block(lambda name, at_most=None: f"the container {name} has a memory limit" + (f" of at most {at_most}" if at_most else ""))
+def memory_limit(name: str, at_most: int | str | None = None):
+    """The container runs with ``--memory`` (at most ``at_most``: bytes, or "256m")."""
+    limit = int(((get(name).attrs.get("HostConfig") or {}).get("Memory")) or 0)
+    suggestion = at_most or "256m"
+    if limit <= 0:
+        return f"the container has no memory limit, so it may use all of the machine's memory; start it with --memory {suggestion}"
+    if at_most is not None and limit > parse_size(at_most):
+        return f"the container's memory limit is {_binary(limit)}, more than {at_most}; use --memory {at_most}"
+    return None
+
+
+def _binary(size: int) -> str:
+    for unit, factor in (("g", 1024**3), ("m", 1024**2), ("k", 1024)):
+        if size >= factor and size % factor == 0:
+            return f"{size // factor}{unit}"
+    return human_bytes(size)
+
+
+@block(lambda name, at_most=None: f"the container {name} has a process limit" + (f" of at most {at_most}" if at_most else ""))
+def pids_limit(name: str, at_most: int | None = None):
+    """The container runs with ``--pids-limit`` (at most ``at_most``)."""
+    limit = (get(name).attrs.get("HostConfig") or {}).get("PidsLimit")
+    suggestion = at_most or 100
+    if not limit or limit <= 0:
+        return f"the container has no process limit, so a fork bomb inside it could exhaust the machine; start it with --pids-limit {suggestion}"
+    if at_most is not None and limit > at_most:
+        return f"the container's process limit is {limit}, more than {at_most}; use --pids-limit {at_most}"
+    return None
+
+
+@block("the container {name} is attached to the network {network}")
+def on_network(name: str, network: str):
+    container = get(name)
+    settings = container.attrs.get("NetworkSettings") or {}
+    attached = sorted((settings.get("Networks") or {}).keys())
+    if network in attached:
+        return None
+    mode = (container.attrs.get("HostConfig") or {}).get("NetworkMode") or ""
+    try:
+        engine.client().networks.get(network)
+    except docker.errors.NotFound:
+        return f"no network named {network} exists; create it with docker network create {network}, then start the container with --network {network}"
+    if mode in ("none", "host"):
+        return f"the container runs with --network {mode}; start it with --network {network} instead"
+    now = f"is attached to {', '.join(attached)}" if attached else "is attached to no network"
+    return f"the container {now}, not {network}; connect it with docker network connect {network} {name} (or use --network {network} on docker run)"
+
+
+@block(
+    lambda name, volume, target, read_only=None: f"the container {name} mounts the volume {volume} at {target}"
+    + (" read-only" if read_only else "")
+)
+def mounts_volume(name: str, volume: str, target: str, read_only: bool | None = None):
+    """The named volume ``volume`` is mounted at ``target`` (read-only if ``read_only``, writable if False)."""
+    mounts = get(name).attrs.get("Mounts") or []
+    target = target.rstrip("/") or "/"
+    fix = f"-v {volume}:{target}" + (":ro" if read_only else "")
+    at_target = [m for m in mounts if (m.get("Destination") or "").rstrip("/") == target]
+    if not at_target:
+        elsewhere = [m for m in mounts if m.get("Name") == volume]
+        if elsewhere:
+            return f"the container mounts {volume} at {elsewhere[0].get('Destination')}, not at {target}; use {fix}"
+        if mounts:
+            listed = ", ".join(sorted(str(m.get("Destination")) for m in mounts))
+            return f"the container mounts nothing at {target} (it mounts {listed}); use {fix}"
+        return f"the container mounts nothing at {target}, so what it writes there is lost with it; start it with {fix}"
+    mount = at_target[0]
+    kind = mount.get("Type")
+    if kind == "bind":
+        return (
+            f"the container mounts the host folder {mount.get('Source')} at {target} (a bind mount), not the volume "
+            f"{volume}; give -v a volume name instead of a path: {fix}"
+        )
+    if kind != "volume":
+        return f"the container mounts a {kind} at {target}, not the volume {volume}; use {fix}"
+    got = mount.get("Name") or ""
+    if got != volume:
+        if _ANONYMOUS.match(got):
+            return f"the container mounts an anonymous volume at {target} (Docker named it {got[:12]}...); name it: {fix}"
+        return f"the container mounts the volume {got} at {target}, not {volume}; use {fix}"
+    if read_only is True and mount.get("RW", True):
+        return f"the volume {volume} is mounted writable; add :ro to mount it read-only: {fix}"
+    if read_only is False and not mount.get("RW", True):
+        return f"the volume {volume} is mounted read-only, but the app must write to it; drop :ro"
+    return None
+
+
+@block(lambda name, key, value=None: f"the container {name} has the environment variable {key}" + (f"={value}" if value is not None else ""))
+def has_env(name: str, key: str, value: str | None = None):
+    """The container's environment (image defaults included) sets ``key`` (to ``value`` if given)."""
+    env_list = (get(name).attrs.get("Config") or {}).get("Env") or []
+    env = dict(item.split("=", 1) if "=" in item else (item, "") for item in env_list)
+    fix = f"-e {key}={value}" if value is not None else f"-e {key}=..."
+    if key in env:
+        if value is None or env[key] == str(value):
+            return None
+        return f"the container has {key}={env[key]}, not {key}={value}; start it with {fix}"
+    same_case = [k for k in env if k.lower() == key.lower()]
+    if same_case:
+        return f"the container sets {same_case[0]}, not {key} (names are case-sensitive); use {fix}"
+    close = difflib.get_close_matches(key, list(env), n=1, cutoff=0.75)
+    if close:
+        return f"the container sets {close[0]} but not {key} (a typo?); use {fix}"
+    return f"the container has no {key} in its environment; start it with {fix}"
+
+
+@block(lambda name, policy="unless-stopped": f"the container {name} has the restart policy {policy}")
+def restart_policy(name: str, policy: str = "unless-stopped"):
+    """``docker run --restart POLICY`` was used (``on-failure`` also matches ``on-failure:N``)."""
+    rp = (get(name).attrs.get("HostConfig") or {}).get("RestartPolicy") or {}
+    got = rp.get("Name") or "no"
+    if got == policy.split(":", 1)[0]:
+        if ":" in policy and str(rp.get("MaximumRetryCount")) != policy.split(":", 1)[1]:
+            return f"the container retries {rp.get('MaximumRetryCount')} times, not {policy.split(':', 1)[1]}; use --restart {policy}"
+        return None
+    if got == "no":
+        return f"the container has no restart policy, so it stays down after a crash or a reboot; start it with --restart {policy}"
+    return f"the container's restart policy is {got}, not {policy}; use --restart {policy} (docker update --restart {policy} {name} changes it in place)"

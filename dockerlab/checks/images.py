@@ -1,0 +1,164 @@
+"""Building blocks about images on the engine (the learner's ``docker build`` results).
+
+    images.exists("web-dl3f9a1c:1.0")                  the tag exists
+    images.built_from("web-dl3f9a1c:1.0", "python:3.13-slim")   its layers start with the base's
+    images.size_under("web-dl3f9a1c:1.0", "300MB")     its size (as docker images shows it)
+    images.user_non_root("web-dl3f9a1c:1.0")           its default user is not root
+    images.layers_at_most("web-dl3f9a1c:1.0", 6, base="python:3.13-slim")   layers added
+    images.has_label("web-dl3f9a1c:1.0", "org.opencontainers.image.title", "web")
+"""
+
+from __future__ import annotations
+
+import difflib
+
+import docker.errors
+
+from .. import engine
+from .core import Unmet, block, human_bytes, parse_size
+
+
+def _repo(ref: str) -> str:
+    last = ref.rsplit("/", 1)[-1]
+    return ref.rsplit(":", 1)[0] if ":" in last else ref
+
+
+def _with_tag(ref: str) -> str:
+    last = ref.split("@", 1)[0].rsplit("/", 1)[-1]
+    return ref if (":" in last or "@" in ref) else ref + ":latest"
+
+
+def get(ref: str):
+    """The image ``ref`` (docker-py ``Image``), or :class:`Unmet` saying what exists instead."""
+    client = engine.client()
+    try:
+        return client.images.get(ref)
+    except docker.errors.ImageNotFound:
+        raise Unmet(_missing(ref)) from None
+    except docker.errors.APIError as exc:
+        explanation = str(getattr(exc, "explanation", "") or exc)
+        if "invalid reference format" in explanation.lower():
+            lowered = " (image names must be lower case)" if ref != ref.lower() else ""
+            raise Unmet(f"{ref!r} is not a valid image name{lowered}") from None
+        raise
+
+
+def _missing(ref: str) -> str:
+    client = engine.client()
+    repo = _repo(ref)
+    tags = sorted({t for image in client.images.list(name=repo) for t in image.tags})
+    build = f"build it with docker build -t {ref} ."
+    if tags:
+        shown = ", ".join(tags[:5])
+        return f"no image is tagged {_with_tag(ref)}; there is {shown}; {build} (or tag one with docker tag)"
+    everything = sorted({t for image in client.api.images() for t in image.get("RepoTags") or [] if t != "<none>:<none>"})
+    close = difflib.get_close_matches(_with_tag(ref), everything, n=1, cutoff=0.75)
+    near = f" (there is {close[0]}: a typo?)" if close else ""
+    return f"no image is tagged {_with_tag(ref)}{near}; {build}"
+
+
+def _layers(image) -> list[str]:
+    return list((image.attrs.get("RootFS") or {}).get("Layers") or [])
+
+
+@block("the image {ref} exists")
+def exists(ref: str):
+    get(ref)
+
+
+@block("the image {ref} is built FROM {base}")
+def built_from(ref: str, base: str):
+    """The image's layers start with all of ``base``'s layers (what ``FROM base`` produces)."""
+    image = get(ref)
+    try:
+        parent = get(base)
+    except Unmet:
+        raise Unmet(f"the base image {base} is not on this engine, so dockerlab cannot compare; run dockerlab images ensure") from None
+    if image.id == parent.id:
+        return f"{ref} is the base image {base} itself (the same image id): it was tagged, not built FROM it with a Dockerfile"
+    mine, theirs = _layers(image), _layers(parent)
+    if mine[: len(theirs)] == theirs:
+        return None
+    source = _likely_base(image)
+    seems = f"; it seems to be built FROM {source}" if source else ""
+    return f"{ref} is not built FROM {base} (its layers do not start with that image's){seems}; write FROM {base} and build again"
+
+
+def _likely_base(image) -> str | None:
+    """The local tagged image with the longest layer list that starts this image's layers."""
+    mine = _layers(image)
+    api = engine.client().api
+    best, best_len = None, 0
+    for summary in api.images():
+        tags = [t for t in summary.get("RepoTags") or [] if t != "<none>:<none>"]
+        if summary.get("Id") == image.id or not tags:
+            continue
+        try:
+            theirs = list((api.inspect_image(summary["Id"]).get("RootFS") or {}).get("Layers") or [])
+        except docker.errors.NotFound:
+            continue
+        if theirs and len(theirs) > best_len and mine[: len(theirs)] == theirs:
+            best, best_len = sorted(tags)[0], len(theirs)
+    return best
+
+
+@block(lambda ref, limit: f"the image {ref} is smaller than {human_bytes(parse_size(limit))}")
+def size_under(ref: str, limit: int | str):
+    """The image's size (as ``docker images`` shows it) is below ``limit`` (bytes, or "300MB")."""
+    most = parse_size(limit)
+    size = int(get(ref).attrs.get("Size") or 0)
+    if size < most:
+        return None
+    return (
+        f"{ref} is {human_bytes(size)}; the limit is {human_bytes(most)}. Start FROM a slim image, install with "
+        "--no-install-recommends and delete /var/lib/apt/lists/* in the same RUN, and use pip install --no-cache-dir"
+    )
+
+
+@block("the image {ref} runs as a user other than root")
+def user_non_root(ref: str):
+    user = ((get(ref).attrs.get("Config") or {}).get("User") or "").strip()
+    if not user:
+        return f"{ref} has no default user, so its containers run as root; add USER app (after creating the user) to the Dockerfile"
+    if user.split(":", 1)[0] in ("root", "0"):
+        return f"{ref} runs as {user}, which is root; switch to an unprivileged user with USER app"
+    return None
+
+
+@block(
+    lambda ref, most, base=None: f"the image {ref} has at most {most} layer{'s' if most != 1 else ''}"
+    + (f" on top of {base}" if base else "")
+)
+def layers_at_most(ref: str, most: int, base: str | None = None):
+    """At most ``most`` filesystem layers (counting only those added on top of ``base`` if given)."""
+    image = get(ref)
+    layers = _layers(image)
+    count, where = len(layers), ""
+    if base:
+        theirs = _layers(get(base))
+        if layers[: len(theirs)] != theirs:
+            return f"{ref} is not built FROM {base}, so its own layers cannot be counted"
+        count, where = len(layers) - len(theirs), f" on top of {base}"
+    if count <= most:
+        return None
+    return (
+        f"{ref} has {count} layers{where}; at most {most} are wanted. Each RUN, COPY and ADD adds one: join "
+        "commands that belong together into one RUN with &&"
+    )
+
+
+@block(lambda ref, key, value=None: f"the image {ref} has the label {key}" + (f"={value}" if value is not None else ""))
+def has_label(ref: str, key: str, value: str | None = None):
+    labels = (get(ref).attrs.get("Config") or {}).get("Labels") or {}
+    if key in labels:
+        if value is None or labels[key] == value:
+            return None
+        return f"{ref} has {key}={labels[key]!r}, not {value!r}; write LABEL {key}=\"{value}\""
+    wanted = f'LABEL {key}="{value}"' if value is not None else f'LABEL {key}="..."'
+    own = [k for k in labels if not k.startswith("org.dockerlab.")]
+    close = difflib.get_close_matches(key, own, n=1, cutoff=0.7)
+    if close:
+        return f"{ref} has a label {close[0]} but not {key} (a typo?); write {wanted}"
+    if not own:
+        return f"{ref} has no labels of its own; add {wanted} to the Dockerfile"
+    return f"{ref} has the labels {', '.join(sorted(own))} but not {key}; add {wanted}"
