@@ -20,19 +20,6 @@ from . import session as sessions
 _LOCAL = {"", "0.0.0.0", "::", "127.0.0.1", "::1"}
 
 
-class NoSuchContainer(errors.DockerlabError):
-    """The named container does not exist (any more)."""
-
-    title = "No such container"
-
-    def __init__(self, name: str):
-        self.name = name
-        super().__init__(
-            f'There is no container named "{name}" on this engine (it may have been removed, or the name has a typo).',
-            "List what exists with `docker ps -a`.",
-        )
-
-
 @dataclass
 class Port:
     """One published (or only exposed) container port."""
@@ -96,7 +83,7 @@ def may_manage(labels: dict | None, name: str) -> tuple[bool, str | None, str | 
     sid, lesson = sessions.owner_of(labels, name)
     if sid is None:
         return False, None, None
-    return sid == sessions.current().id or sessions.Session.is_dead(sid), sid, lesson
+    return sid == sessions.current_id() or sessions.Session.is_dead(sid), sid, lesson
 
 
 def list_containers(all_: bool = True, course_only: bool = False) -> list[ContainerRow]:
@@ -116,7 +103,7 @@ def get(name: str) -> ContainerRow:
     """One container's row, by name or id.
 
     Raises:
-        NoSuchContainer: when it does not exist.
+        errors.NoSuchContainer: when it does not exist.
     """
     with engine.translated():
         found = engine.client().api.containers(all=True, filters={"id": name}) if _looks_like_id(name) else []
@@ -128,7 +115,7 @@ def get(name: str) -> ContainerRow:
                 if name in (n.lstrip("/") for n in c.get("Names") or ())
             ]
     if not found:
-        raise NoSuchContainer(name)
+        raise errors.NoSuchContainer(name)
     return _row(found[0])
 
 
@@ -138,7 +125,7 @@ def logs_tail(name: str, lines: int = 20) -> str:
         try:
             raw = engine.client().api.logs(name, tail=lines, stdout=True, stderr=True)
         except docker.errors.NotFound as exc:
-            raise NoSuchContainer(name) from exc
+            raise errors.NoSuchContainer(name) from exc
     return raw.decode("utf-8", errors="replace")
 
 

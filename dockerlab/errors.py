@@ -117,6 +117,18 @@ class NameInUse(DockerlabError):
         )
 
 
+class NoSuchContainer(DockerlabError):
+    title = "No such container"
+
+    def __init__(self, name: str):
+        self.name = name
+        super().__init__(
+            f'There is no container named "{name}" on this engine (it may have been removed, or the '
+            "name has a typo).",
+            "List what exists with `docker ps -a`.",
+        )
+
+
 class ImageMissing(DockerlabError):
     title = "Image not found"
 
@@ -208,6 +220,7 @@ def _tail(text: str, lines: int) -> str:
 _PORT = re.compile(r"(?:Bind for [^ ]*?:|port\s+)(\d+)(?: failed)?.*?(?:already allocated|address already in use)", re.I)
 _PORT_ALT = re.compile(r":(\d+): bind: address already in use", re.I)
 _NAME = re.compile(r'container name "/?([^"]+)" is already in use', re.I)
+_NO_CONTAINER = re.compile(r"no such container: ([\w.-]+)", re.I)
 
 
 def classify(exc: BaseException, image: str | None = None) -> DockerlabError | None:
@@ -247,6 +260,9 @@ def _classify_text(text: str, lowered: str, exc: BaseException, image: str | Non
     m = _NAME.search(text)
     if m or (status == 409 and "already in use" in lowered):
         return NameInUse(m.group(1) if m else "?")
+    m = _NO_CONTAINER.search(text)
+    if m:
+        return NoSuchContainer(m.group(1))
     if "toomanyrequests" in lowered or "pull rate limit" in lowered:
         return PullRateLimited()
     if any(s in lowered for s in ("no such host", "dial tcp", "i/o timeout", "tls handshake", "server misbehaving")):

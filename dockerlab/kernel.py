@@ -376,9 +376,7 @@ def _inspect(container: str) -> dict:
     try:
         return engine.client().api.inspect_container(container)
     except docker.errors.NotFound as exc:
-        from .containers import NoSuchContainer
-
-        raise NoSuchContainer(container) from exc
+        raise errors.NoSuchContainer(container) from exc
 
 
 def _limit(value: str) -> int | None:

@@ -354,6 +354,11 @@ def _loopback(binding):
 _current: Session | None = None
 
 
+def current_id() -> str | None:
+    """This process's session id, or None if it has not started one (listing starts nothing)."""
+    return _current.id if _current else None
+
+
 def current() -> Session:
     """This process's session, created (and dead sessions swept) on first use."""
     global _current

@@ -9,6 +9,7 @@ from __future__ import annotations
 import ipywidgets as widgets
 
 from .. import containers as service
+from .. import errors
 from ..errors import DockerlabError
 from .common import BLUE, GREY, RED, View, badge, card, esc, link, run_guarded, state_color, table
 
@@ -110,7 +111,7 @@ class ContainerCard(View):
             self.row = service.get(self.name)
             self.logs = service.logs_tail(self.row.id, self.lines)
             self.gone = False
-        except service.NoSuchContainer:
+        except errors.NoSuchContainer:
             self.row, self.logs, self.gone = None, "", True
         manageable = self.row is not None and self.row.manageable
         self.stop_button.layout.display = None if manageable and self.row.state == "running" else "none"

@@ -53,7 +53,7 @@ def test_list_logs_stop_remove(course_container):
 
     assert containers.stop(course_container).state == "exited"
     assert containers.remove(course_container).name == course_container
-    with pytest.raises(containers.NoSuchContainer):
+    with pytest.raises(errors.NoSuchContainer):
         containers.get(course_container)
 
 

@@ -123,3 +123,10 @@ def test_classify_texts_that_cannot_be_caused_here(text, expected):
 
 def test_unknown_failures_are_not_disguised():
     assert errors.classify(ValueError("something else entirely")) is None
+
+
+def test_no_such_container(docker_client, course_session):
+    missing = course_session.name("never-made")
+    with pytest.raises(errors.NoSuchContainer) as raised, engine.translated():
+        docker_client.containers.get(missing)
+    assert raised.value.name == missing and "docker ps -a" in raised.value.fix
