@@ -28,10 +28,10 @@ def start(key: str, mode: str = "learner", **kwargs):
     Returns:
         The :class:`dockerlab.lesson.Lesson` for this notebook.
     """
-    from . import notebook
+    from . import engine, notebook
     from .lesson import Lesson
 
-    notebook.setup()
+    notebook.setup(readonly=not engine.available())
     return Lesson(key, mode=mode, **kwargs)
 
 

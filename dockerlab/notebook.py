@@ -9,19 +9,28 @@ from .errors import DockerlabError
 _done = False
 
 
-def setup() -> None:
-    """Install the error display and the ``%%solution`` cell magic (once per kernel)."""
+def setup(readonly: bool = False) -> None:
+    """Install the error display and the ``%%solution`` cell magic (once per kernel).
+
+    Args:
+        readonly: No engine answers: switch to read-only mode (:mod:`dockerlab.readonly`).
+    """
     global _done
     try:
         from IPython import get_ipython
     except ImportError:  # not in IPython: nothing to set up
         return
     shell = get_ipython()
-    if shell is None or _done:
+    if shell is None:
         return
-    shell.set_custom_exc((DockerlabError,), _show_error)
-    shell.register_magic_function(solution, magic_kind="cell")
-    _done = True
+    if not _done:
+        shell.set_custom_exc((DockerlabError,), _show_error)
+        shell.register_magic_function(solution, magic_kind="cell")
+        _done = True
+    if readonly:
+        from . import readonly as readonly_mode
+
+        readonly_mode.enable(shell)
 
 
 def _show_error(shell, etype, evalue, tb, tb_offset=None):

@@ -1,0 +1,153 @@
+"""Read-only mode: the course where no Docker engine can run (Binder, a locked-down laptop).
+
+The notebooks keep the outputs of a real run, so they still read well. When a cell is run anyway,
+whatever needs the engine shows a short banner (what the cell would do, and how to run it for
+real) instead of a traceback; everything else in the cell, such as reading this machine's own
+namespaces and cgroups, runs as usual.
+
+Two hooks do it, installed by :func:`enable`:
+
+* ``!docker ...`` shell lines are answered with the banner instead of being run;
+* an AST transformer runs each top-level statement of a cell under a guard that turns the
+  "no engine" errors into the banner (once per cell) and lets the cell go on.
+"""
+
+from __future__ import annotations
+
+import ast
+import shlex
+from html import escape
+
+from IPython.display import HTML, display
+
+from . import errors
+
+#: Errors that mean "there is no engine here", not "the learner did something wrong". A NameError
+#: counts too: in this mode it means a name an earlier, skipped engine statement would have set.
+NO_ENGINE = (errors.EngineNotRunning, errors.EnginePermissionDenied, errors.ToolMissing, NameError)
+RUN_FOR_REAL = "git clone the course, then run make lab (see the README)"
+
+_state = {"enabled": False, "shown": False}
+
+
+def banner(what: str) -> HTML:
+    """The notice an engine cell shows in read-only mode."""
+    return HTML(
+        '<div class="dockerlab-readonly" style="border-left:4px solid #2874a6;background:#eaf2f8;'
+        'padding:4px 12px"><b>Needs a Docker engine</b> (read-only mode: none runs here). '
+        f"This cell would run <code>{escape(what)}</code>. The output stored above, if any, is from a "
+        f"real run. To run it yourself: {escape(RUN_FOR_REAL)}.</div>"
+    )
+
+
+def _show_once(what: str) -> None:
+    if not _state["shown"]:
+        _state["shown"] = True
+        display(banner(what))
+
+
+def enabled() -> bool:
+    return _state["enabled"]
+
+
+def enable(shell) -> None:
+    """Switch this kernel to read-only mode (idempotent)."""
+    if _state["enabled"]:
+        return
+    _state["enabled"] = True
+    original_system, original_getoutput = shell.system, shell.getoutput
+
+    def system(cmd: str):
+        if _is_docker(cmd):
+            display(banner(cmd.strip()))
+            return None
+        return original_system(cmd)
+
+    def getoutput(cmd: str, *args, **kwargs):
+        if _is_docker(cmd):
+            display(banner(cmd.strip()))
+            return original_getoutput("true", *args, **kwargs)
+        return original_getoutput(cmd, *args, **kwargs)
+
+    shell.system, shell.getoutput = system, getoutput
+    shell.user_ns["_dockerlab_guard"] = guard
+    shell.user_ns["_dockerlab_show"] = _show_once
+    shell.user_ns["_dockerlab_skip"] = lambda: _state["shown"]
+    shell.user_ns["_dockerlab_no_engine"] = NO_ENGINE
+    shell.ast_transformers.append(EngineGuard())
+    shell.events.register("pre_run_cell", lambda *_: _state.update(shown=False))
+    display(
+        HTML(
+            '<div style="border:2px solid #2874a6;padding:6px 12px"><b>Read-only mode.</b> No Docker '
+            "engine answers in this environment (on Binder, none can). The notebooks show the outputs of "
+            "a real run; cells that need the engine say so instead of running, and cells about this "
+            f"machine's own kernel still run live. To do the course for real: {escape(RUN_FOR_REAL)}.</div>"
+        )
+    )
+
+
+def _is_docker(cmd: str) -> bool:
+    try:
+        words = shlex.split(cmd)
+    except ValueError:
+        words = cmd.split()
+    return bool(words) and words[0] in ("docker", "docker-compose")
+
+
+def guard(thunk, what: str):
+    """Run ``thunk``; an engine-less failure becomes the banner (once per cell) and None.
+
+    After such a failure the rest of the cell is skipped: its statements would only fail on the
+    names the failed one did not set.
+    """
+    if _state["shown"]:
+        return None
+    try:
+        return thunk()
+    except NO_ENGINE:
+        _show_once(what)
+        return None
+
+
+class EngineGuard(ast.NodeTransformer):
+    """Wrap each top-level statement of a cell so that "no engine" does not stop the cell."""
+
+    def visit_Module(self, node: ast.Module) -> ast.Module:
+        body = []
+        for statement in node.body:
+            what = ast.unparse(statement).splitlines()[0][:120]
+            if isinstance(statement, ast.Expr):
+                # Keep a bare expression bare, so Jupyter still displays its value.
+                call = ast.Call(
+                    func=ast.Name("_dockerlab_guard", ast.Load()),
+                    args=[ast.Lambda(_no_args(), statement.value), ast.Constant(what)],
+                    keywords=[],
+                )
+                body.append(ast.copy_location(ast.Expr(call), statement))
+            elif isinstance(statement, (ast.Import, ast.ImportFrom, ast.FunctionDef, ast.ClassDef, ast.AsyncFunctionDef)):
+                body.append(statement)
+            else:
+                body.append(ast.copy_location(_try(statement, what), statement))
+        node.body = body
+        return ast.fix_missing_locations(node)
+
+
+def _no_args() -> ast.arguments:
+    return ast.arguments(posonlyargs=[], args=[], vararg=None, kwonlyargs=[], kw_defaults=[], kwarg=None, defaults=[])
+
+
+def _try(statement: ast.stmt, what: str) -> ast.If:
+    """``if <no failure yet in this cell>: try: STATEMENT except <no engine>: show the banner``."""
+    attempt = ast.Try(
+        body=[statement],
+        handlers=[
+            ast.ExceptHandler(
+                type=ast.Name("_dockerlab_no_engine", ast.Load()),
+                name=None,
+                body=ast.parse(f"_dockerlab_show({what!r})").body,
+            )
+        ],
+        orelse=[],
+        finalbody=[],
+    )
+    return ast.If(test=ast.parse("not _dockerlab_skip()", mode="eval").body, body=[attempt], orelse=[])
