@@ -28,6 +28,15 @@ def leftovers(before: dict[str, set[str]]) -> dict[str, set[str]]:
 _before: dict[str, dict[str, set[str]]] = {}
 
 
+def pytest_configure(config):
+    # Check results of this run go to a fresh progress file (kernels inherit the variable), so
+    # notebook 00's progress overview does not depend on what ran on this machine before.
+    import os
+    import tempfile
+
+    os.environ.setdefault("DOCKERLAB_PROGRESS", os.path.join(tempfile.mkdtemp(prefix="dockerlab-test-"), "progress.json"))
+
+
 def _notebook(item) -> str | None:
     path = str(getattr(item, "fspath", ""))
     return path if path.endswith(".ipynb") else None

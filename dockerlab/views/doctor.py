@@ -5,6 +5,7 @@ from __future__ import annotations
 from html import escape
 
 import ipywidgets as widgets
+from IPython.display import HTML
 
 from .. import doctor, images
 
@@ -38,7 +39,7 @@ class DoctorView(widgets.VBox):
         return self.report.as_text()
 
 
-def standin_notice(names: list[str] | None = None) -> widgets.HTML | None:
+def standin_notice(names: list[str] | None = None) -> HTML | None:
     """A visible note when course images in use are offline stand-ins (None when none are).
 
     Args:
@@ -48,7 +49,7 @@ def standin_notice(names: list[str] | None = None) -> widgets.HTML | None:
     if not standins:
         return None
     items = "".join(f"<li><code>{escape(s.spec.name)}</code>: {escape(s.reason)}</li>" for s in standins)
-    return widgets.HTML(
+    return HTML(
         '<div style="border-left:4px solid #b9770e;background:#fef5e7;padding:4px 12px">'
         "<b>Offline stand-in images in use.</b> No image registry answered, so dockerlab built these "
         "locally from Debian packages (Dockerfiles in <code>dockerlab/images/standins/</code>). They "
