@@ -51,10 +51,17 @@ def _messages(stderr: str) -> tuple[list[str], list[str]]:
     return warnings, other
 
 
+def _join(lines: list[str]) -> str:
+    text = ""
+    for line in lines:
+        text += (" " if text.endswith(":") else "; ") + line if text else line
+    return text
+
+
 def config(file: str | os.PathLike) -> dict:
     """The file as Compose understands it (``config --format json``), or :class:`Unmet` with Compose's complaint."""
     path = Path(file)
-    text = read_text(path, "compose file")
+    text = _read(path)
     if not text.strip():
         raise Unmet(f"{show(path)} is empty; a compose file starts with services:")
     env_file = path.parent / ".env"
@@ -67,7 +74,7 @@ def config(file: str | os.PathLike) -> dict:
     )
     _warnings, problems = _messages(done.stderr)
     if done.returncode != 0:
-        message = "; ".join(problems) or done.stdout.strip() or f"exit code {done.returncode}"
+        message = _join(problems) or done.stdout.strip() or f"exit code {done.returncode}"
         if "unknown shorthand flag" in message or "is not a docker command" in message:
             raise Unmet("the docker compose plugin is missing, so the file cannot be checked (bash scripts/ensure-engine.sh installs it)")
         raise Unmet(f"docker compose cannot use {show(path)}: {message}")
@@ -79,6 +86,18 @@ def config(file: str | os.PathLike) -> dict:
         _cache.clear()
     _cache[key] = parsed
     return parsed
+
+
+#: The names ``docker compose`` looks for, in its order.
+COMPOSE_NAMES = ("compose.yaml", "compose.yml", "docker-compose.yaml", "docker-compose.yml")
+
+
+def _read(path: Path) -> str:
+    if not path.exists() and path.parent.is_dir():
+        others = [n for n in COMPOSE_NAMES if n != path.name and (path.parent / n).is_file()]
+        if others:
+            raise Unmet(f"there is no compose file at {show(path)}; there is {others[0]} next to it: is that the file? Name it {path.name}")
+    return read_text(path, "compose file")
 
 
 def _services(cfg: dict) -> dict:
@@ -106,7 +125,7 @@ def valid(file: str | os.PathLike):
 @block(lambda file: f"{show(Path(file))} has no obsolete version: line")
 def no_version_key(file: str | os.PathLike):
     path = Path(file)
-    text = read_text(path, "compose file")
+    text = _read(path)
     try:
         data = yaml.safe_load(text)
     except yaml.YAMLError as exc:

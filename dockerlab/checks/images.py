@@ -85,10 +85,14 @@ def built_from(ref: str, base: str):
 
 
 def _likely_base(image) -> str | None:
-    """The local tagged image with the longest layer list that starts this image's layers."""
+    """The local tagged image with the longest layer list that starts this image's layers.
+
+    Among images with the same layers (a tag, or a build that only set metadata) the oldest is
+    taken: that is the one the others were made from.
+    """
     mine = _layers(image)
     api = engine.client().api
-    best, best_len = None, 0
+    best, best_key = None, (0, 0)
     for summary in api.images():
         tags = [t for t in summary.get("RepoTags") or [] if t != "<none>:<none>"]
         if summary.get("Id") == image.id or not tags:
@@ -97,8 +101,9 @@ def _likely_base(image) -> str | None:
             theirs = list((api.inspect_image(summary["Id"]).get("RootFS") or {}).get("Layers") or [])
         except docker.errors.NotFound:
             continue
-        if theirs and len(theirs) > best_len and mine[: len(theirs)] == theirs:
-            best, best_len = sorted(tags)[0], len(theirs)
+        key = (len(theirs), -int(summary.get("Created") or 0))
+        if theirs and key > best_key and mine[: len(theirs)] == theirs:
+            best, best_key = sorted(tags)[0], key
     return best
 
 
@@ -156,7 +161,7 @@ def has_label(ref: str, key: str, value: str | None = None):
         return f"{ref} has {key}={labels[key]!r}, not {value!r}; write LABEL {key}=\"{value}\""
     wanted = f'LABEL {key}="{value}"' if value is not None else f'LABEL {key}="..."'
     own = [k for k in labels if not k.startswith("org.dockerlab.")]
-    close = difflib.get_close_matches(key, own, n=1, cutoff=0.7)
+    close = difflib.get_close_matches(key, own, n=1, cutoff=0.9)  # long shared prefixes: only real typos
     if close:
         return f"{ref} has a label {close[0]} but not {key} (a typo?); write {wanted}"
     if not own:
