@@ -1,0 +1,197 @@
+"""Notebook 01's exercises against real containers: the right answer passes, each wrong one says why.
+
+Every container is started with the ``docker`` CLI, as a learner would, under this test session's
+names (``limited-dl…``, ``mystery-dl…``), and removed in ``finally``.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+
+import pytest
+
+from dockerlab import checks
+from dockerlab.lesson import Lesson
+
+pytestmark = pytest.mark.engine
+
+
+def docker(*args: str) -> str:
+    done = subprocess.run(["docker", *args], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    return done.stdout.strip()
+
+
+def remove(*names: str) -> None:
+    subprocess.run(["docker", "rm", "-f", *names], capture_output=True, timeout=60)
+
+
+@pytest.fixture
+def lesson(docker_client, tmp_path):
+    return Lesson("01-architecture", workdir=tmp_path)
+
+
+def result(lesson, exercise_id):
+    return checks.run_exercise(exercise_id, lesson)
+
+
+def unmet(res, words: str) -> str:
+    """The reason of the first unmet requirement whose description contains ``words``."""
+    for req in res.requirements:
+        if words in req.description:
+            assert not req.met, f"expected unmet: {req}"
+            return req.reason
+    raise AssertionError(f"no requirement about {words!r} in {res}")
+
+
+# -- 01.limits -------------------------------------------------------------------------------
+
+
+def run_limited(lesson, *args: str) -> str:
+    name = lesson.name("limited")
+    remove(name)
+    docker("run", "-d", "--name", name, *args)
+    return name
+
+
+def test_limits_right_answer_passes(lesson):
+    name = run_limited(lesson, "--memory", "48m", "--pids-limit", "20", "busybox:1.37", "sleep", "600")
+    try:
+        res = result(lesson, "01.limits")
+        assert res.passed, str(res)
+    finally:
+        remove(name)
+
+
+def test_limits_no_container_says_so(lesson):
+    remove(lesson.name("limited"))
+    res = result(lesson, "01.limits")
+    assert not res.passed
+    assert "no container named" in unmet(res, "exists")
+    assert len(res.requirements) == 1  # nothing else is judged without the container
+
+
+def test_limits_busybox_without_command_exits_and_says_why(lesson):
+    name = run_limited(lesson, "--memory", "48m", "--pids-limit", "20", "busybox:1.37")
+    try:
+        docker("wait", name)
+        res = result(lesson, "01.limits")
+        reason = unmet(res, "is running")
+        assert "default command, sh" in reason and "sleep 3600" in reason
+    finally:
+        remove(name)
+
+
+def test_limits_missing_limits_are_named(lesson):
+    name = run_limited(lesson, "busybox:1.37", "sleep", "600")
+    try:
+        res = result(lesson, "01.limits")
+        assert "no memory limit" in unmet(res, "of memory") and "--memory 48m" in unmet(res, "of memory")
+        assert "no process limit" in unmet(res, "processes") and "--pids-limit 20" in unmet(res, "processes")
+    finally:
+        remove(name)
+
+
+def test_limits_wrong_values_are_named(lesson):
+    name = run_limited(lesson, "--memory", "64m", "--pids-limit", "50", "busybox:1.37", "sleep", "600")
+    try:
+        res = result(lesson, "01.limits")
+        assert "64 MiB, not 48 MiB" in unmet(res, "of memory")
+        assert "50, not 20" in unmet(res, "processes")
+    finally:
+        remove(name)
+
+
+def test_limits_wrong_image_is_named(lesson):
+    name = run_limited(lesson, "--memory", "48m", "--pids-limit", "20", "debian:trixie-slim", "sleep", "600")
+    try:
+        res = result(lesson, "01.limits")
+        assert "not busybox:1.37" in unmet(res, "image")
+        assert res.met_count == len(res.requirements) - 1
+    finally:
+        remove(name)
+
+
+# -- 01.find-pid1 ----------------------------------------------------------------------------
+
+
+@pytest.fixture
+def mystery(lesson):
+    """The notebook's mystery container: PID 1 is sh, with one child, sleep."""
+    name = lesson.name("mystery")
+    remove(name)
+    docker("run", "-d", "--name", name, "busybox:1.37", "sh", "-c", "sleep 3600 & wait")
+    try:
+        rows = []
+        for _ in range(50):  # the child appears a moment after sh starts
+            top = docker("top", name, "-o", "pid,ppid,args").splitlines()[1:]
+            rows = [line.split(None, 2) for line in top]
+            if len(rows) == 2:
+                break
+        pid1 = int(docker("inspect", "--format", "{{.State.Pid}}", name))
+        child = next(int(pid) for pid, ppid, _ in rows if int(ppid) == pid1)
+        shim = next(int(ppid) for pid, ppid, _ in rows if int(pid) == pid1)
+        yield {"name": name, "pid1": pid1, "child": child, "shim": shim}
+    finally:
+        remove(name)
+
+
+def answer(lesson, text: str | None) -> None:
+    path = lesson.path("pid1-answer.txt")
+    if text is None:
+        path.unlink(missing_ok=True)
+    else:
+        path.write_text(text + "\n")
+
+
+def test_find_pid1_right_answer_passes(lesson, mystery):
+    answer(lesson, str(mystery["pid1"]))
+    res = result(lesson, "01.find-pid1")
+    assert res.passed, str(res)
+
+
+@pytest.mark.parametrize(
+    ("text", "words"),
+    [
+        (None, "no answer yet"),
+        ("None", "still None"),
+        ("twelve", "not a whole number"),
+    ],
+)
+def test_find_pid1_unusable_answers(lesson, mystery, text, words):
+    answer(lesson, text)
+    res = result(lesson, "01.find-pid1")
+    assert words in unmet(res, "holds a number")
+    assert "first write a number" in unmet(res, "host PID")
+
+
+def test_find_pid1_one_is_the_pid_inside(lesson, mystery):
+    answer(lesson, "1")
+    assert "inside the container" in unmet(result(lesson, "01.find-pid1"), "host PID")
+
+
+def test_find_pid1_child_is_not_pid1(lesson, mystery):
+    answer(lesson, str(mystery["child"]))
+    reason = unmet(result(lesson, "01.find-pid1"), "host PID")
+    assert "a process of the container" in reason and "sleep 3600" in reason and "not its PID 1" in reason
+
+
+def test_find_pid1_shim_is_the_parent(lesson, mystery):
+    answer(lesson, str(mystery["shim"]))
+    reason = unmet(result(lesson, "01.find-pid1"), "host PID")
+    assert "containerd-shim-runc-v2" in reason
+
+
+def test_find_pid1_unrelated_pid(lesson, mystery):
+    answer(lesson, str(os.getpid()))
+    reason = unmet(result(lesson, "01.find-pid1"), "host PID")
+    assert "no process of" in reason and "docker top" in reason
+
+
+def test_find_pid1_container_gone(lesson):
+    remove(lesson.name("mystery"))
+    answer(lesson, "1234")
+    res = result(lesson, "01.find-pid1")
+    assert "no container named" in unmet(res, "is running")
+    assert not res.passed
