@@ -18,7 +18,6 @@ Only the obsolete ``version:`` key is looked up in the raw YAML, since Compose d
 
 from __future__ import annotations
 
-import difflib
 import hashlib
 import json
 import os
@@ -29,7 +28,7 @@ import yaml
 
 from .. import dockercli
 from . import _ports
-from .core import Unmet, block, read_text, show
+from .core import Unmet, block, read_text, show, typo_of
 
 _cache: dict[tuple, dict] = {}
 _LOG_LINE = re.compile(r'^time="[^"]*" level=(\w+) msg="(.*)"$')
@@ -111,9 +110,9 @@ def service(file: str | os.PathLike, name: str) -> dict:
         return services[name]
     if not services:
         raise Unmet(f"{show(Path(file))} defines no services; add services: with a {name}: entry")
-    close = difflib.get_close_matches(name, list(services), n=1, cutoff=0.6)
+    close = typo_of(name, services)
     listed = ", ".join(sorted(services))
-    typo = f" ({close[0]} looks like a typo)" if close else ""
+    typo = f" ({close} looks like a typo)" if close else ""
     raise Unmet(f"there is no service named {name}; the file defines {listed}{typo}")
 
 
@@ -295,8 +294,8 @@ def env_set(file: str | os.PathLike, name: str, key: str, value: str | None = No
         same_case = [k for k in env if k.lower() == key.lower()]
         if same_case:
             return f"the service {name} sets {same_case[0]}, not {key} (names are case-sensitive); write {entry} under environment:"
-        close = difflib.get_close_matches(key, list(env), n=1, cutoff=0.75)
-        typo = f" (it sets {close[0]}: a typo?)" if close else ""
+        close = typo_of(key, env)
+        typo = f" (it sets {close}: a typo?)" if close else ""
         return f"the service {name} does not set {key}{typo}; add {entry} under environment:"
     got = env[key]
     if got is None:

@@ -15,16 +15,16 @@
 
 from __future__ import annotations
 
-import difflib
 import re
 
 import docker.errors
 
 from .. import engine
 from . import _ports
-from .core import Unmet, block, human_bytes, parse_size
+from .core import Unmet, block, human_bytes, parse_size, typo_of
 
 _ANONYMOUS = re.compile(r"^[0-9a-f]{64}$")
+_SESSION_SUFFIX = re.compile(r"-dl[0-9a-f]{6}$")
 
 
 def get(name: str):
@@ -43,15 +43,17 @@ def _missing(name: str) -> str:
     # The low-level list: one call, no inspect per container (which races with removals).
     names = [n.lstrip("/") for c in engine.client().api.containers(all=True) for n in (c.get("Names") or [])[:1]]
     reason = f"no container named {name} exists; did you pass --name {name} to docker run?"
-    base = re.sub(r"-dl[0-9a-f]{6}$", "", name)
+    base = _SESSION_SUFFIX.sub("", name)
     if base != name and base in names:
         return (
             f"no container named {name} exists, but there is one named {base}: the lesson's names end in the "
             f"session id, so use --name {name}"
         )
-    close = difflib.get_close_matches(name, names, n=1, cutoff=0.7)
+    # Compare without the session suffix, which every course name shares.
+    bases = {_SESSION_SUFFIX.sub("", n): n for n in names if n != name}
+    close = typo_of(_SESSION_SUFFIX.sub("", name), bases)
     if close:
-        return f"{reason} (there is a container named {close[0]}: a typo?)"
+        return f"{reason} (there is a container named {bases[close]}: a typo?)"
     return reason + " (a container started with --rm is also removed as soon as it stops)"
 
 
@@ -290,9 +292,9 @@ def has_env(name: str, key: str, value: str | None = None):
     same_case = [k for k in env if k.lower() == key.lower()]
     if same_case:
         return f"the container sets {same_case[0]}, not {key} (names are case-sensitive); use {fix}"
-    close = difflib.get_close_matches(key, list(env), n=1, cutoff=0.75)
+    close = typo_of(key, env)
     if close:
-        return f"the container sets {close[0]} but not {key} (a typo?); use {fix}"
+        return f"the container sets {close} but not {key} (a typo?); use {fix}"
     return f"the container has no {key} in its environment; start it with {fix}"
 
 

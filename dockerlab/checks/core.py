@@ -424,3 +424,31 @@ def parse_size(value: int | float | str) -> int:
     if unit not in units or not number:
         raise ValueError(f"not a size: {value!r}")
     return int(float(number) * units[unit])
+
+
+def edit_distance(a: str, b: str) -> int:
+    """Edits (insert, delete, replace, swap two neighbours) that turn ``a`` into ``b``."""
+    prev2: list[int] = []
+    prev = list(range(len(b) + 1))
+    for i in range(1, len(a) + 1):
+        cur = [i] + [0] * len(b)
+        for j in range(1, len(b) + 1):
+            cost = 0 if a[i - 1] == b[j - 1] else 1
+            cur[j] = min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + cost)
+            if i > 1 and j > 1 and a[i - 1] == b[j - 2] and a[i - 2] == b[j - 1]:
+                cur[j] = min(cur[j], prev2[j - 2] + 1)
+        prev2, prev = prev, cur
+    return prev[len(b)]
+
+
+def typo_of(word: str, candidates) -> str | None:
+    """The candidate ``word`` looks like a typo of (one edit away; two for words of 8+ letters)."""
+    allowed = 2 if len(word) >= 8 else 1
+    best = None
+    for candidate in candidates:
+        if candidate == word:
+            continue
+        distance = edit_distance(word, candidate)
+        if distance <= allowed and (best is None or distance < best[0]):
+            best = (distance, candidate)
+    return best[1] if best else None

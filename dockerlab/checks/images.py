@@ -10,12 +10,10 @@
 
 from __future__ import annotations
 
-import difflib
-
 import docker.errors
 
 from .. import engine
-from .core import Unmet, block, human_bytes, parse_size
+from .core import Unmet, block, human_bytes, parse_size, typo_of
 
 
 def _repo(ref: str) -> str:
@@ -52,8 +50,8 @@ def _missing(ref: str) -> str:
         shown = ", ".join(tags[:5])
         return f"no image is tagged {_with_tag(ref)}; there is {shown}; {build} (or tag one with docker tag)"
     everything = sorted({t for image in client.api.images() for t in image.get("RepoTags") or [] if t != "<none>:<none>"})
-    close = difflib.get_close_matches(_with_tag(ref), everything, n=1, cutoff=0.75)
-    near = f" (there is {close[0]}: a typo?)" if close else ""
+    close = typo_of(_with_tag(ref), everything)
+    near = f" (there is {close}: a typo?)" if close else ""
     return f"no image is tagged {_with_tag(ref)}{near}; {build}"
 
 
@@ -87,21 +85,25 @@ def built_from(ref: str, base: str):
 def _likely_base(image) -> str | None:
     """The local tagged image with the longest layer list that starts this image's layers.
 
-    Among images with the same layers (a tag, or a build that only set metadata) the oldest is
-    taken: that is the one the others were made from.
+    Among images with the same layers (a tag, or a build that only set metadata) the likeliest
+    parent is one whose label names the image inherited, then the one with fewest labels, then
+    the oldest.
     """
     mine = _layers(image)
+    my_labels = ((image.attrs.get("Config") or {}).get("Labels") or {}).keys()
     api = engine.client().api
-    best, best_key = None, (0, 0)
+    best, best_key = None, (0, False, 0, 0)
     for summary in api.images():
         tags = [t for t in summary.get("RepoTags") or [] if t != "<none>:<none>"]
         if summary.get("Id") == image.id or not tags:
             continue
         try:
-            theirs = list((api.inspect_image(summary["Id"]).get("RootFS") or {}).get("Layers") or [])
+            other = api.inspect_image(summary["Id"])
         except docker.errors.NotFound:
             continue
-        key = (len(theirs), -int(summary.get("Created") or 0))
+        theirs = list((other.get("RootFS") or {}).get("Layers") or [])
+        their_labels = ((other.get("Config") or {}).get("Labels") or {}).keys()
+        key = (len(theirs), their_labels <= my_labels, -len(their_labels), -int(summary.get("Created") or 0))
         if theirs and key > best_key and mine[: len(theirs)] == theirs:
             best, best_key = sorted(tags)[0], key
     return best
@@ -161,9 +163,9 @@ def has_label(ref: str, key: str, value: str | None = None):
         return f"{ref} has {key}={labels[key]!r}, not {value!r}; write LABEL {key}=\"{value}\""
     wanted = f'LABEL {key}="{value}"' if value is not None else f'LABEL {key}="..."'
     own = [k for k in labels if not k.startswith("org.dockerlab.")]
-    close = difflib.get_close_matches(key, own, n=1, cutoff=0.9)  # long shared prefixes: only real typos
+    close = typo_of(key, own)
     if close:
-        return f"{ref} has a label {close[0]} but not {key} (a typo?); write {wanted}"
+        return f"{ref} has a label {close} but not {key} (a typo?); write {wanted}"
     if not own:
         return f"{ref} has no labels of its own; add {wanted} to the Dockerfile"
     return f"{ref} has the labels {', '.join(sorted(own))} but not {key}; add {wanted}"

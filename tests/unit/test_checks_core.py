@@ -300,3 +300,13 @@ def test_view_hides_the_button_when_done():
 
     view = CheckView(make_result(True))
     assert view._button.layout.display == "none"
+
+
+def test_typo_of():
+    from dockerlab.checks.core import edit_distance, typo_of
+
+    assert edit_distance("web", "wbe") == 1 and edit_distance("kitten", "sitting") == 3
+    assert typo_of("wbe", ["db", "web"]) == "web"
+    assert typo_of("chk-goood", ["chk-good"]) == "chk-good"
+    assert typo_of("chk-nobody", ["chk-good"]) is None
+    assert typo_of("web", ["web"]) is None
