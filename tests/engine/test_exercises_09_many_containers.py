@@ -1,0 +1,167 @@
+"""Exercise 09.compose-file against the real engine: the right answer passes, wrong ones say why.
+
+Each test writes a compose file where the notebook would, starts it for real when the answer
+needs it, and takes the project down in ``finally``. Project names carry this session's id.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from dockerlab.checks import run_exercise
+from dockerlab.lesson import Lesson
+
+pytestmark = pytest.mark.engine
+
+ROOT = Path(__file__).resolve().parents[2]
+EXERCISE = "09.compose-file"
+
+GOOD = """\
+services:
+  app:
+    image: counter-app:1.0
+    environment:
+      REDIS_HOST: cache
+    ports:
+      - "127.0.0.1::8000"
+    depends_on:
+      - cache
+  cache:
+    image: redis:8
+    volumes:
+      - counts:/data
+
+volumes:
+  counts:
+"""
+
+
+def notebook_file(notebook: str, marker: str) -> str:
+    """The text of the file a notebook writes with ``%%writefile`` (the cell whose first line has ``marker``)."""
+    nb = json.loads((ROOT / "notebooks" / notebook).read_text())
+    for cell in nb["cells"]:
+        source = "".join(cell["source"])
+        first, _, body = source.partition("\n")
+        if cell["cell_type"] == "code" and first.startswith("%%writefile") and marker in first:
+            return body + "\n"
+    raise AssertionError(f"{notebook} has no %%writefile cell for {marker}")
+
+
+def ensure_counter_image(tmp: Path, notebook: str = "09-many-containers.ipynb") -> None:
+    """Build counter-app:1.0 from the notebook's own app.py and Dockerfile (quick when cached)."""
+    app = tmp / "counter-app"
+    app.mkdir(exist_ok=True)
+    (app / "app.py").write_text(notebook_file(notebook, "app.py"))
+    (app / "Dockerfile").write_text(notebook_file(notebook, "Dockerfile"))
+    subprocess.run(["docker", "build", "-q", "-t", "counter-app:1.0", str(app)], check=True, capture_output=True, timeout=300)
+
+
+def compose(*args: str, cwd: Path | None = None, check: bool = False) -> subprocess.CompletedProcess:
+    return subprocess.run(["docker", "compose", *args], cwd=cwd, capture_output=True, text=True, timeout=120, check=check)
+
+
+@pytest.fixture(scope="module")
+def counter_image(docker_client, tmp_path_factory):
+    ensure_counter_image(tmp_path_factory.mktemp("image"))
+
+
+@pytest.fixture
+def lesson(tmp_path, course_session, counter_image):
+    return Lesson("09-many-containers", workdir=tmp_path)
+
+
+@pytest.fixture
+def answer(lesson):
+    """Write the learner's compose file; remember projects to take down afterwards."""
+    started: list[str] = []
+
+    def write(text: str, up: bool = False, project: str | None = None):
+        file = lesson.path("exercise", "compose.yaml")
+        file.parent.mkdir(exist_ok=True)
+        file.write_text(text)
+        if up:
+            name = project or lesson.name("myapp")
+            started.append(name)
+            compose("-f", str(file), "-p", name, "up", "-d", check=True)
+        return file
+
+    yield write
+    for name in started:
+        compose("-p", name, "down", "-v", "-t", "1")
+
+
+def reasons(result) -> dict[str, str]:
+    return {r.description: r.reason for r in result.requirements if not r.met}
+
+
+def reason_with(result, words: str) -> str:
+    for reason in reasons(result).values():
+        if words in reason:
+            return reason
+    raise AssertionError(f"no reason mentions {words!r}: {reasons(result)}")
+
+
+def test_right_answer_passes(lesson, answer):
+    answer(GOOD, up=True)
+    result = run_exercise(EXERCISE, lesson)
+    assert result.passed, str(result)
+    assert any("answers" in r.description for r in result.requirements)
+
+
+def test_shipped_skeleton_says_what_is_missing(lesson, answer):
+    answer("services:\n  app:\n    image: counter-app:1.0\n  cache:\n    image: redis:8\n")
+    result = run_exercise(EXERCISE, lesson)
+    assert not result.passed
+    assert "REDIS_HOST" in reason_with(result, "does not set REDIS_HOST")
+    reason_with(result, "publishes no ports")
+    reason_with(result, "mounts nothing at /data")
+    reason_with(result, "does not depend on cache")
+    reason_with(result, "nothing runs under the project name")
+
+
+def test_old_names_and_version_line(lesson, answer):
+    old = GOOD.replace("app:", "web:").replace("cache:\n    image", "redis:\n    image").replace("- cache", "- redis")
+    answer('version: "3.8"\n' + old)
+    result = run_exercise(EXERCISE, lesson)
+    assert "obsolete" in reason_with(result, "version")
+    reason_with(result, "there is no service named app")
+
+
+def test_bind_mount_and_wrong_host_name(lesson, answer):
+    wrong = GOOD.replace("REDIS_HOST: cache", "REDIS_HOST: redis").replace("- counts:/data", "- ./counts:/data")
+    answer(wrong)
+    result = run_exercise(EXERCISE, lesson)
+    assert "not REDIS_HOST=cache" in reason_with(result, "REDIS_HOST=redis")
+    assert "bind mount" in reason_with(result, "host folder")
+
+
+def test_port_on_every_address(lesson, answer):
+    answer(GOOD.replace('"127.0.0.1::8000"', '"8000"'))
+    result = run_exercise(EXERCISE, lesson)
+    assert "127.0.0.1" in reason_with(result, "every address")
+
+
+def test_not_started(lesson, answer):
+    answer(GOOD)
+    result = run_exercise(EXERCISE, lesson)
+    assert f"-p {lesson.name('myapp')}" in reason_with(result, "nothing runs under the project name")
+
+
+def test_started_under_another_project_name(lesson, answer):
+    other = lesson.name("exercise")
+    answer(GOOD, up=True, project=other)
+    result = run_exercise(EXERCISE, lesson)
+    assert other in reason_with(result, "but the services run in the project")
+
+
+def test_app_that_cannot_find_redis_exits(lesson, answer):
+    """A wrong REDIS_HOST, started for real: the app gives up after 2 s and the check quotes it."""
+    answer(GOOD.replace("REDIS_HOST: cache", "REDIS_HOST: database"), up=True)
+    subprocess.run(["docker", "wait", f"{lesson.name('myapp')}-app-1"], capture_output=True, timeout=60, check=True)
+    result = run_exercise(EXERCISE, lesson)
+    reason = reason_with(result, "the container of app is exited")
+    assert "cannot reach Redis at database:6379" in reason
