@@ -84,6 +84,11 @@ def test_exists(world):
     assert f"no container named {missing} exists; did you pass --name {missing} to docker run?" in reason(containers.exists(missing))
     assert f"(there is a container named {world['good']}: a typo?)" in reason(containers.exists(world["good"].replace("good", "goood")))
     assert "a container started with --rm is also removed as soon as it stops" in reason(containers.exists(missing))
+    # The name the lesson asked for is the existing name plus a session suffix (here: a second one).
+    suffixed = world["good"] + "-dl123456"
+    assert f"no container named {suffixed} exists, but there is one named {world['good']}: the lesson's names end in the session id, so use --name {suffixed}" in reason(
+        containers.exists(suffixed)
+    )
 
 
 def test_running(world):
@@ -174,6 +179,7 @@ def test_limits(world):
     )
     assert "the container's process limit is 128, more than 64; use --pids-limit 64" in reason(containers.pids_limit(world["good"], at_most=64))
     assert "no container named" in reason(containers.memory_limit(session.current().name("chk-nobody")))
+    assert "no container named" in reason(containers.pids_limit(session.current().name("chk-nobody")))
 
 
 def test_on_network(world):
