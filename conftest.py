@@ -7,6 +7,8 @@ the kernel is still alive) nothing new may remain, whoever made it and however i
 
 from __future__ import annotations
 
+import os
+
 
 def engine_inventory() -> dict[str, set[str]]:
     """Names of every container, network and volume on the engine."""
@@ -31,7 +33,6 @@ _before: dict[str, dict[str, set[str]]] = {}
 def pytest_configure(config):
     # Check results of this run go to a fresh progress file (kernels inherit the variable), so
     # notebook 00's progress overview does not depend on what ran on this machine before.
-    import os
     import tempfile
 
     os.environ.setdefault("DOCKERLAB_PROGRESS", os.path.join(tempfile.mkdtemp(prefix="dockerlab-test-"), "progress.json"))
@@ -55,3 +56,83 @@ def pytest_runtest_teardown(item, nextitem):
         left = leftovers(_before.pop(path))
         if left:
             raise AssertionError(f"{path} left resources on the engine after its last cell: {left}")
+
+
+# -- the learner's own things survive the whole suite -------------------------------------------
+_bystanders: dict[str, str] = {}
+
+
+def pytest_sessionstart(session):
+    """Before anything runs, make a container, network, volume and image as a learner would:
+    unlabelled, named without a session id. The suite must leave them exactly as they are."""
+    try:
+        _make_bystanders()
+    except Exception as exc:  # the suite's own tests will report an unusable engine
+        print(f"bystander set-up skipped: {exc}")
+
+
+def _make_bystanders() -> None:
+    import subprocess
+
+    from dockerlab import engine
+
+    if os.environ.get("DOCKERLAB_NO_BYSTANDERS") == "1" or not engine.available():
+        return
+    client = engine.client()
+    tag = "bystander-" + os.urandom(3).hex()
+    built = subprocess.run(["docker", "build", "-q", "-t", f"{tag}:mine", "-"], input="FROM busybox:1.37\nLABEL mine=yes\n",
+                           capture_output=True, text=True)
+    if built.returncode != 0:
+        return
+    _bystanders.update(
+        image=f"{tag}:mine",
+        container=client.containers.create("busybox:1.37", "sleep 1", name=tag).id,
+        network=client.networks.create(tag).id,
+        volume=client.volumes.create(tag).name,
+    )
+
+
+def pytest_sessionfinish(session, exitstatus):
+    if not _bystanders:
+        return
+    try:
+        problems = _check_bystanders()
+    except Exception as exc:
+        problems = [f"could not check the engine after the suite: {exc}"]
+    if problems:
+        print("\n".join(["", "SAFETY CHECK FAILED:", *problems]))
+        session.exitstatus = 1
+    else:
+        print("\nsafety check: the learner's own container, network, volume and image are intact; no course resource is left")
+
+
+def _check_bystanders() -> list[str]:
+    from dockerlab import engine
+    from dockerlab import session as sessions
+
+    client = engine.client()
+    problems = []
+    for kind, getter in (("container", client.containers.get), ("network", client.networks.get),
+                         ("volume", client.volumes.get), ("image", client.images.get)):
+        try:
+            getter(_bystanders[kind])
+        except Exception as exc:  # any failure to find it is the finding
+            problems.append(f"the learner's own {kind} {_bystanders[kind]} is gone: {exc}")
+    api = client.api
+    found = [(c["Names"][0].lstrip("/"), c.get("Labels")) for c in api.containers(all=True)]
+    found += [(n["Name"], n.get("Labels")) for n in api.networks()]
+    found += [(v["Name"], v.get("Labels")) for v in api.volumes().get("Volumes") or []]
+    for name, resource_labels in found:
+        sid, _ = sessions.owner_of(resource_labels, name)
+        if sid and (sid == sessions.current_id() or sessions.Session.is_dead(sid)):
+            problems.append(f"course resource left after the suite: {name}")
+    # Tidy up the bystanders themselves (the suite is over; they were ours to make).
+    for remove in (lambda: client.containers.get(_bystanders["container"]).remove(force=True),
+                   lambda: client.networks.get(_bystanders["network"]).remove(),
+                   lambda: client.volumes.get(_bystanders["volume"]).remove(force=True),
+                   lambda: client.images.remove(_bystanders["image"], force=True)):
+        try:
+            remove()
+        except Exception:
+            pass
+    return problems

@@ -106,10 +106,11 @@ def test_cleanup_leaves_the_learners_own_things_alone(course_session, docker_cli
     ],
 )
 def test_unsafe_requests_are_refused_before_reaching_the_engine(course_session, docker_client, options):
-    before = len(docker_client.containers.list(all=True))
+    lesson = "test-refused"
     with pytest.raises(errors.Refused):
-        course_session.run("busybox:1.37", "true", **options)
-    assert len(docker_client.containers.list(all=True)) == before
+        course_session.run("busybox:1.37", "true", lesson=lesson, **options)
+    ours = docker_client.containers.list(all=True, filters={"label": labels.filter_for(course_session.id, lesson)})
+    assert ours == []
 
 
 def _child(code: str, state_dir) -> subprocess.Popen:
