@@ -1,0 +1,133 @@
+"""Exercise 10.wait-for-healthy against the real engine: the racy file, half fixes, a broken
+healthcheck, and the right answer, each started for real (Redis takes 4 s to listen, as in the
+notebook), each project taken down in ``finally``."""
+
+from __future__ import annotations
+
+import subprocess
+
+import pytest
+
+from dockerlab.checks import run_exercise
+from dockerlab.lesson import Lesson
+
+from test_exercises_09_many_containers import compose, ensure_counter_image, reason_with
+
+pytestmark = [pytest.mark.engine, pytest.mark.slow]
+
+EXERCISE = "10.wait-for-healthy"
+NOTEBOOK = "10-compose-in-depth.ipynb"
+
+SLOW_REDIS = """\
+  redis:
+    image: redis:8
+    init: true
+    command: ["sh", "-c", "echo 'loading data...'; sleep 4; exec redis-server --protected-mode no"]
+"""
+HEALTHCHECK = """\
+    healthcheck:
+      test: ["CMD", "redis-cli", "ping"]
+      interval: 1s
+      timeout: 1s
+      retries: 30
+"""
+WEB_STARTED = """\
+services:
+  web:
+    image: counter-app:1.0
+    ports:
+      - "127.0.0.1::8000"
+    depends_on:
+      - redis
+"""
+WEB_HEALTHY = """\
+services:
+  web:
+    image: counter-app:1.0
+    ports:
+      - "127.0.0.1::8000"
+    depends_on:
+      redis:
+        condition: service_healthy
+"""
+RACY = WEB_STARTED + SLOW_REDIS
+GOOD = WEB_HEALTHY + SLOW_REDIS + HEALTHCHECK
+
+
+@pytest.fixture(scope="module")
+def counter_image(docker_client, tmp_path_factory):
+    ensure_counter_image(tmp_path_factory.mktemp("image"), NOTEBOOK)
+
+
+@pytest.fixture
+def lesson(tmp_path, course_session, counter_image):
+    return Lesson("10-compose-in-depth", workdir=tmp_path)
+
+
+@pytest.fixture
+def answer(lesson):
+    project = lesson.name("race")
+    used = []
+
+    def write(text: str, up: bool = False) -> subprocess.CompletedProcess | None:
+        folder = lesson.path("exercise")
+        folder.mkdir(exist_ok=True)
+        (folder / "compose.yaml").write_text(text)
+        if up:
+            used.append(project)
+            return compose("-p", project, "up", "-d", cwd=folder)
+        return None
+
+    yield write
+    for name in used:
+        compose("-p", name, "down", "-v", "-t", "1")
+
+
+def test_right_answer_passes(lesson, answer):
+    done = answer(GOOD, up=True)
+    assert done.returncode == 0, done.stderr
+    result = run_exercise(EXERCISE, lesson)
+    assert result.passed, str(result)
+
+
+def test_racy_file_started(lesson, answer):
+    """The notebook's shipped file: web starts, finds no Redis, and exits; the check says each part."""
+    answer(RACY, up=True)
+    subprocess.run(["docker", "wait", f"{lesson.name('race')}-web-1"], capture_output=True, timeout=60, check=True)
+    result = run_exercise(EXERCISE, lesson)
+    assert not result.passed
+    reason_with(result, "the service redis has no healthcheck")
+    assert "service_healthy" in reason_with(result, "only waits for the container to start")
+    reason_with(result, "has no healthcheck: it was started from a file without one")
+    assert "cannot reach Redis" in reason_with(result, "the container of web is exited")
+
+
+def test_healthcheck_but_short_depends_on(lesson, answer):
+    answer(WEB_STARTED + SLOW_REDIS + HEALTHCHECK)
+    result = run_exercise(EXERCISE, lesson)
+    assert "condition: service_healthy" in reason_with(result, "only waits for the container to start")
+
+
+def test_condition_without_healthcheck(lesson, answer):
+    answer(WEB_HEALTHY + SLOW_REDIS)
+    result = run_exercise(EXERCISE, lesson)
+    reason_with(result, "the service redis has no healthcheck")
+    reason_with(result, "has no working healthcheck, so it never becomes healthy")
+
+
+def test_healthcheck_on_the_wrong_service(lesson, answer):
+    on_web = WEB_HEALTHY.replace("    depends_on:", HEALTHCHECK + "    depends_on:") + SLOW_REDIS
+    answer(on_web)
+    result = run_exercise(EXERCISE, lesson)
+    reason_with(result, "the service redis has no healthcheck")
+
+
+def test_broken_healthcheck_never_healthy(lesson, answer):
+    """A healthcheck that asks the wrong port never passes: Compose gives up, web is never started, the check quotes Redis."""
+    broken = GOOD.replace('"redis-cli", "ping"', '"redis-cli", "-p", "6380", "ping"').replace("retries: 30", "retries: 2")
+    done = answer(broken, up=True)
+    assert done.returncode != 0
+    result = run_exercise(EXERCISE, lesson)
+    reason = reason_with(result, "its healthcheck command keeps failing")
+    assert "Connection refused" in reason and "6380" in reason
+    reason_with(result, "created but never started")

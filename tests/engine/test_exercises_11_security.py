@@ -1,0 +1,198 @@
+"""Exercises 11.secret-mount and 11.hardened-server against the real engine.
+
+Wrong answers are built or run for real (a token in ARG, a copied-then-deleted token, a secret
+mount with the wrong id, a build without --secret; containers missing each hardening flag) and
+removed in ``finally``. Names carry this session's id.
+"""
+
+from __future__ import annotations
+
+import subprocess
+
+import pytest
+
+from dockerlab.checks import run_exercise
+from dockerlab.exercises.nb11_security import TOKEN
+from dockerlab.lesson import Lesson
+
+from test_exercises_09_many_containers import reason_with
+
+pytestmark = pytest.mark.engine
+
+LEAKY_ARG = """\
+FROM busybox:1.37
+ARG API_TOKEN
+RUN test -n "$API_TOKEN" && echo "fetched with a ${#API_TOKEN}-character token" > /fetched.txt
+CMD ["cat", "/fetched.txt"]
+"""
+LEAKY_COPY = """\
+FROM busybox:1.37
+COPY token.txt /tmp/token.txt
+RUN echo "fetched with a $(wc -c < /tmp/token.txt)-character token" > /fetched.txt && rm /tmp/token.txt
+CMD ["cat", "/fetched.txt"]
+"""
+WITH_SECRET = """\
+FROM busybox:1.37
+RUN --mount=type=secret,id=api_token \\
+    echo "fetched with a $(wc -c < /run/secrets/api_token)-character token" > /fetched.txt
+CMD ["cat", "/fetched.txt"]
+"""
+
+
+def docker(*args: str, check: bool = True) -> subprocess.CompletedProcess:
+    return subprocess.run(["docker", *args], capture_output=True, text=True, timeout=300, check=check)
+
+
+@pytest.fixture
+def lesson(tmp_path, course_session, docker_client):
+    return Lesson("11-security", workdir=tmp_path)
+
+
+# -- 11.secret-mount --------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def build(lesson):
+    """Write the learner's Dockerfile and build it as the notebook's command would."""
+    tag = lesson.name("fetcher")
+    token_file = lesson.path("token.txt")
+    token_file.write_text(TOKEN)
+
+    def run(dockerfile: str, *flags: str) -> subprocess.CompletedProcess:
+        folder = lesson.path("exercise")
+        folder.mkdir(exist_ok=True)
+        (folder / "Dockerfile").write_text(dockerfile)
+        (folder / "token.txt").write_text(TOKEN)
+        args = [a.replace("TOKEN_FILE", str(token_file)) for a in flags]
+        return docker("build", "-q", *args, "-t", tag, str(folder), check=False)
+
+    yield run
+    docker("image", "rm", "-f", tag, check=False)
+
+
+def test_secret_mount_right_answer(lesson, build):
+    done = build(WITH_SECRET, "--secret", "id=api_token,src=TOKEN_FILE")
+    assert done.returncode == 0, done.stderr
+    result = run_exercise("11.secret-mount", lesson)
+    assert result.passed, str(result)
+
+
+def test_secret_mount_shipped_arg_version(lesson, build):
+    done = build(LEAKY_ARG, "--build-arg", f"API_TOKEN={TOKEN}")
+    assert done.returncode == 0, done.stderr
+    result = run_exercise("11.secret-mount", lesson)
+    reason_with(result, "ARG API_TOKEN")
+    assert "still takes it as ARG" in reason_with(result, "no RUN mounts a secret")
+    assert "configuration" in reason_with(result, "the token is in the image")
+
+
+def test_secret_mount_copy_then_delete(lesson, build):
+    done = build(LEAKY_COPY)
+    assert done.returncode == 0, done.stderr
+    result = run_exercise("11.secret-mount", lesson)
+    reason_with(result, "no RUN mounts a secret")
+    assert "/tmp/token.txt" in reason_with(result, "the token is in the image")
+
+
+def test_secret_mount_wrong_id(lesson, build):
+    done = build(WITH_SECRET.replace("id=api_token", "id=token"), "--secret", "id=api_token,src=TOKEN_FILE")
+    assert done.returncode == 0, done.stderr
+    result = run_exercise("11.secret-mount", lesson)
+    assert "must match" in reason_with(result, "id=token")
+    reason_with(result, "the RUN saw an empty token")
+
+
+def test_secret_mount_built_without_secret(lesson, build):
+    # --no-cache: a secret is not part of BuildKit's cache key, so an earlier build with the
+    # secret would otherwise be reused; a learner's first build without --secret is not cached.
+    done = build(WITH_SECRET, "--no-cache")
+    assert done.returncode == 0, done.stderr
+    result = run_exercise("11.secret-mount", lesson)
+    assert "--secret id=api_token" in reason_with(result, "the RUN saw an empty token")
+
+
+def test_secret_mount_not_built(lesson):
+    folder = lesson.path("exercise")
+    folder.mkdir(exist_ok=True)
+    (folder / "Dockerfile").write_text(WITH_SECRET)
+    result = run_exercise("11.secret-mount", lesson)
+    assert "--secret id=api_token" in reason_with(result, "no image is tagged")
+
+
+def test_secret_mount_token_in_env(lesson, build):
+    with_env = WITH_SECRET.replace("FROM busybox:1.37\n", f"FROM busybox:1.37\nENV API_TOKEN={TOKEN}\n")
+    done = build(with_env, "--secret", "id=api_token,src=TOKEN_FILE")
+    assert done.returncode == 0, done.stderr
+    result = run_exercise("11.secret-mount", lesson)
+    reason_with(result, "ENV API_TOKEN")
+    assert "configuration" in reason_with(result, "the token is in the image")
+
+
+# -- 11.hardened-server -----------------------------------------------------------------------------
+
+HARDENED = ["--user", "1000:1000", "--read-only", "--cap-drop", "ALL", "--memory", "32m", "--cpus", "0.25", "--pids-limit", "30"]
+
+
+@pytest.fixture
+def server(lesson):
+    name = lesson.name("hardened")
+    site = lesson.path("site")
+    site.mkdir(exist_ok=True)
+    (site / "index.html").write_text("<h1>Served by a hardened container</h1>\n")
+
+    def run(*flags: str, publish: bool = True) -> None:
+        docker("rm", "-f", name, check=False)
+        ports = ["-p", "127.0.0.1::8080"] if publish else []
+        docker("run", "-d", "--name", name, *flags, "-v", f"{site}:/www:ro", *ports, "busybox:1.37", "httpd", "-f", "-p", "8080", "-h", "/www")
+
+    yield run
+    docker("rm", "-f", name, check=False)
+
+
+def test_hardened_right_answer(lesson, server):
+    server(*HARDENED)
+    result = run_exercise("11.hardened-server", lesson)
+    assert result.passed, str(result)
+
+
+def test_hardened_plain_run(lesson, server):
+    server()
+    result = run_exercise("11.hardened-server", lesson)
+    assert "--user 1000:1000" in reason_with(result, "runs as root")
+    assert "--read-only" in reason_with(result, "filesystem is writable")
+    assert "--cap-drop ALL" in reason_with(result, "default capabilities")
+    assert "--memory 32m" in reason_with(result, "no memory limit")
+    assert "--cpus 0.25" in reason_with(result, "no CPU limit")
+    assert "--pids-limit 30" in reason_with(result, "no process limit")
+
+
+def test_hardened_capability_added_back(lesson, server):
+    server(*HARDENED, "--cap-add", "NET_BIND_SERVICE")
+    result = run_exercise("11.hardened-server", lesson)
+    assert "NET_BIND_SERVICE" in reason_with(result, "adds")
+
+
+def test_hardened_limits_too_generous(lesson, server):
+    generous = ["--user", "1000:1000", "--read-only", "--cap-drop", "ALL", "--memory", "64m", "--cpus", "1", "--pids-limit", "100"]
+    server(*generous)
+    result = run_exercise("11.hardened-server", lesson)
+    assert "more than 32m" in reason_with(result, "memory limit is 64m")
+    assert "--cpus 0.25" in reason_with(result, "more than 0.25")
+    assert "--pids-limit 30" in reason_with(result, "process limit is 100")
+
+
+def test_hardened_root_user_explicit(lesson, server):
+    server(*[f for f in HARDENED if f not in ("--user", "1000:1000")], "--user", "0")
+    result = run_exercise("11.hardened-server", lesson)
+    reason_with(result, "runs as 0")
+
+
+def test_hardened_not_published(lesson, server):
+    server(*HARDENED, publish=False)
+    result = run_exercise("11.hardened-server", lesson)
+    reason_with(result, "publishes no ports")
+
+
+def test_hardened_missing(lesson):
+    result = run_exercise("11.hardened-server", lesson)
+    reason_with(result, f"no container named {lesson.name('hardened')}")
