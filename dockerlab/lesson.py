@@ -82,6 +82,12 @@ class Lesson:
 
         return build.build(context, tag, lesson=self.key, **kwargs)
 
+    def check(self, exercise_id: str):
+        """Check one of this lesson's exercises: run, record and show it (see :mod:`dockerlab.checks`)."""
+        from .checks import check
+
+        return check(self, exercise_id)
+
     def reset(self) -> sessions.Removed:
         """Remove every container, network and volume of this lesson in this session."""
         removed = self.session.cleanup(lesson=self.key)
