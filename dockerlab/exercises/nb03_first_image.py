@@ -1,0 +1,175 @@
+"""Exercises of notebook 03-first-image: write a Dockerfile, then build it.
+
+``03.dockerfile``  the learner writes ``greeter/Dockerfile`` (in the lesson's folder) for the
+                   ``greet.py`` the notebook put there: a supported ``python:X.Y-slim`` base, a
+                   WORKDIR, ``COPY greet.py``, an exec-form CMD that runs greet.py, and nothing
+                   hadolint warns about. Read with the real parser, linted with the real hadolint.
+``03.build``       the learner builds that folder as the image ``greeter``; the check compares
+                   the image with the Dockerfile as it is now (a forgotten rebuild shows) and runs
+                   the image once to see it greet.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+
+import docker.errors
+
+from ..checks import Unmet, block, dockerfile, exercise, images, run_exercise
+from ..checks.core import show
+
+FOLDER = "greeter"
+SCRIPT = "greet.py"
+TAG = "greeter"
+GREETING = "Hello from my own image!"
+
+#: What ``greet.py`` holds; the notebook writes it, and the tests use it too.
+GREET_PY = f'print("{GREETING}")\n'
+
+
+def dockerfile_path(lesson):
+    return lesson.path(FOLDER, "Dockerfile")
+
+
+# -- 03.dockerfile ------------------------------------------------------------------------------
+
+
+def _final_cmd(path) -> list[str] | None:
+    """The exec-form CMD of the final stage (through FROM <stage>), or None."""
+    df = dockerfile.parse(path)
+    cmds = [i for s in reversed(df.lineage()) for i in s.find("CMD")]
+    if not cmds:
+        return None
+    try:
+        value = json.loads(cmds[-1].value.strip())
+    except ValueError:
+        return None
+    return value if isinstance(value, list) and all(isinstance(v, str) for v in value) else None
+
+
+@block(lambda path, script: f"the CMD runs {script}")
+def cmd_runs(path, script: str):
+    """The exec-form CMD names the script the folder holds (not the example's app.py)."""
+    cmd = _final_cmd(path)
+    if cmd is None:
+        raise Unmet("there is no exec-form CMD to look at yet (see the line above)")
+    if any(word == script or word.endswith("/" + script) for word in cmd):
+        if cmd[0] in ("python", "python3", "/usr/local/bin/python", "/usr/bin/python3"):
+            return None
+        return f"the CMD starts {cmd[0]!r}, not Python; write CMD [\"python\", \"{script}\"]"
+    others = [word for word in cmd if word.endswith(".py")]
+    if others:
+        return (
+            f"the CMD runs {others[0]}, but the script in this folder is {script} (copied from the example?); "
+            f'write CMD ["python", "{script}"]'
+        )
+    return f'the CMD {json.dumps(cmd)} does not run {script}; write CMD ["python", "{script}"]'
+
+
+@exercise(
+    "03.dockerfile",
+    title="Write a Dockerfile for greet.py",
+    hints=[
+        "A Dockerfile for one Python script needs four instructions, in this order: FROM, WORKDIR, COPY, CMD.",
+        "Start from the image this course uses: FROM python:3.13-slim",
+        'The last line runs the script, as a JSON list with double quotes: CMD ["python", "greet.py"]',
+    ],
+)
+def write_dockerfile(lesson):
+    path = dockerfile_path(lesson)
+    readable = dockerfile.parses(path)
+    yield readable
+    if not readable.met:
+        return  # every other requirement would repeat the same reason
+    yield dockerfile.python_slim_base(path)
+    yield dockerfile.has_workdir(path)
+    yield dockerfile.copies(path, SCRIPT)
+    yield dockerfile.cmd_exec_form(path)
+    yield cmd_runs(path, SCRIPT)
+    yield dockerfile.hadolint_clean(path, level="warning")
+
+
+# -- 03.build -----------------------------------------------------------------------------------
+
+
+@block(lambda lesson: "the Dockerfile is ready (exercise 03.dockerfile passes)")
+def dockerfile_ready(lesson):
+    result = run_exercise("03.dockerfile", lesson)
+    if result.passed:
+        return None
+    first = result.unmet[0] if result.unmet else None
+    why = f"; its check still says: {first.reason}" if first and first.reason else ""
+    return f"finish the Dockerfile (exercise 03.dockerfile) first{why}"
+
+
+@block(lambda lesson, tag: f"the image {tag} matches your Dockerfile as it is now")
+def matches_dockerfile(lesson, tag: str):
+    """The image's CMD and working directory are the ones the Dockerfile asks for now."""
+    path = dockerfile_path(lesson)
+    config = images.get(tag).attrs.get("Config") or {}
+    wanted_cmd = _final_cmd(path)
+    df = dockerfile.parse(path)
+    workdirs = [i for s in reversed(df.lineage()) for i in s.find("WORKDIR")]
+    wanted_dir = workdirs[-1].value.strip() if workdirs else None
+    got_cmd = config.get("Cmd")
+    rebuild = f"build it again from the folder {show(lesson.path(FOLDER))} (docker build -t {tag} ...)"
+    if wanted_cmd is not None and got_cmd != wanted_cmd:
+        return (
+            f"the image's CMD is {json.dumps(got_cmd)} but your Dockerfile says {json.dumps(wanted_cmd)}: the image was "
+            f"built from another Dockerfile, or before your last change; {rebuild}"
+        )
+    if wanted_dir and (config.get("WorkingDir") or "").rstrip("/") != wanted_dir.rstrip("/"):
+        return (
+            f"the image works in {config.get('WorkingDir') or '/'} but your Dockerfile says WORKDIR {wanted_dir}: "
+            f"it was built before your last change; {rebuild}"
+        )
+    return None
+
+
+def _base_of(lesson) -> str:
+    df = dockerfile.parse(dockerfile_path(lesson))
+    return df.lineage()[-1].base
+
+
+@block(lambda lesson, tag, text: f"a container from {tag} prints {text!r}")
+def run_prints(lesson, tag: str, text: str):
+    """Start the image once with its own CMD (as `docker run` would), read what it printed, remove it."""
+    images.get(tag)
+    container = lesson.run(tag)
+    try:
+        try:
+            status = container.wait(timeout=30)
+        except Exception:  # noqa: BLE001 - requests' ReadTimeout and friends
+            raise Unmet(f"a container from {tag} was still running after 30 s; greet.py should print one line and exit") from None
+        output = container.logs(stdout=True, stderr=True).decode("utf-8", "replace").strip()
+    finally:
+        with contextlib.suppress(docker.errors.APIError):
+            container.remove(force=True)
+    code = status.get("StatusCode")
+    if text in output and code == 0:
+        return None
+    shown = output[-300:] if output else "nothing"
+    if code != 0:
+        return f"the container exited with code {code} and printed: {shown}"
+    return f"the container printed {shown!r}, not {text!r}"
+
+
+@exercise(
+    "03.build",
+    title="Build the image greeter",
+    hints=[
+        "docker build takes the image's name after -t and the build context folder last.",
+        "Run it on the folder that holds your Dockerfile: !docker build --progress=plain -t greeter {greeter_dir}",
+        "After changing the Dockerfile, build again: an image never changes by itself.",
+    ],
+)
+def build_image(lesson):
+    ready = dockerfile_ready(lesson)
+    yield ready
+    if not ready.met:
+        return  # nothing below can be judged fairly without a finished Dockerfile
+    yield images.exists(TAG)
+    yield images.built_from(TAG, _base_of(lesson))
+    yield matches_dockerfile(lesson, TAG)
+    yield run_prints(lesson, TAG, GREETING)

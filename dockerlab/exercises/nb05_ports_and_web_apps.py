@@ -1,0 +1,43 @@
+"""Exercise of notebook 05-ports-and-web-apps: publish a web app on this machine only.
+
+``05.publish-localhost``  a container named ``site-<session>`` from ``simple-webapp`` publishes
+                          its port 80 on ``127.0.0.1:<the lesson's port>`` (the notebook shows
+                          the number: ``lesson.port(8280)``), and the app answers there.
+"""
+
+from __future__ import annotations
+
+from ..checks import containers, exercise, http
+
+IMAGE = "simple-webapp"
+CONTAINER_PORT = 80
+PREFERRED_PORT = 8280
+GREETING = "Hello from simple-webapp"
+
+
+def exercise_port(lesson) -> int:
+    """The host port the exercise asks for: the same number the notebook printed."""
+    return lesson.port(PREFERRED_PORT)
+
+
+@exercise(
+    "05.publish-localhost",
+    title="Publish simple-webapp on 127.0.0.1 only",
+    hints=[
+        "-p takes HOST:CONTAINER, and an address may come first: -p ADDRESS:HOST_PORT:CONTAINER_PORT.",
+        "simple-webapp listens on port 80 inside its container; the host port is the one printed above.",
+        "docker run -d --name NAME -p 127.0.0.1:HOST_PORT:80 simple-webapp",
+    ],
+)
+def publish_localhost(lesson):
+    name = lesson.name("site")
+    port = exercise_port(lesson)
+    running = containers.running(name)
+    yield running
+    if not running.met:
+        return
+    yield containers.from_image(name, IMAGE)
+    published = containers.publishes(name, CONTAINER_PORT, host_port=port, host_ip="127.0.0.1")
+    yield published
+    if published.met:
+        yield http.answers(f"http://127.0.0.1:{port}/", contains=GREETING)

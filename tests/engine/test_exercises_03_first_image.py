@@ -1,0 +1,183 @@
+"""Notebook 03's exercises: real Dockerfiles (parser + hadolint), real builds, a real run.
+
+The right answer passes; each wrong answer a learner is likely to give gets its own reason. Builds
+use a tag unique to this test session instead of ``greeter`` (so a notebook running at the same
+time keeps its image); the tag is removed in ``finally``.
+"""
+
+from __future__ import annotations
+
+import subprocess
+
+import pytest
+
+from dockerlab import checks
+from dockerlab.exercises import nb03_first_image as ex
+from dockerlab.lesson import Lesson
+
+pytestmark = pytest.mark.engine
+
+RIGHT = 'FROM python:3.13-slim\nWORKDIR /app\nCOPY greet.py .\nCMD ["python", "greet.py"]\n'
+#: What the notebook's ✍ cell writes as shipped (learner mode).
+SKELETON = (
+    "# ✍ Your turn: write the Dockerfile for greet.py below these comments, then run this cell.\n"
+    "# It needs FROM, WORKDIR, COPY and CMD, like the Dockerfile above.\n"
+)
+
+
+def docker(*args: str, check: bool = True) -> subprocess.CompletedProcess:
+    done = subprocess.run(["docker", *args], capture_output=True, text=True, timeout=300)
+    if check:
+        assert done.returncode == 0, done.stderr
+    return done
+
+
+@pytest.fixture
+def lesson(docker_client, tmp_path):
+    lesson = Lesson("03-first-image", workdir=tmp_path)
+    folder = lesson.path(ex.FOLDER)
+    folder.mkdir()
+    (folder / ex.SCRIPT).write_text(ex.GREET_PY)
+    yield lesson
+    lesson.reset()
+
+
+def write(lesson, text: str) -> None:
+    ex.dockerfile_path(lesson).write_text(text)
+
+
+def unmet(res, words: str) -> str:
+    for req in res.requirements:
+        if words in req.description:
+            assert not req.met, f"expected unmet: {req}"
+            return req.reason
+    raise AssertionError(f"no requirement about {words!r} in {res}")
+
+
+# -- 03.dockerfile ------------------------------------------------------------------------------
+
+
+def test_dockerfile_right_answer_passes(lesson):
+    write(lesson, RIGHT)
+    res = checks.run_exercise("03.dockerfile", lesson)
+    assert res.passed, str(res)
+
+
+def test_dockerfile_notes_version_also_passes_with_other_comments(lesson):
+    write(lesson, "# my image\nFROM python:3.13-slim\n\nWORKDIR /app\n# the script\nCOPY greet.py /app/\nCMD [\"python3\", \"/app/greet.py\"]\n")
+    assert checks.run_exercise("03.dockerfile", lesson).passed
+
+
+def test_dockerfile_as_shipped_says_it_is_empty(lesson):
+    write(lesson, SKELETON)
+    res = checks.run_exercise("03.dockerfile", lesson)
+    assert len(res.requirements) == 1, "one reason, not the same one seven times"
+    assert "only comments and no instructions" in res.requirements[0].reason
+
+
+def test_dockerfile_missing_file(lesson):
+    res = checks.run_exercise("03.dockerfile", lesson)
+    assert "there is no Dockerfile" in res.requirements[0].reason
+
+
+def test_dockerfile_python_39_is_end_of_life(lesson):
+    write(lesson, RIGHT.replace("3.13", "3.9"))
+    res = checks.run_exercise("03.dockerfile", lesson)
+    reason = unmet(res, "supported python")
+    assert "end of life in October 2025" in reason and "python:3.13-slim" in reason
+    assert res.met_count == len(res.requirements) - 1
+
+
+def test_dockerfile_shell_form_cmd(lesson):
+    write(lesson, RIGHT.replace('CMD ["python", "greet.py"]', "CMD python greet.py"))
+    res = checks.run_exercise("03.dockerfile", lesson)
+    assert "shell form" in unmet(res, "exec form")
+    assert "DL3025" in unmet(res, "hadolint")
+
+
+def test_dockerfile_runs_the_examples_app_py(lesson):
+    write(lesson, RIGHT.replace('"greet.py"]', '"app.py"]'))
+    res = checks.run_exercise("03.dockerfile", lesson)
+    assert "the CMD runs app.py, but the script in this folder is greet.py" in unmet(res, "CMD runs greet.py")
+    assert res.met_count == len(res.requirements) - 1
+
+
+def test_dockerfile_without_copy(lesson):
+    write(lesson, RIGHT.replace("COPY greet.py .\n", ""))
+    res = checks.run_exercise("03.dockerfile", lesson)
+    assert "no COPY names greet.py" in unmet(res, "copies greet.py")
+
+
+def test_dockerfile_without_workdir_cd_in_run(lesson):
+    write(lesson, 'FROM python:3.13-slim\nRUN cd /app\nCOPY greet.py /app/\nCMD ["python", "/app/greet.py"]\n')
+    res = checks.run_exercise("03.dockerfile", lesson)
+    assert "no WORKDIR" in unmet(res, "working directory")
+    assert "DL3003" in unmet(res, "hadolint")
+
+
+# -- 03.build -----------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def tag(lesson, monkeypatch):
+    """A tag only this test uses, in place of the notebook's ``greeter``."""
+    name = lesson.name("greeter-test")
+    monkeypatch.setattr(ex, "TAG", name)
+    try:
+        yield name
+    finally:
+        docker("rmi", name, check=False)
+
+
+def build(lesson, tag: str, folder=None) -> None:
+    docker("build", "-q", "-t", tag, str(folder or lesson.path(ex.FOLDER)))
+
+
+def test_build_right_answer_passes(lesson, tag):
+    write(lesson, RIGHT)
+    build(lesson, tag)
+    res = checks.run_exercise("03.build", lesson)
+    assert res.passed, str(res)
+    assert not [c for c in docker("ps", "-aq", "--filter", f"ancestor={tag}").stdout.split()], "the check's run left a container"
+
+
+def test_build_waits_for_the_dockerfile(lesson, tag):
+    write(lesson, SKELETON)
+    res = checks.run_exercise("03.build", lesson)
+    assert len(res.requirements) == 1
+    assert "finish the Dockerfile (exercise 03.dockerfile) first" in res.requirements[0].reason
+    assert "only comments and no instructions" in res.requirements[0].reason
+
+
+def test_build_not_built_yet(lesson, tag):
+    write(lesson, RIGHT)
+    res = checks.run_exercise("03.build", lesson)
+    assert f"no image is tagged {tag}:latest" in unmet(res, "exists")
+
+
+def test_build_from_another_dockerfile(lesson, tag, tmp_path):
+    other = tmp_path / "other"
+    other.mkdir()
+    (other / "app.py").write_text('print("Hello, World from Docker!")\n')
+    (other / "Dockerfile").write_text('FROM python:3.13-slim\nWORKDIR /app\nCOPY app.py .\nCMD ["python", "app.py"]\n')
+    write(lesson, RIGHT)
+    build(lesson, tag, other)
+    res = checks.run_exercise("03.build", lesson)
+    reason = unmet(res, "matches your Dockerfile")
+    assert '["python", "app.py"]' in reason and "build it again" in reason
+
+
+def test_build_forgotten_rebuild_after_a_change(lesson, tag):
+    write(lesson, RIGHT)
+    build(lesson, tag)
+    write(lesson, RIGHT.replace("WORKDIR /app", "WORKDIR /greeter"))
+    res = checks.run_exercise("03.build", lesson)
+    assert "WORKDIR /greeter" in unmet(res, "matches your Dockerfile")
+
+
+def test_build_image_prints_something_else(lesson, tag):
+    write(lesson, RIGHT)
+    (lesson.path(ex.FOLDER) / ex.SCRIPT).write_text('print("Hi")\n')
+    build(lesson, tag)
+    res = checks.run_exercise("03.build", lesson)
+    assert "printed 'Hi'" in unmet(res, "prints")

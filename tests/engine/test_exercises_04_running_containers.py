@@ -1,0 +1,201 @@
+"""Notebook 04's exercises against real containers: the right answer passes, each wrong one says why.
+
+Containers are started with the ``docker`` CLI under this test session's names and removed in
+``finally``. ``my-python-app`` is built as the notebook builds it (from cache when it exists).
+"""
+
+from __future__ import annotations
+
+import subprocess
+import time
+
+import pytest
+
+from dockerlab import checks
+from dockerlab.exercises import nb04_running_containers as ex
+from dockerlab.lesson import Lesson
+
+pytestmark = pytest.mark.engine
+
+
+def docker(*args: str, check: bool = True) -> subprocess.CompletedProcess:
+    done = subprocess.run(["docker", *args], capture_output=True, text=True, timeout=120)
+    if check:
+        assert done.returncode == 0, done.stderr
+    return done
+
+
+def remove(*names: str) -> None:
+    subprocess.run(["docker", "rm", "-f", *names], capture_output=True, timeout=60)
+
+
+@pytest.fixture(scope="module")
+def app_image(tmp_path_factory, docker_client):
+    folder = tmp_path_factory.mktemp("my-python-app")
+    (folder / "app.py").write_text('print("Hello, World from Docker!")\n')
+    (folder / "Dockerfile").write_text('FROM python:3.13-slim\nWORKDIR /app\nCOPY app.py .\nCMD ["python", "app.py"]\n')
+    docker("build", "-q", "-t", ex.IMAGE, str(folder))
+    return ex.IMAGE
+
+
+@pytest.fixture
+def lesson(docker_client, app_image, tmp_path):
+    lesson = Lesson("04-running-containers", workdir=tmp_path)
+    yield lesson
+    lesson.reset()
+
+
+@pytest.fixture
+def named(lesson):
+    """The lesson's name for a base, removed before and after the test."""
+    made = []
+
+    def name(base: str) -> str:
+        full = lesson.name(base)
+        remove(full)
+        made.append(full)
+        return full
+
+    yield name
+    remove(*made)
+
+
+def unmet(res, words: str) -> str:
+    for req in res.requirements:
+        if words in req.description:
+            assert not req.met, f"expected unmet: {req}"
+            return req.reason
+    raise AssertionError(f"no requirement about {words!r} in {res}")
+
+
+# -- 04.keep-running ----------------------------------------------------------------------------
+
+
+def test_keep_running_right_answer_passes(lesson, named):
+    docker("run", "-d", "--name", named("worker"), ex.IMAGE, "sleep", "infinity")
+    res = checks.run_exercise("04.keep-running", lesson)
+    assert res.passed, str(res)
+
+
+def test_keep_running_tail_from_the_notes_also_passes(lesson, named):
+    docker("run", "-d", "--name", named("worker"), ex.IMAGE, "tail", "-f", "/dev/null")
+    assert checks.run_exercise("04.keep-running", lesson).passed
+
+
+def test_keep_running_image_command_exits(lesson, named):
+    worker = named("worker")
+    docker("run", "-d", "--name", worker, ex.IMAGE)
+    docker("wait", worker)
+    res = checks.run_exercise("04.keep-running", lesson)
+    reason = unmet(res, "keeps running")
+    assert "ran the image's own command, python app.py" in reason and "sleep infinity" in reason
+
+
+def test_keep_running_never_started(lesson, named):
+    docker("create", "--name", named("worker"), ex.IMAGE, "sleep", "infinity")
+    res = checks.run_exercise("04.keep-running", lesson)
+    assert "created but never started" in unmet(res, "keeps running")
+    assert len(res.requirements) == 1
+
+
+def test_keep_running_other_image(lesson, named):
+    docker("run", "-d", "--name", named("worker"), "busybox:1.37", "sleep", "3600")
+    res = checks.run_exercise("04.keep-running", lesson)
+    assert "not my-python-app" in unmet(res, "image")
+    assert res.requirements[0].met
+
+
+def test_keep_running_name_without_session_id(lesson, named):
+    named("worker")
+    bare = f"worker-test-{lesson.session.id[2:]}"  # like "worker", but unique to this test run
+    remove(bare)
+    try:
+        docker("run", "-d", "--name", bare, ex.IMAGE, "sleep", "infinity")
+        res = checks.run_exercise("04.keep-running", lesson)
+        assert "did you pass --name" in unmet(res, "keeps running")
+    finally:
+        remove(bare)
+
+
+# -- 04.auto-remove -----------------------------------------------------------------------------
+
+
+def test_auto_remove_right_answer_passes(lesson, named):
+    docker("run", "-d", "--rm", "--name", named("scratch"), ex.IMAGE, "sleep", "300")
+    res = checks.run_exercise("04.auto-remove", lesson)
+    assert res.passed, str(res)
+
+
+def test_auto_remove_without_rm(lesson, named):
+    docker("run", "-d", "--name", named("scratch"), ex.IMAGE, "sleep", "300")
+    res = checks.run_exercise("04.auto-remove", lesson)
+    assert "without --rm" in unmet(res, "--rm")
+    assert res.met_count == len(res.requirements) - 1
+
+
+def test_auto_remove_without_a_long_command_is_gone(lesson, named):
+    scratch = named("scratch")
+    docker("run", "--rm", "--name", scratch, ex.IMAGE)
+    res = checks.run_exercise("04.auto-remove", lesson)
+    assert len(res.requirements) == 1
+    reason = unmet(res, "exists")
+    assert "add sleep 300 after the image name" in reason and "also removed as soon" not in reason
+
+
+def test_auto_remove_other_image(lesson, named):
+    docker("run", "-d", "--rm", "--name", named("scratch"), "busybox:1.37", "sleep", "300")
+    res = checks.run_exercise("04.auto-remove", lesson)
+    assert "not my-python-app" in unmet(res, "image")
+
+
+# -- 04.exit-code -------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def broken(lesson, named):
+    """The notebook's failed container: `docker run -d --name broken-… my-python-app python ap.py`."""
+    name = named("broken")
+    docker("run", "-d", "--name", name, ex.IMAGE, *ex.BROKEN_COMMAND)
+    assert docker("wait", name).stdout.strip() == "2"
+    return name
+
+
+def answer(lesson, value):
+    lesson.namespace = {} if value is ... else {"exit_code": value}
+    return checks.run_exercise("04.exit-code", lesson)
+
+
+def test_exit_code_right_answer_passes(lesson, broken):
+    assert answer(lesson, 2).passed
+    assert answer(lesson, "2").passed
+
+
+@pytest.mark.parametrize(
+    "value, words",
+    [
+        (..., "there is no variable exit_code"),
+        (None, "still None"),
+        (0, "0 means success"),
+        (137, "SIGKILL"),
+        ("two", "whole number"),
+        (300, "from 0 to 255"),
+        (1, "1 is not the exit code"),
+    ],
+)
+def test_exit_code_wrong_answers(lesson, broken, value, words):
+    res = answer(lesson, value)
+    assert words in unmet(res, "exit_code is")
+
+
+def test_exit_code_container_removed(lesson, broken):
+    remove(broken)
+    res = answer(lesson, 2)
+    assert "is gone" in unmet(res, "exit_code is")
+
+
+def test_exit_code_container_still_running(lesson, named):
+    name = named("broken")
+    docker("run", "-d", "--name", name, ex.IMAGE, "sleep", "30")
+    time.sleep(0.2)
+    res = answer(lesson, 0)
+    assert "has not finished yet" in unmet(res, "exit_code is")

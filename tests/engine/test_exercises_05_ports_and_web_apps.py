@@ -1,0 +1,149 @@
+"""Notebook 05's exercise against real containers and real published ports.
+
+``simple-webapp`` is built from the very files the notebook writes (its ``%%writefile`` cells), so
+the test also proves the notebook's app works: it answers, and it stops at once on SIGTERM.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import time
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from dockerlab import checks
+from dockerlab.exercises import nb05_ports_and_web_apps as ex
+from dockerlab.lesson import Lesson, port_is_free
+
+pytestmark = pytest.mark.engine
+
+NOTEBOOK = Path(__file__).resolve().parents[2] / "notebooks" / "05-ports-and-web-apps.ipynb"
+
+
+def docker(*args: str, check: bool = True) -> subprocess.CompletedProcess:
+    done = subprocess.run(["docker", *args], capture_output=True, text=True, timeout=120)
+    if check:
+        assert done.returncode == 0, done.stderr
+    return done
+
+
+def remove(*names: str) -> None:
+    subprocess.run(["docker", "rm", "-f", *names], capture_output=True, timeout=60)
+
+
+def written_files(notebook: Path) -> dict[str, str]:
+    """The files a notebook's ``%%writefile {dir}/NAME`` cells write, by NAME."""
+    files = {}
+    for cell in nbformat.read(notebook, as_version=4).cells:
+        first, _, body = cell.source.partition("\n")
+        if cell.cell_type == "code" and first.startswith("%%writefile "):
+            files[first.rsplit("/", 1)[-1]] = body + "\n"
+    return files
+
+
+@pytest.fixture(scope="module")
+def webapp(tmp_path_factory, docker_client):
+    folder = tmp_path_factory.mktemp("simple-webapp")
+    files = written_files(NOTEBOOK)
+    assert {"server.py", "Dockerfile"} <= set(files), files.keys()
+    for name, text in files.items():
+        (folder / name).write_text(text)
+    docker("build", "-q", "-t", ex.IMAGE, str(folder))
+    return ex.IMAGE
+
+
+@pytest.fixture
+def lesson(docker_client, webapp, tmp_path):
+    lesson = Lesson("05-ports-and-web-apps", workdir=tmp_path)
+    yield lesson
+    lesson.reset()
+
+
+@pytest.fixture
+def site(lesson):
+    name = lesson.name("site")
+    remove(name)
+    try:
+        yield name
+    finally:
+        remove(name)
+
+
+def unmet(res, words: str) -> str:
+    for req in res.requirements:
+        if words in req.description:
+            assert not req.met, f"expected unmet: {req}"
+            return req.reason
+    raise AssertionError(f"no requirement about {words!r} in {res}")
+
+
+def run_site(site: str, *publish: str) -> None:
+    docker("run", "-d", "--name", site, *publish, ex.IMAGE)
+
+
+def test_right_answer_passes(lesson, site):
+    port = ex.exercise_port(lesson)
+    run_site(site, "-p", f"127.0.0.1:{port}:80")
+    res = checks.run_exercise("05.publish-localhost", lesson)
+    assert res.passed, str(res)
+
+
+def test_the_app_stops_at_once_on_docker_stop(lesson, site):
+    run_site(site)
+    time.sleep(0.5)  # let Python install its SIGTERM handler
+    started = time.monotonic()
+    docker("stop", site)
+    assert time.monotonic() - started < 5, "server.py should end on SIGTERM, not be killed after 10 s"
+    assert docker("inspect", "--format", "{{.State.ExitCode}}", site).stdout.strip() == "0"
+
+
+def test_published_on_every_address(lesson, site):
+    port = ex.exercise_port(lesson)
+    run_site(site, "-p", f"{port}:80")
+    res = checks.run_exercise("05.publish-localhost", lesson)
+    assert "every address of this machine" in unmet(res, "publishes port 80")
+    assert len(res.requirements) == 3, "no page check while the publishing is wrong"
+
+
+def test_wrong_container_port(lesson, site):
+    port = ex.exercise_port(lesson)
+    run_site(site, "-p", f"127.0.0.1:{port}:8080")
+    res = checks.run_exercise("05.publish-localhost", lesson)
+    assert "publishes container port 8080/tcp but not 80" in unmet(res, "publishes port 80")
+
+
+def test_not_published(lesson, site):
+    run_site(site)
+    res = checks.run_exercise("05.publish-localhost", lesson)
+    assert "publishes no ports" in unmet(res, "publishes port 80")
+
+
+def test_other_host_port(lesson, site):
+    other = lesson.port(ex.PREFERRED_PORT + 50)
+    run_site(site, "-p", f"127.0.0.1:{other}:80")
+    res = checks.run_exercise("05.publish-localhost", lesson)
+    assert f"host port {other}, not on host port {ex.exercise_port(lesson)}" in unmet(res, "publishes port 80")
+
+
+def test_numbers_swapped(lesson, site):
+    if not port_is_free(80):
+        pytest.skip("host port 80 is in use here")
+    port = ex.exercise_port(lesson)
+    run_site(site, "-p", f"127.0.0.1:80:{port}")
+    res = checks.run_exercise("05.publish-localhost", lesson)
+    assert "swapped" in unmet(res, "publishes port 80")
+
+
+def test_not_running(lesson, site):
+    port = ex.exercise_port(lesson)
+    docker("create", "--name", site, "-p", f"127.0.0.1:{port}:80", ex.IMAGE)
+    res = checks.run_exercise("05.publish-localhost", lesson)
+    assert "created but never started" in unmet(res, "is running")
+    assert len(res.requirements) == 1
+
+
+def test_no_container(lesson, site):
+    res = checks.run_exercise("05.publish-localhost", lesson)
+    assert f"no container named {site} exists" in unmet(res, "is running")
