@@ -1,0 +1,451 @@
+"""Exercises of notebook 06-images-in-depth: the build cache, multi-stage builds, a non-root user.
+
+``06.cache-order``   ``cache-exercise/Dockerfile`` copies the app before installing figlet, so every
+                     code change reinstalls it. The learner reorders it. The check copies the folder,
+                     builds it, changes one line of ``app.py`` in the copy, builds again and reads
+                     BuildKit's log: the install step must say CACHED, and the image must still work.
+``06.multi-stage``   ``stars/Dockerfile`` compiles a C program in an image that keeps the compiler
+                     (hundreds of MB). The learner makes it a multi-stage build and builds the image
+                     ``lesson.name("stars")``: at least two stages, ``COPY --from`` an earlier stage,
+                     under 10 MB, and a container of it still prints the stars.
+``06.non-root``      ``visits/Dockerfile`` runs a small app as root. The learner adds a user and
+                     ``USER`` and builds ``lesson.name("visits")``: the image's default user is not root,
+                     and a container of it still counts a visit (it writes into ``data/``, so that
+                     folder must belong to the new user).
+
+The file contents the notebook writes are constants here, so the notebook and the tests agree.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import re
+import secrets
+import shutil
+import tempfile
+from pathlib import Path
+
+import docker.errors
+
+from .. import build as builds
+from .. import engine, errors
+from ..checks import Unmet, block, dockerfile, exercise, images
+from ..checks.core import human_bytes, parse_size
+
+# -- what the notebook writes -------------------------------------------------------------------
+
+#: The slow step every Dockerfile of the cache part shares (same text: BuildKit can share its cache).
+APT_FIGLET = (
+    "RUN apt-get update \\\n"
+    " && apt-get install -y --no-install-recommends figlet \\\n"
+    " && rm -rf /var/lib/apt/lists/*\n"
+)
+
+CACHE_FOLDER = "cache-exercise"
+CACHE_APP_PY = (
+    "# A tiny app that needs one system package: figlet, which draws big letters.\n"
+    "import subprocess\n"
+    "\n"
+    'MESSAGE = "well done"\n'
+    "\n"
+    'subprocess.run(["figlet", MESSAGE], check=True)\n'
+    'print("cache exercise app: ok")\n'
+)
+CACHE_OK = "cache exercise app: ok"
+#: As shipped: the code is copied before the slow install, so any code change reinstalls figlet.
+CACHE_SHIPPED = (
+    "# ✍ Your turn: reorder this Dockerfile so that changing app.py does not reinstall figlet.\n"
+    "FROM python:3.13-slim\n"
+    "WORKDIR /app\n"
+    "COPY . .\n" + APT_FIGLET + 'CMD ["python", "app.py"]\n'
+)
+CACHE_SOLUTION = "FROM python:3.13-slim\nWORKDIR /app\n" + APT_FIGLET + 'COPY . .\nCMD ["python", "app.py"]\n'
+
+STARS_FOLDER = "stars"
+STARS_C = (
+    "#include <stdio.h>\n"
+    "\n"
+    "int main(void) {\n"
+    "    for (int row = 1; row <= 4; row++) {\n"
+    "        for (int star = 0; star < row; star++)\n"
+    "            putchar('*');\n"
+    "        putchar('\\n');\n"
+    "    }\n"
+    '    puts("four rows of stars");\n'
+    "    return 0;\n"
+    "}\n"
+)
+STARS_OUTPUT = "*\n**\n***\n****\nfour rows of stars"
+#: The build stage: the same first lines as the notebook's demo, so the compiler layer is shared.
+GCC_STAGE_RUN = (
+    "RUN apt-get update \\\n"
+    " && apt-get install -y --no-install-recommends gcc libc6-dev \\\n"
+    " && rm -rf /var/lib/apt/lists/*\n"
+)
+STARS_SHIPPED = (
+    "# ✍ Your turn: make this a multi-stage build whose final image is under 10 MB.\n"
+    "FROM debian:trixie-slim\n" + GCC_STAGE_RUN + "WORKDIR /src\n"
+    "COPY stars.c .\n"
+    "RUN gcc -static -O2 -o /usr/local/bin/stars stars.c\n"
+    'CMD ["stars"]\n'
+)
+STARS_SOLUTION = (
+    "FROM debian:trixie-slim AS build\n" + GCC_STAGE_RUN + "WORKDIR /src\n"
+    "COPY stars.c .\n"
+    "RUN gcc -static -O2 -o /usr/local/bin/stars stars.c\n"
+    "\n"
+    "FROM scratch\n"
+    "COPY --from=build /usr/local/bin/stars /stars\n"
+    'CMD ["/stars"]\n'
+)
+STARS_LIMIT = "10MB"
+
+VISITS_FOLDER = "visits"
+VISITS_APP_PY = (
+    "# Counts its visits in data/visits.txt and says which user it runs as.\n"
+    "import os\n"
+    "from pathlib import Path\n"
+    "\n"
+    'counter = Path("data/visits.txt")\n'
+    "visits = int(counter.read_text()) + 1 if counter.exists() else 1\n"
+    "counter.write_text(str(visits))\n"
+    'print(f"visit number {visits}, running as user id {os.getuid()}")\n'
+)
+VISITS_SHIPPED = (
+    "# ✍ Your turn: make this image run its app as a user other than root.\n"
+    "FROM python:3.13-slim\n"
+    "WORKDIR /app\n"
+    "COPY app.py .\n"
+    "RUN mkdir data\n"
+    'CMD ["python", "app.py"]\n'
+)
+VISITS_SOLUTION = (
+    "FROM python:3.13-slim\n"
+    "RUN useradd --create-home --uid 10001 app\n"
+    "WORKDIR /app\n"
+    "COPY app.py .\n"
+    "RUN mkdir data && chown app:app data\n"
+    "USER app\n"
+    'CMD ["python", "app.py"]\n'
+)
+
+
+def folder(lesson, name: str) -> Path:
+    return lesson.path(name)
+
+
+def stars_tag(lesson) -> str:
+    return lesson.name("stars")
+
+
+def visits_tag(lesson) -> str:
+    return lesson.name("visits")
+
+
+# -- running an image once ----------------------------------------------------------------------
+
+
+def run_once(lesson, image: str, command=None, timeout: float = 60) -> tuple[int, str]:
+    """Start a container of ``image`` (its own CMD unless ``command``), wait, return (exit code, output).
+
+    The container is labelled as the lesson's and removed at once. A container that cannot even
+    start (an unknown USER, a missing program) raises :class:`Unmet` with the engine's words.
+    """
+    try:
+        container = lesson.run(image, command)
+    except Exception as exc:  # noqa: BLE001 - the engine's refusal is the learner's answer here
+        raise Unmet(_start_failure(image, exc)) from None
+    try:
+        try:
+            status = container.wait(timeout=timeout)
+        except Exception:  # noqa: BLE001 - requests' ReadTimeout and friends
+            raise Unmet(f"a container from {image} was still running after {timeout:.0f} s; it should finish at once") from None
+        output = container.logs(stdout=True, stderr=True).decode("utf-8", "replace").strip()
+    finally:
+        with contextlib.suppress(docker.errors.APIError):
+            container.remove(force=True)
+    return int(status.get("StatusCode") or 0), output
+
+
+def _start_failure(image: str, exc: BaseException) -> str:
+    text = str(getattr(exc, "explanation", None) or getattr(exc, "message", None) or exc)
+    user = re.search(r"unable to find user (\S+?):", text)
+    if user:
+        return (
+            f"a container from {image} cannot start: the image says USER {user.group(1)}, but no such user exists in it. "
+            f"Create the user before switching to it: RUN useradd --create-home {user.group(1)}"
+        )
+    return f"a container from {image} cannot start: {text.strip()[:300]}"
+
+
+# -- reading a BuildKit log ---------------------------------------------------------------------
+
+_HEADER = re.compile(r"^#(\d+) \[(?:([\w.-]+) )?(\d+)/(\d+)\] (.+)$")
+
+
+def build_steps(log: list[str]) -> list[dict]:
+    """The build's steps in order, each with its instruction and whether BuildKit took it from cache.
+
+    A step's header ``#7 [3/4] COPY . .`` is followed (later) by ``#7 CACHED`` when its result came
+    from the cache, else by the step's own output and ``#7 DONE``.
+    """
+    steps: dict[str, dict] = {}
+    for line in log:
+        header = _HEADER.match(line)
+        if header:
+            vertex, stage, step, total, text = header.groups()
+            steps.setdefault(vertex, {"stage": stage, "step": int(step), "total": int(total), "text": text, "cached": False})
+        elif line.startswith("#"):
+            vertex, _, rest = line[1:].partition(" ")
+            if vertex in steps and rest.strip() == "CACHED":
+                steps[vertex]["cached"] = True
+    return sorted(steps.values(), key=lambda s: (s["stage"] or "", s["step"]))
+
+
+# -- 06.cache-order -----------------------------------------------------------------------------
+
+
+def _install_and_copies(path):
+    """(the RUN that installs packages, the COPY instructions before it) in the final stage."""
+    df = dockerfile.parse(path)
+    stage = df.final
+    install = next((i for i in stage.find("RUN") if re.search(r"\b(apt-get|apt|pip)\b.*\binstall\b", i.value)), None)
+    if install is None:
+        raise Unmet("no RUN instruction installs anything (apt-get install figlet): the app needs figlet, keep that RUN")
+    earlier = [i for i in stage.instructions if i.keyword in ("COPY", "ADD") and i.line < install.line]
+    return install, earlier
+
+
+@block("the slow install step comes before the app's code is copied in")
+def install_before_code(path):
+    install, copies = _install_and_copies(path)
+    code = [c for c in copies if not re.search(r"--from[= ]", c.value)]
+    if not code:
+        return None
+    first = code[0]
+    return (
+        f"line {first.line} ({first}) copies the app before line {install.line} installs figlet: when app.py changes, "
+        f"the COPY step changes, and BuildKit must redo every step after it, the install too. Move the RUN "
+        f"apt-get ... line above the COPY"
+    )
+
+
+@block("after a one-line change to app.py, the rebuild takes the install step from the cache")
+def install_cached_after_edit(lesson, path):
+    """Build a copy of the folder, edit app.py in the copy, build again: the install must be CACHED."""
+    source = Path(path).parent
+    _install_and_copies(path)  # a Dockerfile without the install is reported by the block above
+    client = engine.client()
+    tags = [f"{lesson.name('cache-check')}:before", f"{lesson.name('cache-check')}:after"]
+    with tempfile.TemporaryDirectory(prefix="dockerlab-cache-check-") as scratch:
+        context = Path(scratch) / "context"
+        shutil.copytree(source, context, ignore=shutil.ignore_patterns(".ipynb_checkpoints"))
+        try:
+            try:
+                builds.build(context, tags[0], lesson=lesson.key)
+                app = context / "app.py"
+                app.write_text(app.read_text() + f"# a one-line change ({secrets.token_hex(4)})\n")
+                after = builds.build(context, tags[1], lesson=lesson.key)
+            except errors.BuildFailed as exc:
+                raise Unmet(f"the Dockerfile does not build: it stopped at {exc.step or 'an unknown step'}") from None
+            steps = build_steps(after.log)
+            install = next((s for s in steps if re.search(r"\binstall\b", s["text"])), None)
+            if install is None:
+                raise Unmet("the rebuild had no install step to look at")
+            if install["cached"]:
+                return _image_works(lesson, tags[1])
+            rerun = [s for s in steps if not s["cached"] and not s["text"].startswith("FROM")]
+            listed = " and ".join(f"[{s['step']}/{s['total']}] {_short(s['text'])}" for s in rerun)
+            return (
+                f"the rebuild took {after.seconds:.1f} s: it ran {listed} again. The install comes after a step "
+                f"that copies app.py, so every code change reinstalls; copy the code after installing"
+            )
+        finally:
+            for tag in tags:
+                with contextlib.suppress(docker.errors.APIError):
+                    client.images.remove(tag)
+
+
+def _short(text: str, limit: int = 32) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _image_works(lesson, tag: str) -> str | None:
+    code, output = run_once(lesson, tag)
+    if code == 0 and CACHE_OK in output:
+        return None
+    if "figlet" in output and ("No such file" in output or "not found" in output):
+        return "the rebuilt image has no figlet: keep the RUN apt-get ... install -y ... figlet line, only move it"
+    return f"the rebuilt image does not run the app: it exited with code {code} and printed: {output[-300:] or 'nothing'}"
+
+
+@exercise(
+    "06.cache-order",
+    title="Reorder a Dockerfile so a code change rebuilds from the cache",
+    hints=[
+        "BuildKit reuses a step only if that step and every step before it are unchanged. COPY . . changes "
+        "whenever any file in the folder changes.",
+        "Put the steps that change rarely (installing packages) first, and the step that changes often "
+        "(copying your code) as late as possible.",
+        "The order that works: FROM, WORKDIR, RUN apt-get ... figlet ..., COPY . ., CMD.",
+    ],
+)
+def cache_order(lesson):
+    path = folder(lesson, CACHE_FOLDER) / "Dockerfile"
+    readable = dockerfile.parses(path)
+    yield readable
+    if not readable.met:
+        return
+    order = install_before_code(path)
+    yield order
+    if not order.met and "installs anything" in order.reason:
+        return
+    yield install_cached_after_edit(lesson, path)
+
+
+# -- 06.multi-stage -----------------------------------------------------------------------------
+
+
+@block("the Dockerfile has at least two stages (two FROM lines)")
+def several_stages(path):
+    df = dockerfile.parse(path)
+    if len(df.stages) >= 2:
+        return None
+    return (
+        f"there is one FROM, so one stage: everything it installs (gcc and its libraries) stays in the image. "
+        f"Name this stage (FROM {df.final.base} AS build), then start a second one (FROM scratch) for the result"
+    )
+
+
+@block("the final stage copies the program from an earlier stage (COPY --from=...)")
+def copies_from_stage(path):
+    df = dockerfile.parse(path)
+    if len(df.stages) < 2:
+        raise Unmet("there is no earlier stage to copy from yet (see the line above)")
+    final = df.final
+    if df.stage_named(final.base) is not None:
+        return (
+            f"the final stage is FROM {final.base}, the build stage itself, so it keeps the compiler; start it FROM "
+            f"scratch (or another small image) and copy only the program"
+        )
+    for copy in final.find("COPY"):
+        if re.search(r"--from[= ]", copy.value):
+            return None
+    return (
+        "the final stage has no COPY --from=..., so the compiled program is not in it; add "
+        "COPY --from=build /usr/local/bin/stars /stars (build being the name of the first stage)"
+    )
+
+
+@block(lambda lesson, tag, limit: f"the image {tag} is smaller than {human_bytes(parse_size(limit))}")
+def small_enough(lesson, tag: str, limit: str):
+    image = images.get(tag)
+    size = int(image.attrs.get("Size") or 0)
+    if size < parse_size(limit):
+        return None
+    path = folder(lesson, STARS_FOLDER) / "Dockerfile"
+    try:
+        df = dockerfile.parse(path)
+    except Unmet:
+        df = None
+    base = df.final.base if df else "?"
+    if df is not None and len(df.stages) >= 2 and base.lower() == "scratch":
+        return (
+            f"{tag} is {human_bytes(size)}, but your Dockerfile's final stage is FROM scratch: the image was built "
+            f"before your last change. Build it again"
+        )
+    if df is not None and len(df.stages) >= 2:
+        return (
+            f"{tag} is {human_bytes(size)}: its final stage starts FROM {base}, which is big by itself. Start the final "
+            f"stage FROM scratch (empty: the program is static) or busybox:1.37 (2 MB)"
+        )
+    return f"{tag} is {human_bytes(size)}: it still holds the compiler and its libraries; a multi-stage build leaves them behind"
+
+
+@block(lambda lesson, tag: f"a container from {tag} prints the four rows of stars")
+def prints_stars(lesson, tag: str):
+    images.get(tag)
+    code, output = run_once(lesson, tag)
+    if code == 0 and output.strip() == STARS_OUTPUT:
+        return None
+    if "no such file or directory" in output and "exec" in output:
+        return (
+            f"the container could not start the program ({output.strip()[:120]}). If the file is there, it was linked "
+            "against the C library, which scratch does not have: keep gcc's -static flag, and check the COPY --from "
+            "path and the CMD path are the same"
+        )
+    if "executable file not found" in output:
+        return f"the CMD names a program that is not in the final image ({output.strip()[:160]}); CMD [\"/stars\"] runs the copied file"
+    return f"the container exited with code {code} and printed: {output[-300:] or 'nothing'}"
+
+
+@exercise(
+    "06.multi-stage",
+    title="Ship only the program: a multi-stage build under 10 MB",
+    hints=[
+        "A Dockerfile can have several FROM lines; each starts a stage. Only the last stage becomes the image.",
+        "Name the first stage: FROM debian:trixie-slim AS build. Keep its RUN lines as they are.",
+        "Then: FROM scratch, COPY --from=build /usr/local/bin/stars /stars, CMD [\"/stars\"]. Build again.",
+    ],
+)
+def multi_stage(lesson):
+    path = folder(lesson, STARS_FOLDER) / "Dockerfile"
+    tag = stars_tag(lesson)
+    readable = dockerfile.parses(path)
+    yield readable
+    if not readable.met:
+        return
+    yield several_stages(path)
+    yield copies_from_stage(path)
+    built = images.exists(tag)
+    yield built
+    if not built.met:
+        return
+    yield small_enough(lesson, tag, STARS_LIMIT)
+    yield prints_stars(lesson, tag)
+
+
+# -- 06.non-root --------------------------------------------------------------------------------
+
+
+@block(lambda lesson, tag: f"a container from {tag} counts a visit as a user other than root")
+def counts_as_non_root(lesson, tag: str):
+    images.get(tag)
+    code, output = run_once(lesson, tag)
+    if "Permission denied" in output or "PermissionError" in output:
+        return (
+            "the app runs as your user but may not write data/visits.txt: the folder data/ belongs to root, who "
+            "made it. Give it to the user in the same step: RUN mkdir data && chown app:app data"
+        )
+    found = re.search(r"running as user id (\d+)", output)
+    if code == 0 and found:
+        if found.group(1) == "0":
+            return "the app still runs as user id 0, root; add USER app after creating the user, and build again"
+        return None
+    return f"the container exited with code {code} and printed: {output[-300:] or 'nothing'}"
+
+
+@exercise(
+    "06.non-root",
+    title="Run the app as a user other than root",
+    hints=[
+        "Two steps: create a user (RUN useradd --create-home app), then switch to it (USER app).",
+        "USER affects the instructions after it and the container's process. Put it after the steps that need root.",
+        "The app writes into data/: that folder must belong to the new user (RUN mkdir data && chown app:app data).",
+    ],
+)
+def non_root(lesson):
+    path = folder(lesson, VISITS_FOLDER) / "Dockerfile"
+    tag = visits_tag(lesson)
+    readable = dockerfile.parses(path)
+    yield readable
+    if not readable.met:
+        return
+    yield dockerfile.non_root_user(path)
+    built = images.exists(tag)
+    yield built
+    if not built.met:
+        return
+    yield images.user_non_root(tag)
+    yield counts_as_non_root(lesson, tag)

@@ -1,0 +1,239 @@
+"""Notebook 06's exercises against the real engine: real builds, real cache, real containers.
+
+The right answer passes; each wrong answer a learner is likely to give gets its own reason. Images
+are tagged with this test session's id (as the notebook's are) and removed in ``finally``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import subprocess
+
+import docker.errors
+import pytest
+
+from dockerlab import checks, engine
+from dockerlab.exercises import nb06_images_in_depth as ex
+from dockerlab.lesson import Lesson
+
+pytestmark = pytest.mark.engine
+
+
+def cli(*args: str, check: bool = True) -> subprocess.CompletedProcess:
+    done = subprocess.run(["docker", *args], capture_output=True, text=True, timeout=600)
+    if check:
+        assert done.returncode == 0, done.stderr
+    return done
+
+
+@pytest.fixture
+def lesson(docker_client, tmp_path):
+    lesson = Lesson("06-images-in-depth", workdir=tmp_path)
+    made: list[str] = []
+    lesson.made = made
+    try:
+        yield lesson
+    finally:
+        lesson.reset()
+        for tag in made:
+            with contextlib.suppress(docker.errors.APIError):
+                engine.client().images.remove(tag, force=True)
+
+
+def unmet(res, words: str) -> str:
+    for req in res.requirements:
+        if words in req.description:
+            assert not req.met, f"expected unmet: {req}"
+            return req.reason
+    raise AssertionError(f"no requirement about {words!r} in {res}")
+
+
+def met(res, words: str) -> None:
+    for req in res.requirements:
+        if words in req.description:
+            assert req.met, f"expected met: {req}"
+            return
+    raise AssertionError(f"no requirement about {words!r} in {res}")
+
+
+# -- 06.cache-order -----------------------------------------------------------------------------
+
+
+def cache_folder(lesson, dockerfile_text: str | None):
+    folder = lesson.path(ex.CACHE_FOLDER)
+    folder.mkdir(exist_ok=True)
+    (folder / "app.py").write_text(ex.CACHE_APP_PY)
+    if dockerfile_text is not None:
+        (folder / "Dockerfile").write_text(dockerfile_text)
+    return folder
+
+
+def test_cache_order_right_answer_passes(lesson):
+    cache_folder(lesson, ex.CACHE_SOLUTION)
+    res = checks.run_exercise("06.cache-order", lesson)
+    assert res.passed, str(res)
+    # the check's own images are gone again
+    assert not engine.client().images.list(name=lesson.name("cache-check"))
+
+
+def test_cache_order_as_shipped_says_the_install_reran(lesson):
+    cache_folder(lesson, ex.CACHE_SHIPPED)
+    res = checks.run_exercise("06.cache-order", lesson)
+    assert "copies the app before line" in unmet(res, "comes before the app's code")
+    reason = unmet(res, "takes the install step from the cache")
+    assert "ran again" in reason and "RUN apt-get" in reason
+
+
+def test_cache_order_copying_only_app_py_first_is_still_slow(lesson):
+    text = ex.CACHE_SOLUTION.replace("WORKDIR /app\n", "WORKDIR /app\nCOPY app.py .\n")
+    cache_folder(lesson, text)
+    res = checks.run_exercise("06.cache-order", lesson)
+    assert "COPY app.py ." in unmet(res, "comes before the app's code")
+
+
+def test_cache_order_without_the_install(lesson):
+    cache_folder(lesson, 'FROM python:3.13-slim\nWORKDIR /app\nCOPY . .\nCMD ["python", "app.py"]\n')
+    res = checks.run_exercise("06.cache-order", lesson)
+    assert "keep that RUN" in unmet(res, "comes before the app's code")
+    assert len(res.requirements) == 2, "no build when there is nothing to cache"
+
+
+def test_cache_order_broken_dockerfile(lesson):
+    cache_folder(lesson, "# ✍ Your turn\nWORKDIR /app\nCOPY . .\n")
+    res = checks.run_exercise("06.cache-order", lesson)
+    assert not res.passed and len(res.requirements) == 1
+    assert "FROM" in res.requirements[0].reason
+
+
+def test_cache_order_missing_file(lesson):
+    cache_folder(lesson, None)
+    res = checks.run_exercise("06.cache-order", lesson)
+    assert "no Dockerfile" in res.requirements[0].reason
+
+
+# -- 06.multi-stage -----------------------------------------------------------------------------
+
+
+def stars(lesson, dockerfile_text: str, build: bool = True):
+    folder = lesson.path(ex.STARS_FOLDER)
+    folder.mkdir(exist_ok=True)
+    (folder / "stars.c").write_text(ex.STARS_C)
+    (folder / "Dockerfile").write_text(dockerfile_text)
+    if build:
+        tag = ex.stars_tag(lesson)
+        lesson.made.append(tag)
+        cli("build", "-q", "-t", tag, str(folder))
+    return folder
+
+
+def test_multi_stage_right_answer_passes(lesson):
+    stars(lesson, ex.STARS_SOLUTION)
+    res = checks.run_exercise("06.multi-stage", lesson)
+    assert res.passed, str(res)
+
+
+def test_multi_stage_busybox_final_stage_also_passes(lesson):
+    stars(lesson, ex.STARS_SOLUTION.replace("FROM scratch", "FROM busybox:1.37"))
+    assert checks.run_exercise("06.multi-stage", lesson).passed
+
+
+def test_multi_stage_as_shipped_is_one_big_stage(lesson):
+    stars(lesson, ex.STARS_SHIPPED)
+    res = checks.run_exercise("06.multi-stage", lesson)
+    assert "there is one FROM" in unmet(res, "at least two stages")
+    assert "still holds the compiler" in unmet(res, "smaller than")
+    met(res, "prints the four rows")
+
+
+def test_multi_stage_final_stage_from_debian_is_too_big(lesson):
+    text = ex.STARS_SOLUTION.replace("FROM scratch", "FROM debian:trixie-slim")
+    stars(lesson, text)
+    res = checks.run_exercise("06.multi-stage", lesson)
+    met(res, "at least two stages")
+    assert "starts FROM debian:trixie-slim" in unmet(res, "smaller than")
+
+
+def test_multi_stage_dynamic_binary_cannot_start_in_scratch(lesson):
+    stars(lesson, ex.STARS_SOLUTION.replace("-static ", ""))
+    res = checks.run_exercise("06.multi-stage", lesson)
+    assert "-static" in unmet(res, "prints the four rows")
+
+
+def test_multi_stage_final_stage_from_the_build_stage(lesson):
+    text = ex.STARS_SOLUTION.replace("FROM scratch\nCOPY --from=build /usr/local/bin/stars /stars\n", "FROM build\n")
+    stars(lesson, text)
+    res = checks.run_exercise("06.multi-stage", lesson)
+    assert "the build stage itself" in unmet(res, "copies the program from an earlier stage")
+
+
+def test_multi_stage_not_rebuilt_after_editing(lesson):
+    folder = stars(lesson, ex.STARS_SHIPPED)
+    (folder / "Dockerfile").write_text(ex.STARS_SOLUTION)
+    res = checks.run_exercise("06.multi-stage", lesson)
+    assert "Build it again" in unmet(res, "smaller than")
+
+
+def test_multi_stage_not_built(lesson):
+    stars(lesson, ex.STARS_SOLUTION, build=False)
+    res = checks.run_exercise("06.multi-stage", lesson)
+    assert "docker build" in unmet(res, f"the image {ex.stars_tag(lesson)} exists")
+
+
+# -- 06.non-root --------------------------------------------------------------------------------
+
+
+def visits(lesson, dockerfile_text: str):
+    folder = lesson.path(ex.VISITS_FOLDER)
+    folder.mkdir(exist_ok=True)
+    (folder / "app.py").write_text(ex.VISITS_APP_PY)
+    (folder / "Dockerfile").write_text(dockerfile_text)
+    tag = ex.visits_tag(lesson)
+    lesson.made.append(tag)
+    cli("build", "-q", "-t", tag, str(folder))
+
+
+def test_non_root_right_answer_passes(lesson):
+    visits(lesson, ex.VISITS_SOLUTION)
+    res = checks.run_exercise("06.non-root", lesson)
+    assert res.passed, str(res)
+
+
+def test_non_root_as_shipped_runs_as_root(lesson):
+    visits(lesson, ex.VISITS_SHIPPED)
+    res = checks.run_exercise("06.non-root", lesson)
+    assert "no USER" in unmet(res, "runs the app as a user other than root")
+    assert "no default user" in unmet(res, "runs as a user other than root")
+    assert "user id 0" in unmet(res, "counts a visit")
+
+
+def test_non_root_user_never_created(lesson):
+    visits(lesson, ex.VISITS_SHIPPED.replace('CMD ["python"', 'USER app\nCMD ["python"'))
+    res = checks.run_exercise("06.non-root", lesson)
+    assert "RUN useradd --create-home app" in unmet(res, "counts a visit")
+
+
+def test_non_root_data_folder_still_belongs_to_root(lesson):
+    visits(lesson, ex.VISITS_SOLUTION.replace(" && chown app:app data", ""))
+    res = checks.run_exercise("06.non-root", lesson)
+    assert "chown app:app data" in unmet(res, "counts a visit")
+
+
+def test_non_root_switching_back_to_root(lesson):
+    visits(lesson, ex.VISITS_SOLUTION.replace("USER app\n", "USER app\nUSER root\n"))
+    res = checks.run_exercise("06.non-root", lesson)
+    assert "is root" in unmet(res, "runs the app as a user other than root")
+
+
+def test_build_steps_reads_cached_and_rerun_steps():
+    log = [
+        "#4 [1/4] FROM docker.io/library/python:3.13-slim",
+        "#6 [2/4] WORKDIR /app",
+        "#6 CACHED",
+        "#7 [3/4] COPY . .",
+        "#7 DONE 0.0s",
+        "#8 [4/4] RUN apt-get update",
+        "#8 0.1 Get:1 http://deb.debian.org",
+        "#8 DONE 2.4s",
+    ]
+    steps = ex.build_steps(log)
+    assert [(s["step"], s["cached"]) for s in steps] == [(1, False), (2, True), (3, False), (4, False)]
