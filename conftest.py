@@ -10,23 +10,6 @@ from __future__ import annotations
 import os
 
 
-def engine_inventory() -> dict[str, set[str]]:
-    """Names of every container, network and volume on the engine."""
-    from dockerlab import engine
-
-    api = engine.client().api
-    return {
-        "containers": {c["Names"][0].lstrip("/") for c in api.containers(all=True)},
-        "networks": {n["Name"] for n in api.networks()},
-        "volumes": {v["Name"] for v in api.volumes().get("Volumes") or []},
-    }
-
-
-def leftovers(before: dict[str, set[str]]) -> dict[str, set[str]]:
-    after = engine_inventory()
-    return {kind: after[kind] - before[kind] for kind in after if after[kind] - before[kind]}
-
-
 _before: dict[str, dict[str, set[str]]] = {}
 
 
@@ -46,14 +29,18 @@ def _notebook(item) -> str | None:
 def pytest_runtest_setup(item):
     path = _notebook(item)
     if path and path not in _before:
-        _before[path] = engine_inventory()
+        from dockerlab.session import inventory
+
+        _before[path] = inventory()
 
 
 def pytest_runtest_teardown(item, nextitem):
     # Runs before pytest's own teardown, so the notebook's kernel (and its session) is still alive.
     path = _notebook(item)
     if path and (nextitem is None or _notebook(nextitem) != path):
-        left = leftovers(_before.pop(path))
+        from dockerlab.session import added_since
+
+        left = added_since(_before.pop(path))
         if left:
             raise AssertionError(f"{path} left resources on the engine after its last cell: {left}")
 

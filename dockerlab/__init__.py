@@ -28,7 +28,7 @@ def start(key: str, mode: str = "learner", **kwargs):
     Returns:
         The :class:`dockerlab.lesson.Lesson` for this notebook.
     """
-    from . import engine, notebook
+    from . import checks, engine, notebook  # noqa: F401 - checks: so `dockerlab.checks.check` works
     from .lesson import Lesson
 
     notebook.setup(readonly=not engine.available())

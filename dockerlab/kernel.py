@@ -165,7 +165,8 @@ def namespaces_host() -> Namespaces:
             ids[kind] = int(match.group(2))
     try:
         with open("/proc/1/cmdline", "rb") as handle:
-            pid1 = handle.read().replace(b"\0", b" ").decode(errors="replace").strip()
+            # The program's name only: the host's init arguments are the machine's business.
+            pid1 = os.path.basename(handle.read().split(b"\0", 1)[0].decode(errors="replace")) or "?"
     except OSError:  # /proc mounted with hidepid
         pid1 = "?"
     with open("/proc/net/dev") as handle:

@@ -62,7 +62,7 @@ class Removed:
         return bool(self.containers or self.networks or self.volumes)
 
     def __str__(self) -> str:
-        parts = [f"{len(v)} {k}" for k, v in vars(self).items() if v]
+        parts = [f"{len(v)} {k if len(v) != 1 else k[:-1]}" for k, v in vars(self).items() if v]
         return "removed " + ", ".join(parts) if parts else "nothing to remove"
 
     __repr__ = __str__
@@ -246,6 +246,26 @@ def sweep_dead() -> Removed:
             info.unlink(missing_ok=True)
             info.with_suffix(".lock").unlink(missing_ok=True)
     return removed
+
+
+def inventory() -> dict[str, set[str]]:
+    """The names of every container, network and volume on the engine, whoever made them.
+
+    Tests and the classroom tools compare two inventories to see what a run left behind.
+    """
+    api = engine.client().api
+    with engine.translated():
+        return {
+            "containers": {c["Names"][0].lstrip("/") for c in api.containers(all=True)},
+            "networks": {n["Name"] for n in api.networks()},
+            "volumes": {v["Name"] for v in api.volumes().get("Volumes") or []},
+        }
+
+
+def added_since(before: dict[str, set[str]]) -> dict[str, set[str]]:
+    """What exists now that did not in ``before`` (an earlier :func:`inventory`), by kind."""
+    after = inventory()
+    return {kind: after[kind] - before[kind] for kind in after if after[kind] - before[kind]}
 
 
 def owner_of(labels_: dict | None, name: str) -> tuple[str | None, str | None]:

@@ -9,7 +9,7 @@ from pathlib import Path
 import papermill
 import pytest
 
-from conftest import engine_inventory, leftovers
+from dockerlab.session import added_since, inventory
 
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("[0-9][0-9]-*.ipynb"))
@@ -26,7 +26,7 @@ def test_solution_mode(notebook, tmp_path, monkeypatch, docker_client):
     progress_file = tmp_path / "progress.json"
     monkeypatch.setenv("DOCKERLAB_PROGRESS", str(progress_file))
     monkeypatch.setenv("DOCKERLAB_KEEP_ON_EXIT", "1")  # so a notebook's own leaks are visible
-    before = engine_inventory()
+    before = inventory()
     papermill.execute_notebook(
         str(notebook),
         str(tmp_path / notebook.name),
@@ -36,7 +36,7 @@ def test_solution_mode(notebook, tmp_path, monkeypatch, docker_client):
         progress_bar=False,
         execution_timeout=900,
     )
-    left = leftovers(before)
+    left = added_since(before)
     if left:
         from dockerlab import session
 
