@@ -4,6 +4,7 @@ produce real output."""
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import nbformat
@@ -37,4 +38,4 @@ def test_notebook_without_an_engine(notebook, tmp_path, monkeypatch):
             assert any("dockerlab-readonly" in _html(o) for o in cell.outputs), f"no banner in {cell.source[:80]!r}"
         if "namespaces_host()" in cell.source:  # about this machine's kernel: runs live, no engine needed
             printed = "".join(o.get("text", "") for o in cell.outputs if o.output_type == "stream")
-            assert "mnt" in printed and "pids" in printed, printed
+            assert "mnt" in printed and re.search(r"^\d+:", printed, re.M), printed  # cgroup v1 or v2 lines
