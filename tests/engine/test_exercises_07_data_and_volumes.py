@@ -1,0 +1,116 @@
+"""Notebook 07's exercise against the real engine: a real volume, real containers, real files.
+
+The states are made with the ``docker`` CLI, as the learner makes them; names carry this test
+session's id, and the lesson's reset removes them in ``finally`` (containers with their anonymous
+volumes, then the named volume).
+"""
+
+from __future__ import annotations
+
+import subprocess
+
+import pytest
+
+from dockerlab import checks
+from dockerlab.exercises import nb07_data_and_volumes as ex
+from dockerlab.lesson import Lesson
+
+pytestmark = pytest.mark.engine
+
+
+def cli(*args: str) -> None:
+    done = subprocess.run(["docker", *args], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+
+
+@pytest.fixture
+def lesson(docker_client, tmp_path):
+    lesson = Lesson("07-data-and-volumes", workdir=tmp_path)
+    try:
+        yield lesson
+    finally:
+        lesson.reset()
+
+
+def unmet(res, words: str) -> str:
+    for req in res.requirements:
+        if words in req.description:
+            assert not req.met, f"expected unmet: {req}"
+            return req.reason
+    raise AssertionError(f"no requirement about {words!r} in {res}")
+
+
+def write_entry(lesson, text: str = "dear diary") -> None:
+    vol = ex.volume_name(lesson)
+    cli("run", "--rm", "-v", f"{vol}:/diary", "busybox:1.37", "sh", "-c", f"echo {text} > /diary/entries.txt")
+
+
+def reader(lesson, *mount: str) -> None:
+    cli("run", "-d", "--name", ex.reader_name(lesson), *mount, "busybox:1.37", "sleep", "3600")
+
+
+def test_right_answer_passes(lesson):
+    vol = ex.volume_name(lesson)
+    cli("volume", "create", vol)
+    write_entry(lesson)
+    reader(lesson, "-v", f"{vol}:/diary:ro")
+    res = checks.run_exercise("07.persist-volume", lesson)
+    assert res.passed, str(res)
+
+
+def test_mount_flag_read_only_also_passes(lesson):
+    vol = ex.volume_name(lesson)
+    write_entry(lesson)  # docker run -v creates the named volume when it does not exist
+    reader(lesson, "--mount", f"type=volume,source={vol},target=/diary,readonly")
+    assert checks.run_exercise("07.persist-volume", lesson).passed
+
+
+def test_nothing_done_yet(lesson):
+    res = checks.run_exercise("07.persist-volume", lesson)
+    assert "docker volume create" in unmet(res, "a volume named")
+    assert "--name" in unmet(res, "is running")
+    assert len(res.requirements) == 2, "one reason for each thing missing, not the same one again"
+
+
+def test_empty_volume_says_write_first(lesson):
+    vol = ex.volume_name(lesson)
+    cli("volume", "create", vol)
+    reader(lesson, "-v", f"{vol}:/diary:ro")
+    res = checks.run_exercise("07.persist-volume", lesson)
+    assert "write it from a first container" in unmet(res, "holds entries.txt")
+    assert "cannot be read" in unmet(res, "can be read inside")
+
+
+def test_reader_with_anonymous_volume(lesson):
+    write_entry(lesson)
+    reader(lesson, "-v", "/diary")
+    res = checks.run_exercise("07.persist-volume", lesson)
+    assert "anonymous volume" in unmet(res, "mounts the volume")
+    unmet(res, "can be read inside")
+
+
+def test_reader_mounts_it_writable(lesson):
+    vol = ex.volume_name(lesson)
+    write_entry(lesson)
+    reader(lesson, "-v", f"{vol}:/diary")
+    res = checks.run_exercise("07.persist-volume", lesson)
+    assert ":ro" in unmet(res, "mounts the volume")
+    assert res.met_count == len(res.requirements) - 1
+
+
+def test_reader_with_a_bind_mount(lesson, tmp_path):
+    write_entry(lesson)
+    folder = tmp_path / "diary"
+    folder.mkdir()
+    (folder / "entries.txt").write_text("dear diary\n")
+    reader(lesson, "-v", f"{folder}:/diary:ro")
+    res = checks.run_exercise("07.persist-volume", lesson)
+    assert "bind mount" in unmet(res, "mounts the volume")
+
+
+def test_wrong_words_in_the_file(lesson):
+    vol = ex.volume_name(lesson)
+    write_entry(lesson, "shopping list")
+    reader(lesson, "-v", f"{vol}:/diary:ro")
+    res = checks.run_exercise("07.persist-volume", lesson)
+    assert "shopping list" in unmet(res, "holds entries.txt")
