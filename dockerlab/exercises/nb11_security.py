@@ -105,8 +105,10 @@ def used_the_token(ref: str, token: str = TOKEN):
         return None
     if re.search(r"with an? (0)?-character", text) or not text.strip():
         return (
-            f"/fetched.txt says {text.strip()!r}: the RUN saw an empty token. Read it from /run/secrets/api_token "
-            "in the RUN that mounts it, and build with --secret id=api_token,src=token.txt"
+            f"/fetched.txt says {text.strip()!r}: the RUN saw no token. Read it from /run/secrets/api_token "
+            "in the RUN that mounts it, and build with --secret id=api_token,src=token.txt. (If you did pass "
+            "--secret, BuildKit reused a cached result of a build without it: the secret is not part of the "
+            "cache key. Build again with --no-cache.)"
         )
     return f"/fetched.txt says {text.strip()!r}, not a {wanted} token; keep the RUN's echo line as it was"
 
@@ -136,8 +138,7 @@ def built(ref: str, folder: str):
         engine.client().images.get(ref)
     except docker.errors.ImageNotFound:
         return (
-            f"no image is tagged {ref}; build it with docker build --secret id={SECRET_ID},src=token.txt -t {ref} "
-            f"{folder} (a build whose RUN needs the secret fails without --secret; its error says why)"
+            f"no image is tagged {ref}; build it with docker build --secret id={SECRET_ID},src=token.txt -t {ref} {folder}"
         )
     return None
 
@@ -149,7 +150,7 @@ def built(ref: str, folder: str):
         "Delete ARG API_TOKEN. Instead, mount the secret into the one RUN that needs it: "
         "RUN --mount=type=secret,id=api_token ...",
         "Inside that RUN the token is the file /run/secrets/api_token: its length is $(wc -c < /run/secrets/api_token).",
-        "Build with the secret: docker build --secret id=api_token,src=PATH/token.txt -t TAG FOLDER",
+        "Build with the secret: docker build --no-cache --secret id=api_token,src=PATH/token.txt -t TAG FOLDER",
     ],
 )
 def secret_mount(lesson):

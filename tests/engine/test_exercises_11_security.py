@@ -71,7 +71,7 @@ def build(lesson):
 
 
 def test_secret_mount_right_answer(lesson, build):
-    done = build(WITH_SECRET, "--secret", "id=api_token,src=TOKEN_FILE")
+    done = build(WITH_SECRET, "--no-cache", "--secret", "id=api_token,src=TOKEN_FILE")
     assert done.returncode == 0, done.stderr
     result = run_exercise("11.secret-mount", lesson)
     assert result.passed, str(result)
@@ -99,16 +99,19 @@ def test_secret_mount_wrong_id(lesson, build):
     assert done.returncode == 0, done.stderr
     result = run_exercise("11.secret-mount", lesson)
     assert "must match" in reason_with(result, "id=token")
-    reason_with(result, "the RUN saw an empty token")
+    reason_with(result, "the RUN saw no token")
 
 
 def test_secret_mount_built_without_secret(lesson, build):
-    # --no-cache: a secret is not part of BuildKit's cache key, so an earlier build with the
-    # secret would otherwise be reused; a learner's first build without --secret is not cached.
-    done = build(WITH_SECRET, "--no-cache")
+    # A secret is not part of BuildKit's cache key: an earlier build with the secret would be reused,
+    # and this build's result would be reused by later ones (the notebook's too). So this wrong
+    # answer gets a RUN line of its own (same meaning, other text), built without the cache.
+    own = WITH_SECRET.replace("> /fetched.txt", ">/fetched.txt")
+    done = build(own, "--no-cache")
     assert done.returncode == 0, done.stderr
     result = run_exercise("11.secret-mount", lesson)
-    assert "--secret id=api_token" in reason_with(result, "the RUN saw an empty token")
+    reason = reason_with(result, "the RUN saw no token")
+    assert "--secret id=api_token" in reason and "--no-cache" in reason
 
 
 def test_secret_mount_not_built(lesson):
