@@ -1,0 +1,97 @@
+"""Notebook 08's exercise against the real engine: real networks, a real Redis, a real PING.
+
+The states are made with the ``docker`` CLI, as the learner makes them. Names carry this test
+session's id; the lesson's reset removes the containers, then the networks, in ``finally``.
+"""
+
+from __future__ import annotations
+
+import subprocess
+
+import pytest
+
+from dockerlab import checks
+from dockerlab.exercises import nb08_networks as ex
+from dockerlab.lesson import Lesson
+
+pytestmark = pytest.mark.engine
+
+
+def cli(*args: str) -> None:
+    done = subprocess.run(["docker", *args], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+
+
+@pytest.fixture
+def lesson(docker_client, tmp_path):
+    lesson = Lesson("08-networks", workdir=tmp_path)
+    try:
+        yield lesson
+    finally:
+        lesson.reset()
+
+
+def unmet(res, words: str) -> str:
+    for req in res.requirements:
+        if words in req.description:
+            assert not req.met, f"expected unmet: {req}"
+            return req.reason
+    raise AssertionError(f"no requirement about {words!r} in {res}")
+
+
+def start(lesson, network: str | None = None, app_network: str | None = None, db_image: str = "redis:8") -> None:
+    db_net = ["--network", network] if network else []
+    app_net = ["--network", app_network] if app_network else db_net
+    cli("run", "-d", "--name", ex.db_name(lesson), *db_net, db_image, *([] if db_image == "redis:8" else ["sleep", "3600"]))
+    cli("run", "-d", "--name", ex.app_name(lesson), *app_net, "busybox:1.37", "sleep", "3600")
+
+
+def test_right_answer_passes(lesson):
+    net = ex.network_name(lesson)
+    cli("network", "create", net)
+    start(lesson, net)
+    res = checks.run_exercise("08.reach-by-name", lesson)
+    assert res.passed, str(res)
+
+
+def test_connecting_afterwards_also_passes(lesson):
+    net = ex.network_name(lesson)
+    cli("network", "create", net)
+    start(lesson)  # both on the default bridge first
+    cli("network", "connect", net, ex.db_name(lesson))
+    cli("network", "connect", net, ex.app_name(lesson))  # (still on the default bridge too)
+    assert checks.run_exercise("08.reach-by-name", lesson).passed
+
+
+def test_nothing_done_yet(lesson):
+    res = checks.run_exercise("08.reach-by-name", lesson)
+    assert "docker network create" in unmet(res, "user-defined bridge")
+    assert res.met_count == 0
+    assert len(res.requirements) == 3, "one reason for each thing missing, not the same one again"
+
+
+def test_default_bridge_has_no_names(lesson):
+    start(lesson)  # no --network: the default bridge
+    res = checks.run_exercise("08.reach-by-name", lesson)
+    assert "docker network create" in unmet(res, "user-defined bridge")
+    assert "does not resolve" in unmet(res, "answers on port")
+
+
+def test_app_on_another_network(lesson):
+    net = ex.network_name(lesson)
+    other = lesson.name("elsewhere")
+    cli("network", "create", net)
+    cli("network", "create", other)
+    start(lesson, net, app_network=other)
+    res = checks.run_exercise("08.reach-by-name", lesson)
+    assert "docker network connect" in unmet(res, f"{ex.app_name(lesson)} is attached")
+    assert "same one" in unmet(res, "answers on port")
+
+
+def test_db_is_not_redis(lesson):
+    net = ex.network_name(lesson)
+    cli("network", "create", net)
+    start(lesson, net, db_image="busybox:1.37")
+    res = checks.run_exercise("08.reach-by-name", lesson)
+    assert "not redis:8" in unmet(res, "from the image redis:8")
+    assert "nothing answered" in unmet(res, "answers on port")
