@@ -5,6 +5,8 @@
     dockerlab images save FILE       write every course image into one file
     dockerlab images load FILE       load such a file on an offline machine
     dockerlab sweep                  remove what dead sessions (killed kernels) left behind
+    dockerlab prepare                an instructor's run before a workshop (images, bundle, notebooks, checklist)
+    dockerlab grade DIR              run each learner's notebooks in learner mode; CSV + HTML report
 """
 
 from __future__ import annotations
@@ -53,6 +55,25 @@ def _sweep(_args) -> int:
     return 0
 
 
+def _prepare(args) -> int:
+    from pathlib import Path
+
+    from .classroom.prepare import prepare
+
+    bundle = None if args.no_bundle else Path(args.bundle)
+    return prepare(bundle=bundle, run=not args.no_run, notebooks=args.notebooks, timeout=args.timeout, offline=args.offline)
+
+
+def _grade(args) -> int:
+    from .classroom import grade, report
+
+    grades = grade.grade(args.dir, args.out, timeout=args.timeout)
+    files = report.write(grades, args.out)
+    print(report.text(grades))
+    print(f"\nreport: {files['html']}  {files['csv']}  {files['details']}  ({grades.seconds:.0f} s)")
+    return 0
+
+
 def parser() -> argparse.ArgumentParser:
     top = argparse.ArgumentParser(prog="dockerlab", description="The dockerlab course's command line.")
     sub = top.add_subparsers(dest="command", required=True)
@@ -66,6 +87,19 @@ def parser() -> argparse.ArgumentParser:
     img.set_defaults(func=_images)
     sw = sub.add_parser("sweep", help="remove what killed kernels left behind")
     sw.set_defaults(func=_sweep)
+    pre = sub.add_parser("prepare", help="before a workshop: images, offline bundle, every notebook once, checklist")
+    pre.add_argument("--bundle", default="course-images.tar", help="image bundle to write (default: course-images.tar)")
+    pre.add_argument("--no-bundle", action="store_true", help="do not write the image bundle")
+    pre.add_argument("--no-run", action="store_true", help="do not run the notebooks")
+    pre.add_argument("--notebooks", help="only these notebooks, by number or name: 00,03")
+    pre.add_argument("--timeout", type=int, default=900, help="seconds a cell may run (default 900)")
+    pre.add_argument("--offline", action="store_true", help="do not try to pull; build stand-ins")
+    pre.set_defaults(func=_prepare)
+    gr = sub.add_parser("grade", help="run each learner's notebooks in learner mode and report learner x exercise")
+    gr.add_argument("dir", help="DIR/<learner>/*.ipynb, or DIR/<learner>.ipynb")
+    gr.add_argument("--out", default="grades", help="folder for the report and the executed notebooks (default: grades)")
+    gr.add_argument("--timeout", type=int, default=600, help="seconds a cell may run before it is interrupted (default 600)")
+    gr.set_defaults(func=_grade)
     return top
 
 

@@ -1,0 +1,100 @@
+"""The cell ``dockerlab prepare`` and ``dockerlab grade`` add to every notebook they run.
+
+It runs in the notebook's own kernel, right after the ``parameters`` cell, and keeps in a JSON-lines
+file (``$DOCKERLAB_CLASSROOM_LOG``) what the progress file does not hold: each check's requirements
+with the reason of every unmet one, and the id of the kernel's session (so the instructor's side
+can verify that nothing of that session is left on the engine once the kernel has exited).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import time
+from pathlib import Path
+
+ENV = "DOCKERLAB_CLASSROOM_LOG"
+
+#: Tag of the added cell, so it is easy to tell from the learner's own cells in an executed notebook.
+TAG = "added-by-dockerlab-classroom"
+
+
+def cell_source(mode: str | None) -> str:
+    """The code of the added cell; ``mode`` (if given) overrides whatever the notebook set."""
+    lines = ["# Added by `dockerlab prepare` / `dockerlab grade`: keeps each check's full result for the report."]
+    if mode:
+        lines.append(f"MODE = {json.dumps(mode)}")
+    lines.append("import dockerlab.classroom.hook as _dockerlab_hook; _dockerlab_hook.install()")
+    return "\n".join(lines)
+
+
+def _write(path: Path, entry: dict) -> None:
+    with open(path, "a", encoding="utf-8") as out:
+        out.write(json.dumps(entry) + "\n")
+
+
+def _entry(result, lesson) -> dict:
+    session = getattr(getattr(lesson, "session", None), "id", None)
+    problem = result.engine_error
+    return {
+        "type": "check",
+        "exercise": result.exercise,
+        "title": result.title,
+        "lesson": getattr(lesson, "key", None) or result.lesson,
+        "passed": bool(result.passed),
+        "verdict": result.verdict(),
+        "met": result.met_count,
+        "total": len(result.requirements),
+        "unmet": [{"description": r.description, "reason": r.reason} for r in result.unmet],
+        "engine_error": f"{problem.message} {problem.fix}".strip() if problem is not None else None,
+        "session": session,
+        "time": time.time(),
+    }
+
+
+def install(log: str | os.PathLike | None = None) -> None:
+    """Wrap :func:`dockerlab.checks.check` so every result is also written to the log (once per kernel)."""
+    path = Path(log or os.environ[ENV])
+    import dockerlab.checks as checks
+
+    original = checks.check
+    if getattr(original, "_classroom_log", None) == str(path):
+        return
+
+    def check(lesson, exercise_id: str, *, show: bool = True):
+        result = original(lesson, exercise_id, show=show)
+        with contextlib.suppress(Exception):  # the report is a convenience; the learner's cell must not fail over it
+            _write(path, _entry(result, lesson))
+        return result
+
+    check._classroom_log = str(path)  # type: ignore[attr-defined]
+    checks.check = check
+    noted: set[str] = set()
+
+    def note_session(*_args) -> None:
+        from dockerlab import session
+
+        sid = session.current_id()
+        if sid and sid not in noted:
+            noted.add(sid)
+            with contextlib.suppress(OSError):
+                _write(path, {"type": "session", "session": sid, "pid": os.getpid()})
+
+    try:
+        from IPython import get_ipython
+    except ImportError:
+        return
+    shell = get_ipython()
+    if shell is not None:
+        shell.events.register("post_run_cell", note_session)
+
+
+def read(path: str | os.PathLike) -> list[dict]:
+    """The entries of a log (a missing file or a torn last line count as nothing)."""
+    entries = []
+    with contextlib.suppress(FileNotFoundError):
+        for line in Path(path).read_text(encoding="utf-8").splitlines():
+            with contextlib.suppress(ValueError):
+                entries.append(json.loads(line))
+    return entries

@@ -1,0 +1,144 @@
+"""`dockerlab grade` and `dockerlab prepare` against the real engine.
+
+tests/data/submissions holds two learners' hand-ins (trimmed copies of notebooks 03 and 04, made
+from the course notebooks with the learner cells filled in):
+
+* grace: both notebooks, every exercise solved with her own `!docker` lines;
+* ada: only 04; keep-running solved, auto-remove left as shipped, and an exit-code cell that
+  raises ValueError (so the notebook errors half-way and grading must go on).
+
+The test adds a third learner, carl, whose kernel dies after starting a container: grading goes
+on, and the container his dead session left is swept.
+"""
+
+from __future__ import annotations
+
+import csv
+import shutil
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from dockerlab import cli
+from dockerlab.classroom import grade, report, runner
+
+pytestmark = pytest.mark.engine
+
+RETAGGED = "not my-python-app (the same name with another tag or an older build"
+SUBMISSIONS = Path(__file__).resolve().parents[1] / "data" / "submissions"
+
+EXPECTED = {
+    "ada": {"03.build": "not attempted", "03.dockerfile": "not attempted", "04.auto-remove": "not yet",
+            "04.exit-code": "not yet", "04.keep-running": "passed"},
+    "carl": {"03.build": "not attempted", "03.dockerfile": "not attempted", "04.auto-remove": "not attempted",
+             "04.exit-code": "not attempted", "04.keep-running": "not attempted"},
+    "grace": {"03.build": "passed", "03.dockerfile": "passed", "04.auto-remove": "passed",
+              "04.exit-code": "passed", "04.keep-running": "passed"},
+}
+
+
+def _dying_notebook(path: Path) -> None:
+    nb = nbformat.v4.new_notebook()
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    nb.cells = [
+        nbformat.v4.new_code_cell('MODE = "learner"', metadata={"tags": ["parameters"]}),
+        nbformat.v4.new_code_cell('import dockerlab\nlesson = dockerlab.start("04-running-containers", mode=MODE)'),
+        nbformat.v4.new_code_cell('orphan = lesson.name("orphan")\n!docker run -d --name {orphan} busybox:1.37 sleep 300'),
+        nbformat.v4.new_code_cell("import os\nos._exit(1)  # the kernel dies: its session cannot clean up"),
+        nbformat.v4.new_code_cell('dockerlab.checks.check(lesson, "04.keep-running")'),
+    ]
+    nbformat.write(nb, path)
+
+
+@pytest.fixture(scope="module")
+def graded(tmp_path_factory, docker_client):
+    folder = tmp_path_factory.mktemp("handins")
+    for learner in ("ada", "grace"):
+        shutil.copytree(SUBMISSIONS / learner, folder / learner)
+    _dying_notebook(folder / "carl.ipynb")  # the single-notebook layout: DIR/<learner>.ipynb
+    for _attempt in range(2):
+        out = tmp_path_factory.mktemp("grades")
+        grades = grade.grade(folder, out, timeout=120)
+        report.write(grades, out)
+        # The exercises name the image my-python-app, which other runs on a shared engine build too
+        # (the legacy builder and BuildKit give it different ids): if one re-tagged it between a
+        # learner's `docker run` and the check, grade once more rather than fail on someone else's build.
+        raced = [r for lr in grades.learners for c in lr.cells.values() for r in c.reasons if RETAGGED in r]
+        if not raced:
+            break
+    return grades, out
+
+
+def _rows(path: Path) -> dict[str, dict[str, str]]:
+    with open(path, newline="", encoding="utf-8") as handle:
+        return {row["learner"]: row for row in csv.DictReader(handle)}
+
+
+def test_grade_matrix_matches_what_each_learner_did(graded):
+    _grades, out = graded
+    rows = _rows(out / "grades.csv")
+    assert set(rows) == set(EXPECTED)
+    for learner, cells in EXPECTED.items():
+        assert {ex: rows[learner][ex] for ex in cells} == cells, learner
+    assert (rows["grace"]["passed"], rows["grace"]["not yet"], rows["grace"]["not attempted"]) == ("5", "0", "0")
+    assert (rows["ada"]["passed"], rows["ada"]["not yet"], rows["ada"]["not attempted"]) == ("1", "2", "2")
+    assert rows["carl"]["passed"] == "0" and rows["carl"]["total"] == "5"
+    assert rows["grace"]["errors"] == ""
+    # ada's own error, numbered as in her notebook (the cells grading adds do not count)
+    handed_in = nbformat.read(SUBMISSIONS / "ada" / "04-running-containers.ipynb", as_version=4)
+    number = next(i for i, c in enumerate(handed_in.cells, 1) if 'int("Exited (2)")' in c.source)
+    assert f"04-running-containers.ipynb: cell {number}: ValueError: invalid literal for int()" in rows["ada"]["errors"]
+    assert "the kernel died" in rows["carl"]["errors"]
+
+
+def test_grade_details_say_why(graded):
+    _grades, out = graded
+    with open(out / "grades-details.csv", newline="", encoding="utf-8") as handle:
+        details = {(r["learner"], r["exercise"]): r for r in csv.DictReader(handle)}
+    assert "there is no variable exit_code" in details["ada", "04.exit-code"]["reasons"]
+    assert "no container named scratch-dl" in details["ada", "04.auto-remove"]["reasons"]
+    assert details["ada", "03.build"]["reasons"] == "no notebook of this lesson was handed in"
+    assert details["carl", "04.keep-running"]["reasons"].startswith("its check cell did not run")
+    assert details["grace", "03.dockerfile"]["met"] == details["grace", "03.dockerfile"]["requirements"] != "0"
+    page = (out / "grades.html").read_text(encoding="utf-8")
+    assert 'title="not yet: exit_code is the exit code of broken-dl' in page
+    assert page.count('class="passed"') == 6 and page.count('class="not-yet"') == 2
+
+
+def test_grade_keeps_executed_notebooks_and_progress(graded):
+    _grades, out = graded
+    executed = nbformat.read(out / "executed" / "ada" / "04-running-containers.ipynb", as_version=4)
+    sources = [c.source for c in executed.cells if c.cell_type == "code"]
+    assert any('MODE = "learner"' in s and "classroom.hook" in s for s in sources)
+    assert not any("docker run -d --rm --name {scratch}" in s for s in sources), "a %%solution cell was run"
+    assert (out / "progress" / "grace.json").exists()
+
+
+def test_grade_leaves_nothing_behind(graded, docker_client):
+    # Each kernel's session is known from the hook's log: the normal exits cleaned up after
+    # themselves, and carl's dead session was swept (his container orphan-<session>).
+    grades, _out = graded
+    runs = {learner.name: learner.runs for learner in grades.learners}
+    sessions = [sid for learner_runs in runs.values() for run in learner_runs for sid in run.sessions]
+    assert len(sessions) == 4, runs  # ada 1, carl 1, grace 2: one kernel, one session per notebook
+    assert not runner.owned_by(sessions)
+    assert all(not run.left for learner_runs in runs.values() for run in learner_runs)
+    assert [item.split("-dl")[0] for item in runs["carl"][0].swept] == ["container orphan"]
+    assert all(not run.swept for name in ("ada", "grace") for run in runs[name])
+
+
+def test_grade_cli_without_handins_explains(tmp_path, capsys):
+    assert cli.main(["grade", str(tmp_path)]) == 2
+    assert "DIR/<learner>/" in capsys.readouterr().err
+
+
+def test_prepare_runs_a_subset_and_prints_the_checklist(capsys, docker_client):
+    code = cli.main(["prepare", "--no-bundle", "--notebooks", "00,03", "--timeout", "300"])
+    printed = capsys.readouterr().out
+    assert code == 0, printed
+    assert "[1/2] 00-welcome (solution mode)" in printed and "[2/2] 03-first-image (solution mode)" in printed
+    assert printed.count("      passed in") == 2
+    assert "skipped (--no-bundle)" in printed and "image bundle   not written (--no-bundle)" in printed
+    for item in ("free disk", "memory", "CPUs", "8080", "8280", "time per notebook", "Ready for the workshop."):
+        assert item in printed, item
