@@ -249,7 +249,7 @@ def _classify_text(text: str, lowered: str, exc: BaseException, image: str | Non
     if "permission denied" in lowered and ("sock" in lowered or "connection aborted" in lowered):
         return EnginePermissionDenied()
     if "fetching server api version" in lowered or "connection refused" in lowered or "filenotfounderror" in lowered:
-        return EngineNotRunning(_short(text))
+        return EngineNotRunning(_engine_detail(text, lowered))
     if "read timed out" in lowered or ("timed out" in lowered and "connection" in lowered):
         return EngineTimeout("answer", _timeout_of(exc))
     if "is too new" in lowered and "api version" in lowered:
@@ -272,6 +272,18 @@ def _classify_text(text: str, lowered: str, exc: BaseException, image: str | Non
     ):
         return ImageMissing(image or _image_in(text))
     return None
+
+
+def _engine_detail(text: str, lowered: str) -> str:
+    """Where dockerlab looked for the engine and what it found, in words (not docker-py's repr)."""
+    import os
+
+    where = os.environ.get("DOCKER_HOST") or "unix:///var/run/docker.sock"
+    if "filenotfounderror" in lowered or "no such file" in lowered:
+        return f"there is no socket at {where}"
+    if "connection refused" in lowered:
+        return f"nothing listens at {where}"
+    return _short(text)
 
 
 def _short(text: str) -> str:
