@@ -31,7 +31,8 @@ def start(key: str, mode: str = "learner", **kwargs):
     from . import checks, engine, notebook  # noqa: F401 - checks: so `dockerlab.checks.check` works
     from .lesson import Lesson
 
-    notebook.setup(readonly=not engine.available())
+    problem = engine.problem()  # None when an engine answers
+    notebook.setup(readonly=problem is not None, problem=problem)
     return Lesson(key, mode=mode, **kwargs)
 
 

@@ -51,11 +51,37 @@ def reset() -> None:
 
 def available() -> bool:
     """True when an engine answers a ping."""
+    return problem() is None
+
+
+def problem() -> errors.DockerlabError | None:
+    """Why no engine answers a ping (EngineNotRunning, EnginePermissionDenied, ...), or None if one does."""
     try:
-        return bool(client().ping())
-    except (errors.DockerlabError, docker.errors.DockerException, OSError):
-        reset()
+        if client().ping():
+            return None
+        failure = errors.EngineNotRunning("the engine did not answer a ping")
+    except errors.DockerlabError as exc:
+        failure = exc
+    except (docker.errors.DockerException, OSError) as exc:
+        failure = errors.classify(exc) or errors.EngineNotRunning(errors._short(str(exc)))
+    reset()
+    return failure
+
+
+def answers(timeout: float = 2.0) -> bool:
+    """True when an engine answers a ping within ``timeout`` seconds (a throw-away client, so a
+    cheap probe that can run before every cell without waiting the default timeout)."""
+    try:
+        probe = docker.from_env(version="auto", timeout=timeout)
+    except (docker.errors.DockerException, OSError):
         return False
+    try:
+        return bool(probe.ping())
+    except Exception:  # noqa: BLE001 - docker-py's, requests' and OS errors alike mean "no"
+        return False
+    finally:
+        with contextlib.suppress(Exception):
+            probe.close()
 
 
 @contextlib.contextmanager

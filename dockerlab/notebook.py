@@ -9,11 +9,12 @@ from .errors import DockerlabError
 _done = False
 
 
-def setup(readonly: bool = False) -> None:
+def setup(readonly: bool = False, problem: DockerlabError | None = None) -> None:
     """Install the error display and the ``%%solution`` cell magic (once per kernel).
 
     Args:
         readonly: No engine answers: switch to read-only mode (:mod:`dockerlab.readonly`).
+        problem: Why no engine answers, shown with its fix in the read-only notice.
     """
     global _done
     try:
@@ -30,7 +31,7 @@ def setup(readonly: bool = False) -> None:
     if readonly:
         from . import readonly as readonly_mode
 
-        readonly_mode.enable(shell)
+        readonly_mode.enable(shell, problem)
 
 
 def _show_error(shell, etype, evalue, tb, tb_offset=None):

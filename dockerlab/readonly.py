@@ -10,6 +10,11 @@ Two hooks do it, installed by :func:`enable`:
 * ``!docker ...`` shell lines are answered with the banner instead of being run;
 * an AST transformer runs each top-level statement of a cell under a guard that turns the
   failure into the banner (once per cell) and skips the rest of that cell.
+
+The same mode starts when a learner's own engine is merely stopped (or their user may not use it):
+the notice then also says why no engine answers and the fix. Before each cell the mode checks (a
+ping of at most 2 s) whether an engine answers now, and switches itself off if one does, so after
+starting the engine the lesson goes on in the same kernel.
 """
 
 from __future__ import annotations
@@ -27,7 +32,7 @@ from IPython.display import HTML, display
 NO_ENGINE = (Exception,)
 RUN_FOR_REAL = "git clone the course, then run make lab (see the README)"
 
-_state = {"enabled": False, "shown": False}
+_state = {"enabled": False, "shown": False, "hooked": False, "original": None, "guard": None}
 
 
 def banner(what: str) -> HTML:
@@ -50,12 +55,17 @@ def enabled() -> bool:
     return _state["enabled"]
 
 
-def enable(shell) -> None:
-    """Switch this kernel to read-only mode (idempotent)."""
+def enable(shell, problem=None) -> None:
+    """Switch this kernel to read-only mode (idempotent).
+
+    Args:
+        problem: Why no engine answers (a :class:`dockerlab.errors.DockerlabError`), shown with its fix.
+    """
     if _state["enabled"]:
         return
     _state["enabled"] = True
     original_system, original_getoutput = shell.system, shell.getoutput
+    _state["original"] = (original_system, original_getoutput)
 
     def system(cmd: str):
         if _is_docker(cmd):
@@ -74,14 +84,60 @@ def enable(shell) -> None:
     shell.user_ns["_dockerlab_show"] = _show_once
     shell.user_ns["_dockerlab_skip"] = lambda: _state["shown"]
     shell.user_ns["_dockerlab_no_engine"] = NO_ENGINE
-    shell.ast_transformers.append(EngineGuard())
-    shell.events.register("pre_run_cell", lambda *_: _state.update(shown=False))
+    _state["guard"] = EngineGuard()
+    shell.ast_transformers.append(_state["guard"])
+    if not _state["hooked"]:
+        _state["hooked"] = True
+        shell.events.register("pre_run_cell", lambda *_: _before_cell(shell))
+    display(HTML(notice(problem)))
+
+
+def notice(problem=None) -> str:
+    """The read-only notice; with ``problem``, also why no engine answers here and the fix."""
+    why = ""
+    if problem is not None:
+        fix = f" <b>What to do:</b> <code>{escape(problem.fix)}</code>" if getattr(problem, "fix", "") else ""
+        why = (
+            f'<p class="dockerlab-engine-problem"><b>{escape(problem.title)}.</b> {escape(problem.message)}{fix} '
+            "On your own machine, start the engine and run the next cell: read-only mode switches itself off "
+            "as soon as an engine answers.</p>"
+        )
+    return (
+        '<div style="border:2px solid #2874a6;padding:6px 12px"><b>Read-only mode.</b> No Docker '
+        "engine answers in this environment (on Binder, none can). The notebooks show the outputs of "
+        "a real run; cells that need the engine say so instead of running, and cells about this "
+        f"machine's own kernel still run live. To do the course for real: {escape(RUN_FOR_REAL)}.{why}</div>"
+    )
+
+
+def _before_cell(shell) -> None:
+    _state.update(shown=False)
+    if _state["enabled"]:
+        from . import engine
+
+        if engine.answers():
+            disable(shell)
+
+
+def disable(shell) -> None:
+    """Leave read-only mode: an engine answers (again), so cells run for real from now on."""
+    if not _state["enabled"]:
+        return
+    _state["enabled"] = False
+    shell.system, shell.getoutput = _state["original"]
+    if _state["guard"] in shell.ast_transformers:
+        shell.ast_transformers.remove(_state["guard"])
+    import contextlib
+
+    from . import errors, session
+
+    with contextlib.suppress(errors.DockerlabError, OSError):
+        session.sweep_dead()  # skipped when the lesson started without an engine
     display(
         HTML(
-            '<div style="border:2px solid #2874a6;padding:6px 12px"><b>Read-only mode.</b> No Docker '
-            "engine answers in this environment (on Binder, none can). The notebooks show the outputs of "
-            "a real run; cells that need the engine say so instead of running, and cells about this "
-            f"machine's own kernel still run live. To do the course for real: {escape(RUN_FOR_REAL)}.</div>"
+            '<div class="dockerlab-readonly-off" style="border-left:4px solid #1e8449;padding:4px 12px">'
+            "<b>The Docker engine answers now:</b> read-only mode is off and cells run for real again. "
+            "Cells run while it was on did nothing; run them again if this one needs what they make.</div>"
         )
     )
 
