@@ -9,6 +9,8 @@
 
 from __future__ import annotations
 
+import time
+
 import docker.errors
 
 from .. import engine
@@ -53,11 +55,17 @@ def reaches_by_name(app: str, db: str):
     if container.status != "running":
         raise Unmet(f"{app} is not running, so nothing can be tried from inside it (see above)")
     script = f"printf 'PING\\r\\n' | nc -w 3 {db} {DB_PORT}"
-    try:
-        code, output = container.exec_run(["sh", "-c", script])
-    except docker.errors.APIError as exc:
-        raise Unmet(f"could not run a command inside {app}: {exc.explanation or exc}") from None
-    text = output.decode("utf-8", "replace").strip()
+    # A Redis started a moment ago may not listen yet: ask again for a few seconds before judging.
+    deadline = time.monotonic() + 6
+    while True:
+        try:
+            code, output = container.exec_run(["sh", "-c", script])
+        except docker.errors.APIError as exc:
+            raise Unmet(f"could not run a command inside {app}: {exc.explanation or exc}") from None
+        text = output.decode("utf-8", "replace").strip()
+        if "+PONG" in text or "bad address" in text or time.monotonic() > deadline:
+            break
+        time.sleep(0.5)
     if "+PONG" in text:
         return None
     if "bad address" in text or "can't resolve" in text.lower():

@@ -81,7 +81,7 @@ def test_cache_order_as_shipped_says_the_install_reran(lesson):
     res = checks.run_exercise("06.cache-order", lesson)
     assert "copies the app before line" in unmet(res, "comes before the app's code")
     reason = unmet(res, "takes the install step from the cache")
-    assert "ran again" in reason and "RUN apt-get" in reason
+    assert "it ran [3/4] COPY . . and [4/4] RUN apt-get" in reason and "every code change reinstalls" in reason
 
 
 def test_cache_order_copying_only_app_py_first_is_still_slow(lesson):
