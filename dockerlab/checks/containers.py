@@ -16,6 +16,8 @@
 from __future__ import annotations
 
 import re
+import time
+from datetime import datetime
 
 import docker.errors
 
@@ -25,6 +27,11 @@ from .core import Unmet, block, human_bytes, parse_size, typo_of
 
 _ANONYMOUS = re.compile(r"^[0-9a-f]{64}$")
 _SESSION_SUFFIX = re.compile(r"-dl[0-9a-f]{6}$")
+
+#: A running container younger than this is watched until it is this old (or stops) before it is
+#: judged: a check run right after ``docker run -d`` (Run All, a quick learner) must not call
+#: "running" a command that exits a moment later.
+SETTLE_SECONDS = 2.0
 
 
 def get(name: str):
@@ -36,7 +43,38 @@ def get(name: str):
         raise Unmet(_missing(name)) from None
     if container.name != name.lstrip("/") and not container.id.startswith(name):
         raise Unmet(_missing(name))
+    try:
+        return _settled(container)
+    except docker.errors.NotFound:  # a --rm container that stopped while we watched
+        raise Unmet(_missing(name)) from None
+
+
+def _settled(container):
+    """The container once it has run for :data:`SETTLE_SECONDS` (or stopped), reloaded."""
+    state = container.attrs.get("State") or {}
+    started = _engine_time(state.get("StartedAt"))
+    if not state.get("Running") or started is None:
+        return container
+    now = time.time()
+    deadline = min(started + SETTLE_SECONDS, now + SETTLE_SECONDS)  # a skewed engine clock waits no longer
+    while time.time() < deadline:
+        time.sleep(min(0.2, max(deadline - time.time(), 0)))
+        container.reload()
+        if not (container.attrs.get("State") or {}).get("Running"):
+            break
     return container
+
+
+def _engine_time(text: str | None) -> float | None:
+    """``2026-11-28T01:05:32.123456789Z`` (the engine's nanoseconds) as seconds since the epoch."""
+    if not text or text.startswith("0001-"):
+        return None
+    match = re.match(r"(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d)(\.\d+)?(Z|[+-]\d\d:\d\d)$", text)
+    if not match:
+        return None
+    fraction = (match.group(2) or ".0")[:7]
+    zone = "+00:00" if match.group(3) == "Z" else match.group(3)
+    return datetime.fromisoformat(match.group(1) + fraction + zone).timestamp()
 
 
 def _missing(name: str) -> str:
