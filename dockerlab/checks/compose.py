@@ -63,6 +63,7 @@ def config(file: str | os.PathLike) -> dict:
     text = _read(path)
     if not text.strip():
         raise Unmet(f"{show(path)} is empty; a compose file starts with services:")
+    _not_a_dockerfile(path, text)
     env_file = path.parent / ".env"
     env_stamp = env_file.stat().st_mtime_ns if env_file.exists() else None
     key = (str(path.resolve()), hashlib.sha256(text.encode()).hexdigest(), env_stamp)
@@ -85,6 +86,23 @@ def config(file: str | os.PathLike) -> dict:
         _cache.clear()
     _cache[key] = parsed
     return parsed
+
+
+_DOCKERFILE_LINE = re.compile(r"^(FROM|RUN|COPY|ADD|CMD|WORKDIR|ENTRYPOINT|ARG|ENV|EXPOSE|USER)\s+\S", re.I)
+
+
+def _not_a_dockerfile(path: Path, text: str) -> None:
+    """A Dockerfile saved as the compose file gets a reason about that, not YAML's "cannot unmarshal"."""
+    for number, line in enumerate(text.splitlines(), 1):
+        if line.strip() and not line.lstrip().startswith("#"):
+            found = _DOCKERFILE_LINE.match(line.strip())
+            if found and ":" not in line.split()[0]:
+                raise Unmet(
+                    f"{show(path)} holds a Dockerfile (line {number} starts with {found.group(1).upper()}), not a compose file; "
+                    "a compose file is YAML that starts with services:. Keep the Dockerfile in its own file and point "
+                    "a service's build: at its folder"
+                )
+            return
 
 
 #: The names ``docker compose`` looks for, in its order.
