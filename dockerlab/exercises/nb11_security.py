@@ -138,7 +138,7 @@ def built(ref: str, folder: str):
         engine.client().images.get(ref)
     except docker.errors.ImageNotFound:
         return (
-            f"no image is tagged {ref}; build it with docker build --secret id={SECRET_ID},src=token.txt -t {ref} {folder}"
+            f"no image is tagged {ref}; build it with docker build --no-cache --secret id={SECRET_ID},src=token.txt -t {ref} {folder}"
         )
     return None
 
