@@ -57,9 +57,10 @@ class Removed:
     containers: list[str] = field(default_factory=list)
     networks: list[str] = field(default_factory=list)
     volumes: list[str] = field(default_factory=list)
+    images: list[str] = field(default_factory=list)  # untagged leftovers of the course's builds
 
     def __bool__(self) -> bool:
-        return bool(self.containers or self.networks or self.volumes)
+        return bool(self.containers or self.networks or self.volumes or self.images)
 
     def __str__(self) -> str:
         parts = [f"{len(v)} {k if len(v) != 1 else k[:-1]}" for k, v in vars(self).items() if v]
@@ -191,7 +192,12 @@ class Session:
             return engine.client().networks.create(name, labels=self.labels(lesson), **kwargs)
 
     def volume(self, name: str, *, lesson: str | None = None, **kwargs):
-        """Create a labelled volume."""
+        """Create a labelled volume.
+
+        Raises:
+            errors.Refused: a local volume that binds the host's / or the engine's socket (``driver_opts``).
+        """
+        refuse_unsafe_volume(kwargs.get("driver_opts"))
         with engine.translated():
             return engine.client().volumes.create(name, labels=self.labels(lesson), **kwargs)
 
@@ -306,6 +312,15 @@ def _remove(select) -> Removed:
                 with contextlib.suppress(docker.errors.NotFound):
                     api.remove_volume(found["Name"], force=True)
                     removed.volumes.append(found["Name"])
+        # Images stay as build cache, except the untagged ones a session's builds left behind (a
+        # tag moved to a newer build): nothing can use them any more.
+        for found in api.images(filters={"dangling": True, "label": labels.IMAGE_SESSION}):
+            image_labels = found.get("Labels") or {}
+            sid, lesson = image_labels.get(labels.IMAGE_SESSION), image_labels.get(labels.IMAGE_LESSON)
+            if select(sid, lesson, found["Id"]):
+                with contextlib.suppress(docker.errors.NotFound, docker.errors.APIError):
+                    api.remove_image(found["Id"])
+                    removed.images.append(found["Id"][7:19])
     return removed
 
 
@@ -332,20 +347,98 @@ def refuse_unsafe(options: dict) -> None:
     if caps & {"ALL", "SYS_ADMIN"}:
         raise errors.Refused("dockerlab does not add SYS_ADMIN or ALL capabilities: either is close to root on the host.", "Remove them from `cap_add`.")
     for source in _mount_sources(options):
-        clean = os.path.normpath(source) if source.startswith("/") else source
-        if clean in _SOCKETS or clean.endswith("/docker.sock"):
-            raise errors.Refused(
-                "dockerlab never mounts the Docker engine's socket into a container: whoever can "
-                "talk to that socket can start a privileged container and own the host.",
-                "Remove the socket mount. A container that must build images needs a separate, "
-                "rootless builder, not the host's engine.",
-            )
-        if clean == "/":
-            raise errors.Refused(
-                "dockerlab does not bind-mount the host's / into a container: the container could "
-                "read and change every file of the machine.",
-                "Mount only the one folder the container needs.",
-            )
+        problem = _host_path_problem(source)
+        if problem is not None:
+            raise problem
+
+
+def refuse_unsafe_volume(driver_opts: dict | None) -> None:
+    """Raise :class:`errors.Refused` for a local volume that is really a bind of a dangerous host path."""
+    device = (driver_opts or {}).get("device")
+    if device:
+        problem = _host_path_problem(str(device))
+        if problem is not None:
+            raise problem
+
+
+def engine_sockets() -> set[str]:
+    """Where the engine's socket is on this machine: the usual places and ``DOCKER_HOST``'s, resolved."""
+    paths = set(_SOCKETS)
+    host = os.environ.get("DOCKER_HOST", "")
+    if host.startswith("unix://"):
+        paths.add(host.removeprefix("unix://"))
+    return paths | {os.path.realpath(p) for p in paths}
+
+
+def host_path_danger(source: str) -> str | None:
+    """Why bind-mounting the host path ``source`` hands a container the host, or None.
+
+    The path is resolved first (``//``, ``..`` and symlinks such as ``/var/run`` -> ``/run``), and a
+    folder that holds the engine's socket is as dangerous as the socket itself.
+    """
+    if not source.startswith("/"):
+        return None  # a named volume
+    real = os.path.realpath(source)
+    if real == "/":
+        return "root"
+    for socket_path in engine_sockets():
+        if real == socket_path or real.endswith("/docker.sock") or os.path.normpath(source) == socket_path:
+            return "socket"
+        if socket_path.startswith(real.rstrip("/") + "/"):
+            return f"folder:{socket_path}"
+    return None
+
+
+def _host_path_problem(source: str) -> errors.Refused | None:
+    danger = host_path_danger(source)
+    if danger is None:
+        return None
+    if danger == "socket":
+        return errors.Refused(
+            "dockerlab never mounts the Docker engine's socket into a container: whoever can "
+            "talk to that socket can start a privileged container and own the host.",
+            "Remove the socket mount. A container that must build images needs a separate, "
+            "rootless builder, not the host's engine.",
+        )
+    if danger == "root":
+        return errors.Refused(
+            "dockerlab does not bind-mount the host's / into a container: the container could "
+            "read and change every file of the machine.",
+            "Mount only the one folder the container needs.",
+        )
+    return errors.Refused(
+        f"dockerlab does not mount {source} into a container: that folder holds the Docker engine's socket "
+        f"({danger.removeprefix('folder:')}), and whoever can talk to that socket owns the host.",
+        "Mount only the one folder the container needs, one that holds no engine socket.",
+    )
+
+
+def host_access(host_config: dict) -> list[str]:
+    """What in an inspected container's ``HostConfig`` hands it the host, in plain words (empty if nothing).
+
+    The checks use it to judge a learner's container; :func:`refuse_unsafe` keeps dockerlab's own
+    containers from ever having any of it.
+    """
+    found = []
+    if host_config.get("Privileged"):
+        found.append("it runs --privileged: every capability and all host devices, whatever --cap-drop says")
+    sources = [str(b).split(":", 1)[0] for b in host_config.get("Binds") or ()]
+    sources += [m.get("Source", "") for m in host_config.get("Mounts") or () if m.get("Type", "bind") == "bind"]
+    for source in sources:
+        danger = host_path_danger(source)
+        if danger == "socket":
+            found.append(f"it mounts the engine's socket ({source}): whoever controls it can start any container and owns the host")
+        elif danger == "root":
+            found.append("it mounts the host's / : it can read and change every file of the machine")
+        elif danger:
+            found.append(f"it mounts {source}, which holds the engine's socket: whoever controls it owns the host")
+    for key, flag in (("PidMode", "--pid"), ("NetworkMode", "--network"), ("IpcMode", "--ipc"), ("UsernsMode", "--userns")):
+        if host_config.get(key) == "host":
+            found.append(f"it shares the host's namespace ({flag} host)")
+    caps = {str(c).upper().removeprefix("CAP_") for c in host_config.get("CapAdd") or ()}
+    if caps & {"ALL", "SYS_ADMIN"}:
+        found.append(f"it adds {', '.join(sorted(caps & {'ALL', 'SYS_ADMIN'}))}, close to root on the host")
+    return found
 
 
 def _mount_sources(options: dict) -> list[str]:
@@ -356,9 +449,15 @@ def _mount_sources(options: dict) -> list[str]:
     else:
         sources += [str(v).split(":", 1)[0] for v in volumes]
     for mount in options.get("mounts") or ():
-        source = mount.get("Source") if isinstance(mount, dict) else getattr(mount, "get", lambda _k: None)("Source")
+        get = mount.get if isinstance(mount, dict) else getattr(mount, "get", lambda _k, _d=None: None)
+        source = get("Source")
         if source:
             sources.append(source)
+        # A "local" volume with type none / o bind is a bind of its device: judge the device.
+        driver = (get("VolumeOptions") or {}).get("DriverConfig") or {}
+        device = (driver.get("Options") or {}).get("device")
+        if device:
+            sources.append(str(device))
     return sources
 
 
