@@ -11,6 +11,7 @@
     containers.mounts_volume(name, volume, "/data")
     containers.has_env(name, "DEBUG", "1")
     containers.restart_policy(name, "unless-stopped")
+    containers.no_host_access(name)                not privileged, no engine socket or / mounted, no host namespaces
 """
 
 from __future__ import annotations
@@ -348,3 +349,15 @@ def restart_policy(name: str, policy: str = "unless-stopped"):
     if got == "no":
         return f"the container has no restart policy, so it stays down after a crash or a reboot; start it with --restart {policy}"
     return f"the container's restart policy is {got}, not {policy}; use --restart {policy} (docker update --restart {policy} {name} changes it in place)"
+
+
+@block("the container {name} has no way into the host (not privileged, no engine socket or / mounted)")
+def no_host_access(name: str):
+    """Nothing in the container's settings hands it the host (see :func:`dockerlab.session.host_access`)."""
+    from ..session import host_access
+
+    found = host_access(get(name).attrs.get("HostConfig") or {})
+    if not found:
+        return None
+    return "; ".join(found) + ". Whatever else it drops, such a container is not hardened: remove that flag"
+

@@ -238,6 +238,7 @@ def hardened_server(lesson):
     yield running
     if not running.met:
         return
+    yield containers.no_host_access(name)
     yield non_root(name)
     yield read_only(name)
     yield no_capabilities(name)
