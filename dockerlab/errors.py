@@ -32,6 +32,9 @@ class DockerlabError(Exception):
     def __str__(self) -> str:
         return f"{self.message}\nFix: {self.fix}" if self.fix else self.message
 
+    def _repr_pretty_(self, printer, cycle) -> None:  # the text form Jupyter saves beside the HTML
+        printer.text(f"{self.title}\n{self.message}" + (f"\nWhat to do: {self.fix}" if self.fix else ""))
+
     def _repr_html_(self) -> str:  # shown by Jupyter when an error object is displayed
         from html import escape
 

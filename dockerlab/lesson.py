@@ -35,7 +35,8 @@ class Lesson:
         self.session = sessions.current()
         self.workdir = Path(workdir) if workdir else Path.cwd() / "work" / key
         self.workdir.mkdir(parents=True, exist_ok=True)
-        self._port_locks: dict[int, object] = {}
+        self._port_locks: dict[int, object] = {}  # port -> its held lock file
+        self._ports: dict[int, int] = {}  # preferred port asked for -> port given
 
     @property
     def solution(self) -> bool:
@@ -52,14 +53,18 @@ class Lesson:
     def port(self, preferred: int = 8080, tries: int = 200) -> int:
         """A host port that is free now and reserved for this session: ``preferred`` if possible.
 
-        The reservation is a lock file held by this process, so two learners on one machine
-        never get the same port, even if they ask at the same moment.
+        Asking again with the same ``preferred`` (a re-run cell) gives the same port; asking with
+        another never gives a port this lesson already handed out. The reservation is a lock file
+        held by this process, so two learners on one machine never get the same port, even if they
+        ask at the same moment.
         """
+        if preferred in self._ports:
+            return self._ports[preferred]
         ports_dir = sessions.state_dir() / "ports"
         ports_dir.mkdir(exist_ok=True)
         for port in range(preferred, preferred + tries):
             if port in self._port_locks:
-                return port
+                continue
             handle = open(ports_dir / f"{port}.lock", "w")  # noqa: SIM115 - held while reserved
             try:
                 fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
@@ -68,6 +73,7 @@ class Lesson:
                 continue
             if port_is_free(port):
                 self._port_locks[port] = handle
+                self._ports[preferred] = port
                 return port
             handle.close()
         raise RuntimeError(f"no free host port in {preferred}..{preferred + tries - 1}")
@@ -95,6 +101,7 @@ class Lesson:
             with contextlib.suppress(OSError):
                 handle.close()
         self._port_locks.clear()
+        self._ports.clear()
         return removed
 
 

@@ -20,7 +20,7 @@ starting the engine the lesson goes on in the same kernel.
 from __future__ import annotations
 
 import ast
-import shlex
+import re
 from html import escape
 
 from IPython.display import HTML, display
@@ -143,11 +143,9 @@ def disable(shell) -> None:
 
 
 def _is_docker(cmd: str) -> bool:
-    try:
-        words = shlex.split(cmd)
-    except ValueError:
-        words = cmd.split()
-    return bool(words) and words[0] in ("docker", "docker-compose")
+    """True when a shell line runs ``docker`` anywhere: first, after ``&&``/``|``/``;``, or inside
+    ``sh -c '...'`` or ``timeout 10 ...`` (the word ``docker`` as a command, not in a path)."""
+    return re.search(r"(?:^|[\s;&|('\"`])(?:docker|docker-compose)(?=\s|$)", cmd) is not None
 
 
 def guard(thunk, what: str):

@@ -66,9 +66,9 @@ def test_everything_created_is_labelled(course_session, docker_client, tmp_path)
         assert labels.MANAGED not in image_labels  # containers inherit image labels
     finally:
         removed = course_session.cleanup(lesson=lesson)
-        docker_client.images.remove(built.image_id, force=True)
     assert container.name in removed.containers
     assert network.name in removed.networks and volume.name in removed.volumes
+    assert built.image_id[7:19] in removed.images  # untagged: nothing can use it any more
 
 
 def test_learner_containers_get_limits_and_loopback_ports(course_session):
