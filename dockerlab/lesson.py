@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
+import os
 import socket
+import tempfile
 from pathlib import Path
 
 from . import session as sessions
@@ -60,12 +62,13 @@ class Lesson:
         """
         if preferred in self._ports:
             return self._ports[preferred]
-        ports_dir = sessions.state_dir() / "ports"
-        ports_dir.mkdir(exist_ok=True)
+        folder = ports_dir()
         for port in range(preferred, preferred + tries):
             if port in self._port_locks:
                 continue
-            handle = open(ports_dir / f"{port}.lock", "w")  # noqa: SIM115 - held while reserved
+            handle = _open_lock(folder / f"{port}.lock")
+            if handle is None:
+                continue
             try:
                 fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
             except BlockingIOError:
@@ -103,6 +106,32 @@ class Lesson:
         self._port_locks.clear()
         self._ports.clear()
         return removed
+
+
+def ports_dir() -> Path:
+    """Where port reservations live: one folder for the whole machine (``$DOCKERLAB_PORTS``, else
+    ``/tmp/dockerlab-ports``), not the user's state folder, because host ports belong to the
+    machine: learners with their own accounts (their own state) on one shared machine must not
+    be handed the same port. The folder is sticky and world-writable, like /tmp."""
+    path = Path(os.environ.get("DOCKERLAB_PORTS") or Path(tempfile.gettempdir()) / "dockerlab-ports")
+    if not path.is_dir():
+        path.mkdir(parents=True, exist_ok=True)
+        with contextlib.suppress(OSError):
+            path.chmod(0o1777)
+    return path
+
+
+def _open_lock(path: Path):
+    """The lock file, opened for flock (created if missing; another user's file is opened read-only,
+    which is enough for flock), or None if it cannot be opened at all."""
+    for flags in (os.O_RDONLY, os.O_RDONLY | os.O_CREAT | os.O_EXCL, os.O_RDONLY):  # last: lost a race to create it
+        try:
+            return os.fdopen(os.open(path, flags, 0o644), "rb")  # noqa: SIM115 - held while reserved
+        except (FileNotFoundError, FileExistsError):
+            continue
+        except OSError:
+            return None
+    return None
 
 
 def port_is_free(port: int) -> bool:
