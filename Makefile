@@ -9,6 +9,7 @@ help:
 	@echo "make lab     set up, then start JupyterLab with the course"
 	@echo "make test    set up, then run every test: unit, engine, every notebook under nbval and papermill"
 	@echo "make record  re-run every notebook and store its outputs (after editing a notebook)"
+	@echo "make browser run every notebook in JupyterLab in headless Chromium; screenshots in screenshots/"
 
 setup:
 	@bash scripts/setup.sh
@@ -17,7 +18,17 @@ lab: setup
 	@bash scripts/lab.sh
 
 test: setup
-	$(PYTEST) tests notebooks $(NBVAL) -p no:cacheprovider
+	$(PYTEST) tests notebooks $(NBVAL) -p no:cacheprovider --ignore=tests/browser
+
+# Debian's chromium (apt, only if missing, as root) and the `browser` extra of pyproject.toml
+# (playwright; its own browser download is never used), then every notebook in JupyterLab.
+browser: setup
+	@[ -x /usr/bin/chromium ] || { [ "$$(id -u)" -eq 0 ] && command -v apt-get >/dev/null && \
+	  apt-get update -qq && apt-get install -y -qq chromium >/dev/null; } || \
+	  { echo "make browser needs Debian's chromium at /usr/bin/chromium: sudo apt-get install chromium"; exit 1; }
+	@.venv/bin/python -c 'import playwright' 2>/dev/null || .venv/bin/pip install --quiet $$(.venv/bin/python -c \
+	  "import tomllib; print(' '.join(tomllib.load(open('pyproject.toml', 'rb'))['project']['optional-dependencies']['browser']))")
+	$(PYTEST) tests/browser -v -p no:cacheprovider
 
 unit:
 	$(PYTEST) tests/unit -q
