@@ -19,7 +19,9 @@ class CheckView(widgets.VBox):
     def __init__(self, result):
         self.result = result
         self._body = widgets.HTML(result.html(hint_note=False))
-        self._button = widgets.Button(description="Show a hint", icon="lightbulb-o", tooltip="Reveal the next hint")
+        # width auto: the default 148 px cuts "Show another hint (2 left)" to "Show another …"
+        self._button = widgets.Button(description="Show a hint", icon="lightbulb-o", tooltip="Reveal the next hint",
+                                      layout=widgets.Layout(width="auto"))
         self._button.on_click(self.show_hint)
         self._update_button()
         super().__init__([self._body, self._button])
