@@ -125,7 +125,10 @@ def link(url: str, text: str | None = None) -> str:
     return f"<a href='{esc(url)}' target='_blank'>{esc(text or url)}</a>"
 
 
-def state_color(state: str) -> str:
+def state_color(state: str, exit_code: int | None = None) -> str:
+    """The colour of a container state; an exit with an error code is red, a clean exit grey."""
+    if state == "exited" and exit_code not in (None, 0):
+        return RED
     return {"running": GREEN, "healthy": GREEN, "exited": GREY, "created": GREY, "dead": RED, "unhealthy": RED}.get(
         state, AMBER
     )

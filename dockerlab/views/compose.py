@@ -53,7 +53,8 @@ def svg(status: service.ProjectStatus) -> str:
     for col, (name, states) in enumerate(groups.items()):
         x = PAD + col * COL + 8
         state, health = _summary(states)
-        color = state_color(health if health == "unhealthy" else state)
+        failed = next((s.exit_code for s in states if s.state == "exited" and s.exit_code), None)
+        color = state_color(health if health == "unhealthy" else state, failed)
         ports = sorted({str(p) for s in states for p in s.ports if p.host_port})
         for j, label in enumerate(ports[:2]):
             parts.append(f"<text x='{x}' y='{14 + j * 14}' fill='#444' font-size='11'>⇢ {esc(label)}</text>")
@@ -119,7 +120,7 @@ class ComposeView(View):
             (
                 f"<b>{esc(s.service)}</b>",
                 f"<code>{esc(s.name)}</code>",
-                badge(s.state, state_color(s.state)),
+                badge(s.state, state_color(s.state, s.exit_code)),
                 badge(s.health, state_color(s.health)) if s.health else badge("no healthcheck", GREY),
                 esc(", ".join(str(p) for p in s.ports) or "-"),
                 esc(", ".join(s.networks) or "-"),
