@@ -1,6 +1,6 @@
 # The two commands a learner needs: `make lab` and `make test`. Both do all their own set-up
 # (scripts/setup.sh: venv, engine, images); a second run only checks.
-.PHONY: help setup lab test unit engine-tests notebooks solutions record reliability browser bench clean-course
+.PHONY: help setup lab test unit engine-tests notebooks solutions record reliability browser bench clean-course hub-smoke
 
 PYTEST := .venv/bin/python -m pytest
 NBVAL  := --nbval --nbval-sanitize-with tests/nbval_sanitize.cfg --nbval-current-env
@@ -38,3 +38,8 @@ record: setup
 
 clean-course:
 	.venv/bin/python -m dockerlab sweep
+
+# JupyterHub + DockerSpawner, two learners each with an engine of their own, on this machine; not in `make test`
+# (needs PyPI and npm from the host, root for the per-learner engines). See docs/classroom.md.
+hub-smoke:
+	bash scripts/hub_smoke.sh

@@ -3,7 +3,8 @@
 It runs in the notebook's own kernel, right after the ``parameters`` cell, and keeps in a JSON-lines
 file (``$DOCKERLAB_CLASSROOM_LOG``) what the progress file does not hold: each check's requirements
 with the reason of every unmet one, and the id of the kernel's session (so the instructor's side
-can verify that nothing of that session is left on the engine once the kernel has exited).
+can verify that nothing of that session is left on the engine once the kernel has exited), and each
+cell that raised (a DockerlabError shows as its message, so the saved notebook alone does not say so).
 """
 
 from __future__ import annotations
@@ -72,7 +73,7 @@ def install(log: str | os.PathLike | None = None) -> None:
     checks.check = check
     noted: set[str] = set()
 
-    def note_session(*_args) -> None:
+    def after_cell(result=None) -> None:
         from dockerlab import session
 
         sid = session.current_id()
@@ -80,6 +81,12 @@ def install(log: str | os.PathLike | None = None) -> None:
             noted.add(sid)
             with contextlib.suppress(OSError):
                 _write(path, {"type": "session", "session": sid, "pid": os.getpid()})
+        problem = getattr(result, "error_in_exec", None)
+        if problem is not None:  # a DockerlabError is shown as a message, so the notebook alone does not say it failed
+            text = getattr(problem, "message", None) or str(problem)
+            with contextlib.suppress(OSError):
+                _write(path, {"type": "error", "count": getattr(result, "execution_count", None),
+                              "error": f"{type(problem).__name__}: {text.strip().splitlines()[0] if text.strip() else ''}"})
 
     try:
         from IPython import get_ipython
@@ -87,7 +94,7 @@ def install(log: str | os.PathLike | None = None) -> None:
         return
     shell = get_ipython()
     if shell is not None:
-        shell.events.register("post_run_cell", note_session)
+        shell.events.register("post_run_cell", after_cell)
 
 
 def read(path: str | os.PathLike) -> list[dict]:

@@ -59,6 +59,9 @@ def run_notebooks(notebooks: list[Path], *, timeout: int, report: Report) -> lis
             report(f"      error: {problem}")
         if failed:
             report(f"      exercises not passing: {', '.join(failed)}")
+            for check in [c for c in run.checks if c["exercise"] in failed and c.get("unmet")][-3:]:
+                reason = check["unmet"][0]["reason"] or check["unmet"][0]["description"]
+                report(f"      {check['exercise']}: {reason[:200]}")
         if run.left:
             report(f"      left on the engine: {', '.join(run.left)}")
         results.append((run, failed))

@@ -117,20 +117,35 @@ def prepared(source: Path, destination: Path, *, mode: str | None, drop_solution
     return destination, lesson
 
 
-def errors_in(output: Path) -> list[str]:
-    """``"cell N: Name: value"`` for every error output of an executed notebook."""
+def errors_in(output: Path, raised: list[dict] | None = None) -> list[str]:
+    """``"cell N: Name: value"`` for every cell of an executed notebook that raised.
+
+    Args:
+        raised: The :mod:`hook` log's error entries (execution count and error), for the cells whose
+            error shows as a message rather than as an error output (a DockerlabError).
+    """
     try:
         nb = nbformat.read(output, as_version=4)
     except Exception:  # noqa: BLE001 - nothing was written, or it is torn
         return []
+    by_count = {e["count"]: e.get("error", "") for e in raised or [] if e.get("count") is not None}
     found = []
     # Numbered as the learner sees their notebook: from 1, without the cells papermill and the hook added.
-    own = [c for c in nb.cells if not {hook.TAG, "injected-parameters", "papermill-error-cell-tag"} & set(c.get("metadata", {}).get("tags", []))]
+    added = {hook.TAG, "injected-parameters", "papermill-error-cell-tag"}
+    own = [c for c in nb.cells if not added & set(c.get("metadata", {}).get("tags", []))]
     for number, cell in enumerate(own, 1):
-        for out in cell.get("outputs", []) if cell.cell_type == "code" else []:
-            if out.get("output_type") == "error":
-                value = str(out.get("evalue", "")).strip().splitlines()
-                found.append(f"cell {number}: {out.get('ename')}: {value[0] if value else ''}"[:300])
+        if cell.cell_type != "code":
+            continue
+        errors = [out for out in cell.get("outputs", []) if out.get("output_type") == "error"]
+        for out in errors:
+            value = str(out.get("evalue", "")).strip().splitlines()
+            found.append(f"cell {number}: {out.get('ename')}: {value[0] if value else ''}"[:300])
+        if errors:
+            continue
+        if cell.get("execution_count") in by_count:
+            found.append(f"cell {number}: {by_count[cell['execution_count']]}"[:300])
+        elif cell.get("metadata", {}).get("papermill", {}).get("exception"):
+            found.append(f"cell {number}: failed")
     return found
 
 
@@ -182,6 +197,8 @@ def execute(
                 execution_timeout=timeout,
                 allow_errors=keep_going,
                 interrupt_on_timeout=True,
+                # the kernel's own start-up notes (e.g. "running over TCP") are noise here; errors still show
+                extra_arguments=["--IPKernelApp.log_level=ERROR"],
             )
     except papermill.PapermillExecutionError:
         pass  # the errors are read from the executed notebook below
@@ -192,8 +209,8 @@ def execute(
     finally:
         run.seconds = time.monotonic() - started
         copy_path.unlink(missing_ok=True)
-    run.errors = errors_in(output) + run.errors
     entries = hook.read(log)[start_of_log:]
+    run.errors = errors_in(output, [e for e in entries if e.get("type") == "error"]) + run.errors
     run.sessions = sorted({e["session"] for e in entries if e.get("type") == "session"})
     run.checks = [e for e in entries if e.get("type") == "check"]
     run.swept, run.left = tidy(run.sessions)

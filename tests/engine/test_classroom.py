@@ -7,8 +7,9 @@ from the course notebooks with the learner cells filled in):
 * ada: only 04; keep-running solved, auto-remove left as shipped, and an exit-code cell that
   raises ValueError (so the notebook errors half-way and grading must go on).
 
-The test adds a third learner, carl, whose kernel dies after starting a container: grading goes
-on, and the container his dead session left is swept.
+The test adds a third learner, carl, whose notebook raises a DockerlabError (shown as a message, not a
+traceback) and whose kernel then dies after starting a container: grading goes on, both are reported,
+and the container his dead session left is removed.
 """
 
 from __future__ import annotations
@@ -45,6 +46,7 @@ def _dying_notebook(path: Path) -> None:
         nbformat.v4.new_code_cell('MODE = "learner"', metadata={"tags": ["parameters"]}),
         nbformat.v4.new_code_cell('import dockerlab\nlesson = dockerlab.start("04-running-containers", mode=MODE)'),
         nbformat.v4.new_code_cell('orphan = lesson.name("orphan")\n!docker run -d --name {orphan} busybox:1.37 sleep 300'),
+        nbformat.v4.new_code_cell('lesson.run("no-such-image-dl:1")  # a DockerlabError: shown as a message, not a traceback'),
         nbformat.v4.new_code_cell("import os\nos._exit(1)  # the kernel dies: its session cannot clean up"),
         nbformat.v4.new_code_cell('dockerlab.checks.check(lesson, "04.keep-running")'),
     ]
@@ -89,7 +91,8 @@ def test_grade_matrix_matches_what_each_learner_did(graded):
     handed_in = nbformat.read(SUBMISSIONS / "ada" / "04-running-containers.ipynb", as_version=4)
     number = next(i for i, c in enumerate(handed_in.cells, 1) if 'int("Exited (2)")' in c.source)
     assert f"04-running-containers.ipynb: cell {number}: ValueError: invalid literal for int()" in rows["ada"]["errors"]
-    assert "the kernel died" in rows["carl"]["errors"]
+    assert rows["carl"]["errors"].split(" | ")[0].startswith("carl.ipynb: cell 4: ImageMissing: ")
+    assert rows["carl"]["errors"].endswith("carl.ipynb: the kernel died (or was killed)")
 
 
 def test_grade_details_say_why(graded):
