@@ -1,0 +1,13 @@
+# A learner's JupyterLab for JupyterHub: the course, dockerlab, the docker CLI, jupyterhub-singleuser.
+# Built offline: the build context holds wheels/ (pip download on a networked machine), docker (the CLI
+# binary) and notebooks/; scripts/hub_smoke.sh assembles it. No network is needed in the build.
+FROM python:3.13-slim
+RUN useradd --create-home --uid 1000 learner
+COPY wheels /tmp/wheels
+RUN python -m pip install --no-index --find-links /tmp/wheels --no-cache-dir jupyterhub jupyterlab dockerlab \
+    && rm -rf /tmp/wheels
+COPY docker /usr/local/bin/docker
+COPY --chown=learner:learner notebooks /home/learner/notebooks
+USER learner
+WORKDIR /home/learner/notebooks
+CMD ["jupyterhub-singleuser"]

@@ -1,0 +1,57 @@
+#!/usr/bin/env bash
+# JupyterHub smoke test on one machine (`make hub-smoke`; not part of `make test`). See docs/classroom.md.
+#
+# Sets up, outside the project's venv: JupyterHub + DockerSpawner in $HUBVENV, configurable-http-proxy from
+# npm in $CHPDIR, wheels for the learner image in $WHEELS (pip download here; the image build itself is
+# offline). Then scripts/hub_smoke.py runs the hub with two learners and removes everything it made.
+#   HUB_SMOKE_ENGINES  none | socket (default: a dockerd per learner on this host) | dind | sysbox:
+#                      how each learner gets a Docker engine of their own (see scripts/hub_smoke.py)
+#   HUB_SMOKE_TIMEOUT  seconds for the whole run (default 900)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+HUBVENV=${HUBVENV:-/tmp/hubvenv}
+CHPDIR=${CHPDIR:-/tmp/dlhub-chp}
+WHEELS=${WHEELS:-/tmp/dlhub-wheels}
+PYVER=${PYVER:-3.13}   # the Python of the learner image (FROM python:3.13-slim)
+started=$(date +%s)
+
+[ -x "$HUBVENV/bin/jupyterhub" ] || { python3 -m venv "$HUBVENV" && "$HUBVENV/bin/pip" install -q jupyterhub dockerspawner; }
+[ -x "$CHPDIR/node_modules/.bin/configurable-http-proxy" ] || {
+  mkdir -p "$CHPDIR" && (cd "$CHPDIR" && npm install --no-audit --no-fund --loglevel=error configurable-http-proxy); }
+hub_version=$("$HUBVENV/bin/python" -c 'import jupyterhub; print(jupyterhub.__version__)')
+
+# Wheels for the learner image: jupyterhub-singleuser of the hub's version, JupyterLab, and dockerlab with its
+# dependencies (read from pyproject.toml), for CPython $PYVER on x86_64 Linux.
+mapfile -t deps < <("$HUBVENV/bin/python" -c 'import tomllib; print("\n".join(tomllib.load(open("pyproject.toml", "rb"))["project"]["dependencies"]))')
+platforms=()
+for p in manylinux2014_x86_64 manylinux_2_17_x86_64 manylinux_2_24_x86_64 manylinux_2_27_x86_64 manylinux_2_28_x86_64 manylinux_2_31_x86_64 manylinux_2_34_x86_64; do
+  platforms+=(--platform "$p")
+done
+mkdir -p "$WHEELS"
+"$HUBVENV/bin/pip" download -q --dest "$WHEELS" --only-binary=:all: --python-version "$PYVER" --implementation cp \
+  "${platforms[@]}" "jupyterhub==$hub_version" "jupyterlab>=4.2,<5" "${deps[@]}"
+rm -f "$WHEELS"/dockerlab-*.whl
+"$HUBVENV/bin/pip" wheel -q --no-deps -w "$WHEELS" .
+
+context=$(mktemp -d /tmp/dlhub-context.XXXXXX)
+trap 'rm -rf "$context"' EXIT
+mkdir -p "$context/learner/notebooks" "$context/dind/bin" "$context/dind/lib"
+cp -r "$WHEELS" "$context/learner/wheels"
+cp "$(command -v docker)" "$context/learner/docker"
+cp notebooks/*.ipynb "$context/learner/notebooks/" && cp -r notebooks/figures "$context/learner/notebooks/"
+engine_args=()
+engines=${HUB_SMOKE_ENGINES:-socket}
+if [ "$engines" = dind ] || [ "$engines" = sysbox ]; then
+  # The engine image: this machine's engine binaries and the libraries they link (glibc comes from the image).
+  for b in dockerd containerd containerd-shim-runc-v2 runc docker-init docker-proxy docker; do
+    cp "$(command -v "$b")" "$context/dind/bin/"
+  done
+  for b in dockerd runc containerd; do ldd "$(command -v "$b")"; done | awk '/=> \//{print $3}' | sort -u \
+    | grep -vE '/(libc|libm|libpthread|libdl|librt|libresolv)\.so' | xargs -r -I{} cp -L {} "$context/dind/lib/"
+  engine_args=(--dind-context "$context/dind")
+fi
+engine_args+=(--engines "$engines")
+echo "set-up: $(( $(date +%s) - started )) s (JupyterHub $hub_version, $(ls "$WHEELS" | wc -l) wheels)"
+timeout --kill-after=60 "${HUB_SMOKE_TIMEOUT:-900}" "$HUBVENV/bin/python" scripts/hub_smoke.py \
+  --context "$context/learner" --chp "$CHPDIR/node_modules/.bin/configurable-http-proxy" "${engine_args[@]}"
+echo "hub smoke test: $(( $(date +%s) - started )) s in all"
