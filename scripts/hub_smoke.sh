@@ -30,11 +30,12 @@ done
 mkdir -p "$WHEELS"
 "$HUBVENV/bin/pip" download -q --dest "$WHEELS" --only-binary=:all: --python-version "$PYVER" --implementation cp \
   "${platforms[@]}" "jupyterhub==$hub_version" "jupyterlab>=4.2,<5" "${deps[@]}"
-rm -f "$WHEELS"/dockerlab-*.whl
-"$HUBVENV/bin/pip" wheel -q --no-deps -w "$WHEELS" .
-
 context=$(mktemp -d /tmp/dlhub-context.XXXXXX)
 trap 'rm -rf "$context"' EXIT
+# dockerlab's own wheel, built from a copy so that the build leaves nothing in the clone
+mkdir -p "$context/src" && cp -r pyproject.toml README.md dockerlab "$context/src/"
+rm -f "$WHEELS"/dockerlab-*.whl
+"$HUBVENV/bin/pip" wheel -q --no-deps -w "$WHEELS" "$context/src"
 mkdir -p "$context/learner/notebooks" "$context/dind/bin" "$context/dind/lib"
 cp -r "$WHEELS" "$context/learner/wheels"
 cp "$(command -v docker)" "$context/learner/docker"
