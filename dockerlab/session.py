@@ -91,7 +91,11 @@ class Session:
         info, lock = self._paths()
         self._lock_file = open(lock, "w")  # noqa: SIM115 - held open for the life of the process
         fcntl.flock(self._lock_file, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        info.write_text(json.dumps({"id": self.id, "host": self.host, "pid": os.getpid(), "started": self.started}))
+        info.write_text(
+            json.dumps(
+                {"id": self.id, "host": self.host, "engine": engine_address(), "pid": os.getpid(), "started": self.started}
+            )
+        )
 
     def release(self) -> None:
         """Drop this session's lock and state files (after its resources are gone)."""
@@ -227,17 +231,35 @@ class Session:
         self.release()
 
 
+def engine_address() -> str:
+    """Which engine this process talks to (sessions on one machine may use different engines)."""
+    return os.environ.get("DOCKER_HOST") or "unix:///var/run/docker.sock"
+
+
+def _on_this_engine(sid: str) -> bool:
+    """True unless the session's state file says it used another engine than this process."""
+    try:
+        used = json.loads((state_dir() / "sessions" / f"{sid}.json").read_text()).get("engine")
+    except (OSError, ValueError):
+        return True
+    return used in (None, engine_address())
+
+
 def sweep_dead() -> Removed:
     """Remove the resources of sessions on this machine whose process is gone.
 
+    Only sessions that used this process's engine are swept, and only their state files are
+    removed: a dead session of another engine keeps its files until a sweep on that engine.
+
     Returns:
-        What was removed. Sessions of other machines and live sessions are left alone.
+        What was removed. Sessions of other machines or engines and live sessions are left alone.
     """
     dead: dict[str, bool] = {}
+    own = _current.id if _current else None
 
     def is_dead(sid: str, _lesson: str | None, _name: str) -> bool:
         if sid not in dead:
-            dead[sid] = sid != (_current.id if _current else None) and Session.is_dead(sid)
+            dead[sid] = sid != own and Session.is_dead(sid) and _on_this_engine(sid)
         return dead[sid]
 
     removed = _remove(is_dead)
@@ -248,7 +270,7 @@ def sweep_dead() -> Removed:
                     (state_dir() / "sessions" / f"{sid}{suffix}").unlink()
     # Dead sessions that left no resources still leave files behind: clear them too.
     for info in (state_dir() / "sessions").glob("dl*.json"):
-        if info.stem != (_current.id if _current else None) and Session.is_dead(info.stem):
+        if info.stem != own and Session.is_dead(info.stem) and _on_this_engine(info.stem):
             info.unlink(missing_ok=True)
             info.with_suffix(".lock").unlink(missing_ok=True)
     return removed

@@ -115,8 +115,10 @@ def start_engines(state: Path) -> dict[str, subprocess.Popen]:
     for user in USERS:
         name = f"{PREFIX}-engine-{user}"
         log = open(state / f"{name}.log", "w")  # noqa: SIM115 - lives as long as the engine
+        # Each learner engine gets a network namespace of its own: dockerd with --bridge=none deletes
+        # the default bridge "docker0", and in the host's namespace that breaks the host's engine.
         engines[user] = subprocess.Popen(
-            ["dockerd", "--data-root", f"/var/lib/{name}", "--exec-root", f"/var/run/{name}", "--pidfile",
+            ["unshare", "--net", "--", "dockerd", "--data-root", f"/var/lib/{name}", "--exec-root", f"/var/run/{name}", "--pidfile",
              f"/var/run/{name}.pid", "-H", f"unix://{ENGINES}/{user}.sock", "--group", "1000", "--bridge=none",
              "--iptables=false", "--ip-masq=false", "--cgroup-parent", f"/{name}"],
             stdout=log, stderr=subprocess.STDOUT, start_new_session=True)

@@ -157,3 +157,19 @@ def test_a_session_of_another_machine_is_never_swept(course_session, docker_clie
         assert f"x-{foreign}" not in session.sweep_dead().containers
     finally:
         container.remove(force=True)
+
+
+def test_a_dead_session_of_another_engine_keeps_its_files(course_session, monkeypatch):
+    # A kernel that used another engine on this machine (a classroom machine running two) died:
+    # this engine cannot see its resources, so its files must stay for a sweep on its own engine.
+    monkeypatch.setenv("DOCKER_HOST", "unix:///var/run/some-other-engine.sock")
+    other = session.Session()
+    other._lock_file.close()  # as if its process died
+    monkeypatch.delenv("DOCKER_HOST")
+    info = session.state_dir() / "sessions" / f"{other.id}.json"
+    try:
+        session.sweep_dead()
+        assert info.exists()
+    finally:
+        info.unlink(missing_ok=True)
+        info.with_suffix(".lock").unlink(missing_ok=True)
