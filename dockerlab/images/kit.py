@@ -26,6 +26,15 @@ from .manifest import STANDINS, ImageSpec, load_manifest
 
 Report = Callable[[str], None]
 
+# What Debian's official container images put in /etc/apt/apt.conf.d/docker-clean: apt keeps no
+# package cache and no downloaded .deb files, so an `apt-get install` layer holds only what it installed.
+APT_CLEAN = """\
+DPkg::Post-Invoke { "rm -f /var/cache/apt/archives/*.deb /var/cache/apt/archives/partial/*.deb /var/cache/apt/*.bin || true"; };
+APT::Update::Post-Invoke { "rm -f /var/cache/apt/archives/*.deb /var/cache/apt/archives/partial/*.deb /var/cache/apt/*.bin || true"; };
+Dir::Cache::pkgcache "";
+Dir::Cache::srcpkgcache "";
+"""
+
 ROOTFS_CHANGES = [
     'CMD ["bash"]',
     "ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
@@ -203,7 +212,11 @@ def _import_rootfs(spec: ImageSpec, reason: str, report: Report) -> None:
     mirror = debian_mirror()
     report(f"mmdebstrap --variant=minbase {suite} from {mirror}")
     bootstrap = subprocess.Popen(
-        ["mmdebstrap", "--variant=minbase", "--format=tar", suite, "-", mirror],
+        [
+            "mmdebstrap", "--variant=minbase", "--format=tar",
+            f"--customize-hook=printf '%s' '{APT_CLEAN}' > \"$1/etc/apt/apt.conf.d/docker-clean\"",
+            suite, "-", mirror,
+        ],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
     )
