@@ -68,7 +68,7 @@ def _make_bystanders() -> None:
     client = engine.client()
     tag = "bystander-" + os.urandom(3).hex()
     built = subprocess.run(["docker", "build", "-q", "-t", f"{tag}:mine", "-"], input="FROM busybox:1.37\nLABEL mine=yes\n",
-                           capture_output=True, text=True)
+                           capture_output=True, text=True, timeout=300)
     if built.returncode != 0:
         return
     _bystanders.update(
@@ -77,6 +77,26 @@ def _make_bystanders() -> None:
         network=client.networks.create(tag).id,
         volume=client.volumes.create(tag).name,
     )
+    _fingerprints.update(_fingerprint(client))
+
+
+_fingerprints: dict[str, tuple] = {}
+
+
+def _fingerprint(client) -> dict[str, tuple]:
+    """What "intact" means for each bystander: the same object, in the same state, with the same labels."""
+    api = client.api
+    c = api.inspect_container(_bystanders["container"])
+    i = api.inspect_image(_bystanders["image"])
+    n = api.inspect_network(_bystanders["network"])
+    v = api.inspect_volume(_bystanders["volume"])
+    return {
+        "container": (c["Id"], c["Name"], c["State"]["Status"], c["Config"].get("Labels"), sorted(c["NetworkSettings"]["Networks"])),
+        # (other suites' bystander images are the same image, so only this tag's presence counts)
+        "image": (i["Id"], _bystanders["image"] in (i.get("RepoTags") or [])),
+        "network": (n["Id"], n["Name"], n.get("Labels"), sorted(n.get("Containers") or {})),
+        "volume": (v["Name"], v.get("Labels"), v["Mountpoint"]),
+    }
 
 
 def pytest_sessionfinish(session, exitstatus):
@@ -90,7 +110,8 @@ def pytest_sessionfinish(session, exitstatus):
         print("\n".join(["", "SAFETY CHECK FAILED:", *problems]))
         session.exitstatus = 1
     else:
-        print("\nsafety check: the learner's own container, network, volume and image are intact; no course resource is left")
+        print("\nsafety check: the learner's own container, network, volume and image are intact (same id, state, labels, "
+              "attachments); no course resource is left")
 
 
 def _check_bystanders() -> list[str]:
@@ -105,6 +126,10 @@ def _check_bystanders() -> list[str]:
             getter(_bystanders[kind])
         except Exception as exc:  # any failure to find it is the finding
             problems.append(f"the learner's own {kind} {_bystanders[kind]} is gone: {exc}")
+    if not problems and _fingerprints:
+        now = _fingerprint(client)
+        problems += [f"the learner's own {kind} was changed: {_fingerprints[kind]} -> {now[kind]}"
+                     for kind in _fingerprints if now[kind] != _fingerprints[kind]]
     api = client.api
     found = [(c["Names"][0].lstrip("/"), c.get("Labels")) for c in api.containers(all=True)]
     found += [(n["Name"], n.get("Labels")) for n in api.networks()]
