@@ -13,6 +13,7 @@ import pytest
 
 from dockerlab import checks
 from dockerlab.lesson import Lesson
+from exercise_support import remove
 
 pytestmark = pytest.mark.engine
 
@@ -21,10 +22,6 @@ def docker(*args: str) -> str:
     done = subprocess.run(["docker", *args], capture_output=True, text=True, timeout=60)
     assert done.returncode == 0, done.stderr
     return done.stdout.strip()
-
-
-def remove(*names: str) -> None:
-    subprocess.run(["docker", "rm", "-f", *names], capture_output=True, timeout=60)
 
 
 @pytest.fixture

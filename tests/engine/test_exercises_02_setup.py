@@ -8,39 +8,20 @@ from __future__ import annotations
 
 import os
 import shutil
-import subprocess
 
 import pytest
 
 from dockerlab import checks
 from dockerlab.exercises import nb02_setup
 from dockerlab.lesson import Lesson
+from exercise_support import docker, remove, unmet
 
 pytestmark = pytest.mark.engine
-
-
-def docker(*args: str, check: bool = True) -> subprocess.CompletedProcess:
-    done = subprocess.run(["docker", *args], capture_output=True, text=True, timeout=60)
-    if check:
-        assert done.returncode == 0, done.stderr
-    return done
-
-
-def remove(*names: str) -> None:
-    subprocess.run(["docker", "rm", "-f", *names], capture_output=True, timeout=60)
 
 
 @pytest.fixture
 def lesson(docker_client, tmp_path):
     return Lesson("02-setup", workdir=tmp_path)
-
-
-def unmet(res, words: str) -> str:
-    for req in res.requirements:
-        if words in req.description:
-            assert not req.met, f"expected unmet: {req}"
-            return req.reason
-    raise AssertionError(f"no requirement about {words!r} in {res}")
 
 
 # -- 02.first-container ----------------------------------------------------------------------

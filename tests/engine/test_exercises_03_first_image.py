@@ -7,13 +7,13 @@ time keeps its image); the tag is removed in ``finally``.
 
 from __future__ import annotations
 
-import subprocess
 
 import pytest
 
 from dockerlab import checks
 from dockerlab.exercises import nb03_first_image as ex
 from dockerlab.lesson import Lesson
+from exercise_support import docker, unmet
 
 pytestmark = pytest.mark.engine
 
@@ -23,13 +23,6 @@ SKELETON = (
     "# ✍ Your turn: write the Dockerfile for greet.py below these comments, then run this cell.\n"
     "# It needs FROM, WORKDIR, COPY and CMD, like the Dockerfile above.\n"
 )
-
-
-def docker(*args: str, check: bool = True) -> subprocess.CompletedProcess:
-    done = subprocess.run(["docker", *args], capture_output=True, text=True, timeout=300)
-    if check:
-        assert done.returncode == 0, done.stderr
-    return done
 
 
 @pytest.fixture
@@ -44,14 +37,6 @@ def lesson(docker_client, tmp_path):
 
 def write(lesson, text: str) -> None:
     ex.dockerfile_path(lesson).write_text(text)
-
-
-def unmet(res, words: str) -> str:
-    for req in res.requirements:
-        if words in req.description:
-            assert not req.met, f"expected unmet: {req}"
-            return req.reason
-    raise AssertionError(f"no requirement about {words!r} in {res}")
 
 
 # -- 03.dockerfile ------------------------------------------------------------------------------

@@ -6,7 +6,6 @@ Containers are started with the ``docker`` CLI under this test session's names a
 
 from __future__ import annotations
 
-import subprocess
 import time
 
 import pytest
@@ -14,19 +13,9 @@ import pytest
 from dockerlab import checks
 from dockerlab.exercises import nb04_running_containers as ex
 from dockerlab.lesson import Lesson
+from exercise_support import docker, remove, unmet
 
 pytestmark = pytest.mark.engine
-
-
-def docker(*args: str, check: bool = True) -> subprocess.CompletedProcess:
-    done = subprocess.run(["docker", *args], capture_output=True, text=True, timeout=120)
-    if check:
-        assert done.returncode == 0, done.stderr
-    return done
-
-
-def remove(*names: str) -> None:
-    subprocess.run(["docker", "rm", "-f", *names], capture_output=True, timeout=60)
 
 
 @pytest.fixture(scope="module")
@@ -58,14 +47,6 @@ def named(lesson):
 
     yield name
     remove(*made)
-
-
-def unmet(res, words: str) -> str:
-    for req in res.requirements:
-        if words in req.description:
-            assert not req.met, f"expected unmet: {req}"
-            return req.reason
-    raise AssertionError(f"no requirement about {words!r} in {res}")
 
 
 # -- 04.keep-running ----------------------------------------------------------------------------

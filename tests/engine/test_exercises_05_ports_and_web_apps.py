@@ -6,7 +6,6 @@ the test also proves the notebook's app works: it answers, and it stops at once 
 
 from __future__ import annotations
 
-import subprocess
 import time
 from pathlib import Path
 
@@ -16,21 +15,11 @@ import pytest
 from dockerlab import checks
 from dockerlab.exercises import nb05_ports_and_web_apps as ex
 from dockerlab.lesson import Lesson, port_is_free
+from exercise_support import docker, remove, unmet
 
 pytestmark = pytest.mark.engine
 
 NOTEBOOK = Path(__file__).resolve().parents[2] / "notebooks" / "05-ports-and-web-apps.ipynb"
-
-
-def docker(*args: str, check: bool = True) -> subprocess.CompletedProcess:
-    done = subprocess.run(["docker", *args], capture_output=True, text=True, timeout=120)
-    if check:
-        assert done.returncode == 0, done.stderr
-    return done
-
-
-def remove(*names: str) -> None:
-    subprocess.run(["docker", "rm", "-f", *names], capture_output=True, timeout=60)
 
 
 def written_files(notebook: Path) -> dict[str, str]:
@@ -69,14 +58,6 @@ def site(lesson):
         yield name
     finally:
         remove(name)
-
-
-def unmet(res, words: str) -> str:
-    for req in res.requirements:
-        if words in req.description:
-            assert not req.met, f"expected unmet: {req}"
-            return req.reason
-    raise AssertionError(f"no requirement about {words!r} in {res}")
 
 
 def run_site(site: str, *publish: str) -> None:

@@ -15,6 +15,7 @@ import pytest
 from dockerlab import checks, engine
 from dockerlab.exercises import nb06_images_in_depth as ex
 from dockerlab.lesson import Lesson
+from exercise_support import unmet
 
 pytestmark = pytest.mark.engine
 
@@ -38,14 +39,6 @@ def lesson(docker_client, tmp_path):
         for tag in made:
             with contextlib.suppress(docker.errors.APIError):
                 engine.client().images.remove(tag, force=True)
-
-
-def unmet(res, words: str) -> str:
-    for req in res.requirements:
-        if words in req.description:
-            assert not req.met, f"expected unmet: {req}"
-            return req.reason
-    raise AssertionError(f"no requirement about {words!r} in {res}")
 
 
 def met(res, words: str) -> None:

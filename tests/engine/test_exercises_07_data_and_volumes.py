@@ -14,6 +14,7 @@ import pytest
 from dockerlab import checks
 from dockerlab.exercises import nb07_data_and_volumes as ex
 from dockerlab.lesson import Lesson
+from exercise_support import unmet
 
 pytestmark = pytest.mark.engine
 
@@ -30,14 +31,6 @@ def lesson(docker_client, tmp_path):
         yield lesson
     finally:
         lesson.reset()
-
-
-def unmet(res, words: str) -> str:
-    for req in res.requirements:
-        if words in req.description:
-            assert not req.met, f"expected unmet: {req}"
-            return req.reason
-    raise AssertionError(f"no requirement about {words!r} in {res}")
 
 
 def write_entry(lesson, text: str = "dear diary") -> None:

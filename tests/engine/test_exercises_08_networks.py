@@ -13,6 +13,7 @@ import pytest
 from dockerlab import checks
 from dockerlab.exercises import nb08_networks as ex
 from dockerlab.lesson import Lesson
+from exercise_support import unmet
 
 pytestmark = pytest.mark.engine
 
@@ -29,14 +30,6 @@ def lesson(docker_client, tmp_path):
         yield lesson
     finally:
         lesson.reset()
-
-
-def unmet(res, words: str) -> str:
-    for req in res.requirements:
-        if words in req.description:
-            assert not req.met, f"expected unmet: {req}"
-            return req.reason
-    raise AssertionError(f"no requirement about {words!r} in {res}")
 
 
 def start(lesson, network: str | None = None, app_network: str | None = None, db_image: str = "redis:8") -> None:
