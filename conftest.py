@@ -67,7 +67,7 @@ def _make_bystanders() -> None:
         return
     client = engine.client()
     tag = "bystander-" + os.urandom(3).hex()
-    built = subprocess.run(["docker", "build", "-q", "-t", f"{tag}:mine", "-"], input="FROM busybox:1.37\nLABEL mine=yes\n",
+    built = subprocess.run(["docker", "build", "-q", "-t", f"{tag}:mine", "-"], input=f"FROM busybox:1.37\nLABEL mine={tag}\n",  # its own id: other runs tag their own
                            capture_output=True, text=True, timeout=300)
     if built.returncode != 0:
         return
