@@ -18,7 +18,7 @@ lab: setup
 	@bash scripts/lab.sh
 
 test: setup
-	$(PYTEST) tests notebooks $(NBVAL) -p no:cacheprovider --ignore=tests/browser
+	$(PYTEST) tests notebooks $(NBVAL) -p no:cacheprovider --ignore=tests/browser --ignore=tests/reliability
 
 # Debian's chromium (apt, only if missing, as root) and the `browser` extra of pyproject.toml
 # (playwright; its own browser download is never used), then every notebook in JupyterLab.
@@ -32,6 +32,12 @@ browser: setup
 
 unit:
 	$(PYTEST) tests/unit -q
+
+# Classroom scenarios against the real engine: every notebook twice, the engine stopped and started, a
+# killed kernel, taken ports, bad input, limits, the safety guard, 10 learners at once. About an hour on
+# 2 cores; stops the engine for seconds; not part of `make test`. Results: docs/reliability.md.
+reliability: setup
+	$(PYTEST) tests/reliability -v -p no:cacheprovider
 
 record: setup
 	.venv/bin/python scripts/record_notebooks.py

@@ -1,0 +1,3 @@
+FROM python:3.13-slim
+WORKDIR /app
+COPY greet.py .

@@ -1,0 +1,4 @@
+services:
+  web:
+    build: .
+    ports: ["8000:8000"]

@@ -1,0 +1,1 @@
+hello docker, please run my greet.py thank you

@@ -1,0 +1,320 @@
+"""What the reliability scenarios share: a kernel driven cell by cell, the engine stopped and started
+for real, notebooks copied into a learner's own folder, and every engine call bounded in time.
+
+Nothing here mocks the engine. Every wait has a bound: a kernel cell (``Kernel.run(timeout=)``),
+a subprocess (``timeout=``), the engine's own API (docker-py client with a timeout).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import re
+import shutil
+import signal
+import subprocess
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import nbformat
+
+ROOT = Path(__file__).resolve().parents[2]
+NOTEBOOKS = ROOT / "notebooks"
+ALL_NOTEBOOKS = sorted(NOTEBOOKS.glob("[0-9][0-9]-*.ipynb"))
+
+#: How the engine under test is stopped and started again (the engine-down scenario). By default
+#: the machine's engine: dockerd's pid file, and the one script that starts an engine. Point
+#: DOCKER_HOST at another engine and both must be given (the script would start the default one).
+PIDFILE = os.environ.get("DOCKERLAB_ENGINE_PIDFILE", "/var/run/docker.pid")
+START = os.environ.get("DOCKERLAB_ENGINE_START", f"bash {ROOT / 'scripts' / 'ensure-engine.sh'}")
+DEFAULT_HOSTS = ("", "unix:///var/run/docker.sock", "unix:///run/docker.sock")
+
+
+def sh(command: str | list[str], timeout: float = 60, check: bool = False, **kwargs) -> subprocess.CompletedProcess:
+    """A bounded subprocess: `docker ...` CLI calls in tests go through here."""
+    return subprocess.run(command, shell=isinstance(command, str), capture_output=True, text=True,
+                          timeout=timeout, check=check, **kwargs)
+
+
+def docker(*args: str, timeout: float = 60) -> subprocess.CompletedProcess:
+    return sh(["docker", *args], timeout=timeout)
+
+
+def api(timeout: float = 10):
+    """A fresh low-level docker-py client with a short timeout (not dockerlab's shared one)."""
+    import docker as docker_py
+
+    return docker_py.from_env(version="auto", timeout=timeout).api
+
+
+def ping(timeout: float = 5) -> bool:
+    try:
+        return bool(api(timeout).ping())
+    except Exception:  # noqa: BLE001 - any failure means "does not answer"
+        return False
+
+
+# -- notebooks -------------------------------------------------------------------------------
+
+
+def learner_folder(tmp: Path, notebooks: list[Path] | None = None) -> Path:
+    """A learner's own copy of the course folder (notebooks + figures), as on their own machine:
+    the lessons write into ``work/`` under the notebook's folder, which must not be shared."""
+    folder = tmp / "notebooks"
+    folder.mkdir(parents=True, exist_ok=True)
+    shutil.copytree(NOTEBOOKS / "figures", folder / "figures", dirs_exist_ok=True)
+    for nb in notebooks or ALL_NOTEBOOKS:
+        shutil.copy2(nb, folder / nb.name)
+    # notebook 02 reads ../environment.yml
+    for name in ("environment.yml", "pyproject.toml"):
+        if (ROOT / name).exists():
+            shutil.copy2(ROOT / name, tmp / name)
+    return folder
+
+
+def code_cells(notebook: Path, mode: str | None = None) -> list[str]:
+    """The code cells' sources; the parameters cell gets ``MODE = mode`` if given."""
+    cells = []
+    for cell in nbformat.read(notebook, as_version=4).cells:
+        if cell.cell_type != "code":
+            continue
+        if mode and "parameters" in cell.metadata.get("tags", []):
+            cells.append(f"MODE = {mode!r}")
+        else:
+            cells.append(cell.source)
+    return cells
+
+
+def index_of(cells: list[str], pattern: str, start: int = 0) -> int:
+    """Index of the first cell at or after ``start`` whose source matches ``pattern`` (a regex)."""
+    for number in range(start, len(cells)):
+        if re.search(pattern, cells[number], re.M):
+            return number
+    raise LookupError(f"no cell matches {pattern!r}")
+
+
+# -- a kernel, cell by cell ------------------------------------------------------------------
+
+
+@dataclass
+class Cell:
+    source: str
+    status: str
+    outputs: list[dict] = field(default_factory=list)
+    seconds: float = 0.0
+    ename: str = ""  # the exception's class when status is "error" (from the execute reply)
+
+    @property
+    def text(self) -> str:
+        parts = []
+        for out in self.outputs:
+            if out["type"] == "stream":
+                parts.append(out["text"])
+            elif "data" in out:
+                parts.append(str(out["data"].get("text/plain", "")))
+        return "".join(parts)
+
+    @property
+    def html(self) -> str:
+        return "".join(str(o["data"].get("text/html", "")) for o in self.outputs if "data" in o)
+
+    @property
+    def errors(self) -> list[dict]:
+        return [o for o in self.outputs if o["type"] == "error"]
+
+    @property
+    def shown(self) -> str:
+        """Everything the learner sees in the cell's output area (text, HTML, error lines)."""
+        return self.text + self.html + "".join("\n".join(e["traceback"]) for e in self.errors)
+
+    def traceback_frames(self) -> list[str]:
+        """Lines of a rendered Python traceback, if any (frames, arrows, the header)."""
+        ansi = re.compile(r"\x1b\[[0-9;]*m")
+        lines = [ansi.sub("", line) for e in self.errors for tb in e["traceback"] for line in tb.splitlines()]
+        lines += self.text.splitlines()
+        return [ln for ln in lines if re.search(r"Traceback \(most recent call last\)|^\s*File \"|^-+>|^\s*\d+\s*[-]+>|Cell In\[", ln)]
+
+
+class Kernel:
+    """A real IPython kernel (as JupyterLab starts one), run one cell at a time."""
+
+    def __init__(self, cwd: Path, env: dict[str, str] | None = None, startup_timeout: float = 90):
+        from jupyter_client.manager import KernelManager
+
+        self.km = KernelManager(kernel_name="python3")
+        self.km.start_kernel(cwd=str(cwd), env={**os.environ, **(env or {})})
+        self.kc = self.km.client()
+        self.kc.start_channels()
+        self.kc.wait_for_ready(timeout=startup_timeout)
+        self.cells: list[Cell] = []
+
+    def session_id(self) -> str | None:
+        """The kernel's dockerlab session id (None before a lesson started), noted in :data:`SEEN`."""
+        sid = self.run("import dockerlab.session as _dls; print(_dls.current_id())", timeout=30).text.strip()
+        if SESSION_ID.fullmatch(sid):
+            SEEN.add(sid)
+            return sid
+        return None
+
+    @property
+    def pid(self) -> int:
+        return int(self.run("import os; print(os.getpid())", timeout=30).text.strip())
+
+    def run(self, code: str, timeout: float = 180) -> Cell:
+        outputs: list[dict] = []
+
+        def hook(msg):
+            kind, content = msg["msg_type"], msg["content"]
+            if kind == "stream":
+                outputs.append({"type": "stream", "name": content["name"], "text": content["text"]})
+            elif kind in ("display_data", "execute_result", "update_display_data"):
+                outputs.append({"type": kind, "data": content.get("data", {})})
+            elif kind == "error":
+                outputs.append({"type": "error", "ename": content["ename"], "evalue": content["evalue"],
+                                "traceback": content["traceback"]})
+
+        started = time.monotonic()
+        reply = self.kc.execute_interactive(code, timeout=timeout, output_hook=hook, allow_stdin=False)
+        content = reply["content"]
+        cell = Cell(code, content["status"], outputs, time.monotonic() - started, content.get("ename", ""))
+        self.cells.append(cell)
+        return cell
+
+    def run_all(self, sources: list[str], timeout: float = 300) -> list[Cell]:
+        return [self.run(source, timeout=timeout) for source in sources]
+
+    def alive(self) -> bool:
+        return self.km.is_alive()
+
+    def shutdown(self) -> None:
+        with contextlib.suppress(Exception):
+            if self.km.is_alive():
+                self.session_id()
+        with contextlib.suppress(Exception):
+            self.kc.stop_channels()
+        with contextlib.suppress(Exception):
+            self.km.shutdown_kernel(now=False, restart=False)
+        with contextlib.suppress(Exception):
+            if self.km.is_alive():
+                self.km.shutdown_kernel(now=True)
+
+
+# -- the engine itself -----------------------------------------------------------------------
+
+
+class EngineHung(AssertionError):
+    """The engine did not stop or start within its bound: a finding, with evidence attached."""
+
+
+def engine_control_allowed() -> str | None:
+    """None if this suite may stop and start the engine under test, else why not."""
+    if os.geteuid() != 0:
+        return "stopping the engine needs root"
+    if os.environ.get("DOCKER_HOST", "") not in DEFAULT_HOSTS and "DOCKERLAB_ENGINE_START" not in os.environ:
+        return "DOCKER_HOST names another engine: set DOCKERLAB_ENGINE_PIDFILE and DOCKERLAB_ENGINE_START for it"
+    if _engine_pid() is None:
+        return f"no running dockerd in {PIDFILE} (an engine this suite cannot restart: Docker Desktop, systemd-managed?)"
+    return None
+
+
+def _engine_pid() -> int | None:
+    try:
+        pid = int(Path(PIDFILE).read_text().strip())
+        comm = Path(f"/proc/{pid}/comm").read_text().strip()
+    except (OSError, ValueError):
+        return None
+    return pid if comm == "dockerd" else None
+
+
+def goroutine_dump(pid: int) -> str:
+    """Ask dockerd for its goroutine stacks (SIGUSR1) and return where it wrote them."""
+    os.kill(pid, signal.SIGUSR1)
+    time.sleep(2)
+    found = sorted(Path("/var/run").glob("docker*/goroutine-stacks-*.log"), key=lambda p: p.stat().st_mtime)
+    return str(found[-1]) if found else "(no goroutine-stacks file found; see dockerd's log)"
+
+
+def stop_engine(bound: float = 60) -> float:
+    """SIGTERM dockerd (as `kill $(cat docker.pid)` does) and wait until it has exited."""
+    pid = _engine_pid()
+    if pid is None:
+        raise RuntimeError(f"no dockerd in {PIDFILE}")
+    started = time.monotonic()
+    os.kill(pid, signal.SIGTERM)
+    while Path(f"/proc/{pid}").exists():
+        if time.monotonic() - started > bound:
+            raise EngineHung(f"dockerd (pid {pid}) did not exit within {bound:g} s of SIGTERM; stacks: {goroutine_dump(pid)}")
+        time.sleep(0.1)
+    return time.monotonic() - started
+
+
+def start_engine(bound: float = 120) -> float:
+    """Start the engine again and wait until it answers a ping."""
+    started = time.monotonic()
+    if not ping():
+        done = sh(START, timeout=bound)
+        if done.returncode != 0:
+            raise EngineHung(f"starting the engine failed ({START}): {done.stdout[-800:]} {done.stderr[-800:]}")
+    while not ping():
+        if time.monotonic() - started > bound:
+            raise EngineHung(f"the engine did not answer within {bound:g} s of starting it")
+        time.sleep(0.2)
+    return time.monotonic() - started
+
+
+def host_answers_within(bound: float) -> float:
+    """Time a trivial command on the host (fork + exec); raises if it takes longer than ``bound``."""
+    started = time.monotonic()
+    sh(["true"], timeout=bound)
+    return time.monotonic() - started
+
+
+def machine() -> str:
+    """One line about the machine the suite ran on, for the results table."""
+    cpus = os.cpu_count()
+    mem = "?"
+    with contextlib.suppress(OSError):
+        kb = int(re.search(r"MemTotal:\s+(\d+)", Path("/proc/meminfo").read_text()).group(1))
+        mem = f"{kb / 1024**2:.0f} GiB"
+    kernel = os.uname().release
+    try:
+        info = api(10).info()
+        engine = f"Docker {info.get('ServerVersion')} (cgroup v{info.get('CgroupVersion')}, {info.get('Driver')})"
+    except Exception:  # noqa: BLE001
+        engine = "engine did not answer"
+    load = "%.1f %.1f %.1f" % os.getloadavg()
+    return f"{cpus} CPUs, {mem} RAM, Linux {kernel}, {engine}, load average at the end {load}"
+
+
+# -- what the engine holds, by session -------------------------------------------------------
+
+
+def resources_of(session_ids) -> dict[str, set[str]]:
+    """Containers, networks and volumes that carry one of ``session_ids`` (label or name)."""
+    from dockerlab.session import owner_of
+
+    wanted = set(session_ids)
+    client = api(30)
+    found: dict[str, set[str]] = {"containers": set(), "networks": set(), "volumes": set()}
+    for c in client.containers(all=True):
+        name = (c.get("Names") or ["/"])[0].lstrip("/")
+        if owner_of(c.get("Labels"), name)[0] in wanted:
+            found["containers"].add(name)
+    for n in client.networks():
+        if owner_of(n.get("Labels"), n["Name"])[0] in wanted:
+            found["networks"].add(n["Name"])
+    for v in client.volumes().get("Volumes") or []:
+        if owner_of(v.get("Labels"), v["Name"])[0] in wanted:
+            found["volumes"].add(v["Name"])
+    return {kind: names for kind, names in found.items() if names}
+
+
+SESSION_ID = re.compile(r"(?<![0-9a-z])dl[0-9a-f]{6}(?![0-9a-f])")
+
+#: Every session id this suite's kernels and runs used; at the end nothing of them may remain.
+SEEN: set[str] = set()
+
+
+def session_ids_in(text: str) -> set[str]:
+    return set(SESSION_ID.findall(text))

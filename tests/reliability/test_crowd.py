@@ -1,0 +1,138 @@
+"""A classroom on one engine: ``DOCKERLAB_CROWD`` learners (default 10) run notebooks 03, 04 and 05
+in solution mode at the same time, each as a separate user would: their own copy of the course
+folder, their own state directory (so no lock file is shared by accident) and progress file, a
+fresh kernel per notebook (papermill).
+
+Passes when every run ends, every exercise passes for everyone, no cell met a name or port that
+another learner held (the Conflict / port-allocated messages a collision causes appear nowhere
+except in notebook 05's cell that provokes one on purpose), and nothing of any learner's session is
+left on the engine.
+
+The engine is watched throughout: a ping every few seconds, each bounded. If pings stop answering
+(the libnetwork deadlock seen on this machine once), the test captures dockerd's goroutine stacks
+(SIGUSR1) and fails with them, rather than waiting or working around it.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import nbformat
+import pytest
+
+import harness
+
+LEARNERS = int(os.environ.get("DOCKERLAB_CROWD", "10"))
+NOTEBOOKS = [nb for nb in ("03-first-image.ipynb", "04-running-containers.ipynb", "05-ports-and-web-apps.ipynb")
+             if (harness.NOTEBOOKS / nb).exists()]
+BOUND = float(os.environ.get("DOCKERLAB_CROWD_BOUND", "1500"))
+COLLISION = re.compile(r"Conflict\. The container name|port is already allocated|address already in use")
+
+
+class EngineWatch(threading.Thread):
+    """Pings the engine every 3 s (10 s bound each); on a stuck ping, dumps dockerd's goroutines."""
+
+    def __init__(self):
+        super().__init__(daemon=True)
+        self.stop = threading.Event()
+        self.slowest = 0.0
+        self.stuck: str | None = None
+
+    def run(self) -> None:
+        while not self.stop.wait(3):
+            started = time.monotonic()
+            ok = harness.ping(timeout=10)
+            took = time.monotonic() - started
+            self.slowest = max(self.slowest, took)
+            if not ok and self.stuck is None:
+                pid = harness._engine_pid()
+                dump = harness.goroutine_dump(pid) if pid else "(no dockerd pid to signal)"
+                self.stuck = f"the engine did not answer a ping within 10 s ({took:.0f} s); goroutine stacks: {dump}"
+
+
+def _outputs(nb_path: Path) -> list[tuple[str, str]]:
+    cells = []
+    for cell in nbformat.read(nb_path, as_version=4).cells:
+        if cell.cell_type == "code":
+            text = "".join(o.get("text", "") + str(o.get("data", {}).get("text/plain", "")) + "\n".join(o.get("traceback", []))
+                           for o in cell.outputs)
+            cells.append((cell.source, text))
+    return cells
+
+
+@pytest.mark.skipif(not NOTEBOOKS, reason="notebooks 03-05 are not there")
+def test_a_classroom_on_one_engine(tmp_path, record):
+    watch = EngineWatch()
+    watch.start()
+    procs = []
+    started = time.monotonic()
+    try:
+        for number in range(LEARNERS):
+            home = tmp_path / f"learner{number:02d}"
+            folder = harness.learner_folder(home, [harness.NOTEBOOKS / nb for nb in NOTEBOOKS])
+            env = {**os.environ, "DOCKERLAB_STATE": str(home / "state"), "DOCKERLAB_PROGRESS": str(home / "progress.json")}
+            log = open(home / "papermill.log", "w")  # noqa: SIM115 - closed below
+            proc = subprocess.Popen([sys.executable, str(Path(__file__).with_name("crowd_learner.py")), str(folder),
+                                     str(home / "runs.json"), *NOTEBOOKS], env=env, stdout=log, stderr=subprocess.STDOUT)
+            procs.append((home, folder, proc, log))
+        for home, _folder, proc, log in procs:
+            left = BOUND - (time.monotonic() - started)
+            try:
+                proc.wait(timeout=max(left, 1))
+            except subprocess.TimeoutExpired:
+                proc.kill()
+            log.close()
+            if watch.stuck:
+                break
+    finally:
+        for _home, _folder, proc, _log in procs:
+            if proc.poll() is None:
+                proc.kill()
+        watch.stop.set()
+        watch.join(timeout=15)
+    wall = time.monotonic() - started
+    assert watch.stuck is None, f"ENGINE HUNG under {LEARNERS} learners: {watch.stuck}"
+
+    problems, sids, seconds = [], set(), []
+    for home, folder, proc, _log in procs:
+        who = home.name
+        runs = json.loads((home / "runs.json").read_text()) if (home / "runs.json").exists() else []
+        if proc.returncode != 0 or len(runs) != len(NOTEBOOKS):
+            problems.append(f"{who}: did not finish (exit {proc.returncode}, {len(runs)} notebooks); see {home / 'papermill.log'}")
+        for run in runs:
+            seconds.append(run["seconds"])
+            if run["error"]:
+                problems.append(f"{who} {run['notebook']}: {run['error'][:400]}")
+            out = folder / f"out-{run['notebook']}"
+            if not out.exists():
+                continue
+            for source, text in _outputs(out):
+                if "lesson.name(" in source or "lesson.session" in source:  # the learner's own names, not a listing
+                    sids |= harness.session_ids_in(text)
+                if COLLISION.search(text) and "clash = lesson.name" not in source:
+                    problems.append(f"{who} {run['notebook']}: a collision in {source.splitlines()[0][:60]!r}: "
+                                    f"{COLLISION.search(text).group(0)}")
+        records = json.loads((home / "progress.json").read_text()).get("exercises", {}) if (home / "progress.json").exists() else {}
+        from dockerlab import checks
+
+        wanted = {e.id for nb in NOTEBOOKS for e in checks.exercises(lesson=nb.removesuffix(".ipynb"))}
+        missing = wanted - {e for e, r in records.items() if r.get("passed")}
+        if missing:
+            problems.append(f"{who}: exercises not passed: {sorted(missing)}")
+    harness.SEEN.update(sids)
+    left = harness.resources_of(sids)
+    if left:
+        problems.append(f"left on the engine: {left}")
+    assert not problems, f"{len(problems)} problem(s) with {LEARNERS} learners:\n" + "\n".join(problems)
+    record(f"Crowd: {LEARNERS} learners", f"{LEARNERS} parallel papermill runs of {', '.join(n[:2] for n in NOTEBOOKS)} (solution "
+           "mode), each with its own folder, state and progress file",
+           f"all {LEARNERS * len(NOTEBOOKS)} runs passed every exercise; no name or port collision; nothing of "
+           f"{len(sids)} sessions left; slowest engine ping {watch.slowest:.1f} s; notebook times "
+           f"{min(seconds):.0f}-{max(seconds):.0f} s", wall)
