@@ -19,9 +19,9 @@ class CheckView(widgets.VBox):
     def __init__(self, result):
         self.result = result
         self._body = widgets.HTML(result.html(hint_note=False))
-        # width auto: the default 148 px cuts "Show another hint (2 left)" to "Show another …"
+        # max-content: the default 148 px cuts "Show another hint (2 left)" to "Show another …"
         self._button = widgets.Button(description="Show a hint", icon="lightbulb-o", tooltip="Reveal the next hint",
-                                      layout=widgets.Layout(width="auto"))
+                                      layout=widgets.Layout(width="max-content"))
         self._button.on_click(self.show_hint)
         self._update_button()
         super().__init__([self._body, self._button])
