@@ -253,7 +253,7 @@ def depends_on_healthy(file: str | os.PathLike, name: str, dependency: str):
 def _healthcheck_problem(svc: dict, name: str) -> str | None:
     check = svc.get("healthcheck")
     if not check:
-        return f"the service {name} has no healthcheck:, so Compose cannot tell when it is ready; add healthcheck: with a test: command"
+        return f"the service {name} has no healthcheck, so Compose cannot tell when it is ready; add a `healthcheck:` with a `test:` command"
     if check.get("disable"):
         return f"the service {name}'s healthcheck is disabled (disable: true); remove that line"
     test = check.get("test")

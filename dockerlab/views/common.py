@@ -122,7 +122,8 @@ def card(title: str, body: str, color: str = BLUE) -> str:
 
 
 def link(url: str, text: str | None = None) -> str:
-    return f"<a href='{esc(url)}' target='_blank'>{esc(text or url)}</a>"
+    """A link that looks like one inside widgets too (JupyterLab's widget CSS drops the usual styling)."""
+    return f"<a href='{esc(url)}' target='_blank' style='color:#1a5fb4;text-decoration:underline'>{esc(text or url)}</a>"
 
 
 def state_color(state: str, exit_code: int | None = None) -> str:

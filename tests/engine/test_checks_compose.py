@@ -187,7 +187,7 @@ def test_depends_on_wrong(write):
 
 
 def test_healthcheck_wrong(write):
-    assert "the service web has no healthcheck:" in reason(compose.has_healthcheck(write(GOOD), "web"))
+    assert "the service web has no healthcheck, so Compose" in reason(compose.has_healthcheck(write(GOOD), "web"))
     disabled = variant('      test: ["CMD", "redis-cli", "ping"]\n', "      disable: true\n")
     assert "healthcheck is disabled (disable: true)" in reason(compose.has_healthcheck(write(disabled), "redis"))
     none = variant('test: ["CMD", "redis-cli", "ping"]', 'test: ["NONE"]')
