@@ -60,9 +60,14 @@ def _notebook(item) -> str | None:
 def pytest_runtest_setup(item):
     path = _notebook(item)
     if path and path not in _before:
+        import tempfile
+
         from dockerlab.session import inventory
 
         _before[path] = inventory()
+        # Each notebook's kernel (started right after this hook) gets a progress file of its own,
+        # so notebook 00's progress overview is the same whatever the suite checked before it.
+        os.environ["DOCKERLAB_PROGRESS"] = os.path.join(tempfile.mkdtemp(prefix="dockerlab-nb-"), "progress.json")
 
 
 def pytest_runtest_teardown(item, nextitem):
