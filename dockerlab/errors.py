@@ -132,6 +132,18 @@ class NoSuchContainer(DockerlabError):
         )
 
 
+class ContainerNotRunning(DockerlabError):
+    title = "That container is not running"
+
+    def __init__(self, name: str):
+        self.name = name
+        super().__init__(
+            f'The container "{name}" is not running (it exited, or was never started), so nothing can '
+            "run inside it: `docker exec` needs a running container.",
+            f"Start it with `docker start {name}`, or see why it stopped with `docker logs {name}`.",
+        )
+
+
 class ImageMissing(DockerlabError):
     title = "Image not found"
 
@@ -224,6 +236,7 @@ _PORT = re.compile(r"(?:Bind for [^ ]*?:|port\s+)(\d+)(?: failed)?.*?(?:already 
 _PORT_ALT = re.compile(r":(\d+): bind: address already in use", re.I)
 _NAME = re.compile(r'container name "/?([^"]+)" is already in use', re.I)
 _NO_CONTAINER = re.compile(r"no such container: ([\w.-]+)", re.I)
+_NOT_RUNNING = re.compile(r"container ([\w.-]+) is not running", re.I)
 
 
 def classify(exc: BaseException, image: str | None = None) -> DockerlabError | None:
@@ -266,6 +279,9 @@ def _classify_text(text: str, lowered: str, exc: BaseException, image: str | Non
     m = _NO_CONTAINER.search(text)
     if m:
         return NoSuchContainer(m.group(1))
+    m = _NOT_RUNNING.search(text)
+    if m:
+        return ContainerNotRunning(m.group(1)[:12])
     if "toomanyrequests" in lowered or "pull rate limit" in lowered:
         return PullRateLimited()
     if any(s in lowered for s in ("no such host", "dial tcp", "i/o timeout", "tls handshake", "server misbehaving")):

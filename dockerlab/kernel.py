@@ -357,10 +357,8 @@ def exec_sh(container: str, script: str) -> str:
         info = _inspect(container)
         name = info.get("Name", container).lstrip("/")
         if not (info.get("State") or {}).get("Running"):
-            raise errors.DockerlabError(
-                f'The container "{name}" is not running, so there is nothing to look at inside it.',
-                f"Start it (`docker start {name}`) or look at a running one (`docker ps`).",
-            )
+            raise errors.ContainerNotRunning(name)
+        # It may still exit before the exec: the engine's 409 then becomes ContainerNotRunning too.
         exec_id = api.exec_create(info["Id"], ["sh", "-c", script], stdout=True, stderr=True)["Id"]
         output = api.exec_start(exec_id).decode(errors="replace")
         code = api.exec_inspect(exec_id).get("ExitCode")

@@ -130,3 +130,14 @@ def test_no_such_container(docker_client, course_session):
     with pytest.raises(errors.NoSuchContainer) as raised, engine.translated():
         docker_client.containers.get(missing)
     assert raised.value.name == missing and "docker ps -a" in raised.value.fix
+
+
+def test_exec_in_a_container_that_has_exited(docker_client, course_session):
+    container = course_session.run("busybox:1.37", "true", name=course_session.name("exited"))
+    try:
+        container.wait(timeout=30)
+        with pytest.raises(errors.ContainerNotRunning) as raised, engine.translated():
+            docker_client.api.exec_create(container.id, ["true"])
+        assert "docker start" in raised.value.fix
+    finally:
+        container.remove(force=True)
