@@ -1,6 +1,6 @@
 # The two commands a learner needs: `make lab` and `make test`. Both do all their own set-up
 # (scripts/setup.sh: venv, engine, images); a second run only checks.
-.PHONY: help setup lab test unit engine-tests notebooks solutions record reliability browser bench clean-course hub-smoke
+.PHONY: help setup lab test unit record reliability browser clean-course hub-smoke
 
 PYTEST := .venv/bin/python -m pytest
 NBVAL  := --nbval --nbval-sanitize-with tests/nbval_sanitize.cfg --nbval-current-env
