@@ -33,6 +33,26 @@ BOUND = float(os.environ.get("DOCKERLAB_RELIABILITY_BOUND", "1500"))
 def engine_answers():
     if not harness.ping(10):
         pytest.exit("No Docker engine answers (within 10 s). Run `bash scripts/ensure-engine.sh`.", returncode=3)
+    _sweep_earlier_runs()
+
+
+def _sweep_earlier_runs() -> None:
+    """Sweep the dead sessions of earlier runs of this suite.
+
+    The scenarios give each learner a state folder of its own under pytest's temporary folders, where
+    no later kernel looks. A run ended from outside (SIGTERM, a closed terminal) leaves its kernels'
+    resources behind; `dockerlab sweep` with each such folder removes those of sessions that are
+    dead (lock free) and nothing else.
+    """
+    import getpass
+
+    base = Path(tempfile.gettempdir()) / f"pytest-of-{getpass.getuser()}"
+    for sessions in base.glob("pytest-*/**/state/sessions"):
+        if any(sessions.glob("dl*.json")):
+            done = harness.sh([sys.executable, "-m", "dockerlab", "sweep"], timeout=120,
+                              env={**os.environ, "DOCKERLAB_STATE": str(sessions.parent)})
+            if "nothing" not in done.stdout:
+                print(f"earlier run's leftovers in {sessions.parent}: {done.stdout.strip()} {done.stderr.strip()[-200:]}")
 
 
 @pytest.fixture(autouse=True)
@@ -67,6 +87,9 @@ def pytest_runtest_makereport(item, call):
     report = (yield).get_result()
     if report.when == "call" or (report.when == "setup" and report.outcome != "passed"):
         item._outcome = "known issue (xfail)" if hasattr(report, "wasxfail") else report.outcome
+    if report.failed:  # written at once, so a run that is cut short still says why
+        with open(report_dir() / "failures.txt", "a") as out:
+            out.write(f"==== {item.nodeid} ({report.when})\n{report.longreprtext}\n\n")
 
 
 def report_dir() -> Path:
@@ -123,6 +146,18 @@ _bystanders: list[list[str]] = []
 
 def pytest_configure(config):
     config._reliability_started = time.time()
+    (report_dir() / "failures.txt").unlink(missing_ok=True)
+    if os.environ.get("DOCKERLAB_RELIABILITY_IGNORE_TERM") == "1":
+        # On a shared machine a colleague's `pkill -f pytest` ends a long run half-way. Opt in to
+        # shrug SIGTERM off (logged); Ctrl-C (SIGINT) and SIGKILL still stop the run. Only this
+        # process: kernels and engines it starts get the default handler back when they exec.
+        import signal
+
+        def note(signum, _frame):
+            print(f"\n[reliability] SIGTERM received and ignored at {time.strftime('%H:%M:%S')} "
+                  "(DOCKERLAB_RELIABILITY_IGNORE_TERM=1)", file=sys.stderr, flush=True)
+
+        signal.signal(signal.SIGTERM, note)
     # The learner's own container, network, volume and image come from the root conftest.py, which
     # checks them at the very end; note its verdict for the results table.
     for plugin in config.pluginmanager.get_plugins():
