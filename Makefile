@@ -34,7 +34,7 @@ unit:
 	$(PYTEST) tests/unit -q
 
 # Classroom scenarios against the real engine: every notebook twice, the engine stopped and started, a
-# killed kernel, taken ports, bad input, limits, the safety guard, 10 learners at once. About an hour on
+# killed kernel, taken ports, bad input, limits, the safety guard, 10 learners at once. About 13 minutes on
 # 2 cores; stops the engine for seconds; not part of `make test`. Results: docs/reliability.md.
 reliability: setup
 	$(PYTEST) tests/reliability -v -p no:cacheprovider
