@@ -15,6 +15,8 @@ from pathlib import Path
 import nbformat
 from nbclient import NotebookClient
 
+from dockerlab.classroom.kernels import SocketFileKernelManager
+
 NOTEBOOKS = Path(__file__).resolve().parent.parent / "notebooks"
 
 
@@ -22,7 +24,8 @@ def record(path: Path) -> float:
     started = time.monotonic()
     nb = nbformat.read(path, as_version=4)
     client = NotebookClient(
-        nb, timeout=900, kernel_name="python3", resources={"metadata": {"path": str(NOTEBOOKS)}}, store_widget_state=True
+        nb, timeout=900, kernel_name="python3", resources={"metadata": {"path": str(NOTEBOOKS)}}, store_widget_state=True,
+        kernel_manager_class=SocketFileKernelManager,
     )
     client.execute()
     nbformat.write(nb, path)

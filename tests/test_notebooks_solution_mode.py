@@ -9,6 +9,7 @@ from pathlib import Path
 import papermill
 import pytest
 
+from dockerlab.classroom.kernels import SocketFileKernelManager
 from dockerlab.session import added_since, inventory
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -35,6 +36,7 @@ def test_solution_mode(notebook, tmp_path, monkeypatch, docker_client):
         kernel_name="python3",
         progress_bar=False,
         execution_timeout=900,
+        kernel_manager_class=SocketFileKernelManager,
     )
     left = added_since(before)
     if left:

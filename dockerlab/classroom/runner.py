@@ -19,7 +19,7 @@ from pathlib import Path
 
 import nbformat
 
-from . import hook
+from . import hook, kernels
 
 #: The course's notebooks, next to the package in a clone.
 COURSE = Path(__file__).resolve().parents[2] / "notebooks"
@@ -197,6 +197,7 @@ def execute(
                 execution_timeout=timeout,
                 allow_errors=keep_going,
                 interrupt_on_timeout=True,
+                kernel_manager_class=kernels.SocketFileKernelManager,  # no TCP ports to race for
                 # the kernel's own start-up notes (e.g. "running over TCP") are noise here; errors still show
                 extra_arguments=["--IPKernelApp.log_level=ERROR"],
             )
