@@ -45,7 +45,7 @@ record: setup
 clean-course:
 	.venv/bin/python -m dockerlab sweep
 
-# JupyterHub + DockerSpawner, two learners each with an engine of their own, on this machine; not in `make test`
+# JupyterHub + DockerSpawner, two learners each with an engine of their own, on this machine; run by .ci/run, not `make test`
 # (needs PyPI and npm from the host, root for the per-learner engines). See docs/classroom.md.
 hub-smoke:
 	bash scripts/hub_smoke.sh

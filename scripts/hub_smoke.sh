@@ -15,6 +15,7 @@ WHEELS=${WHEELS:-/tmp/dlhub-wheels}
 PYVER=${PYVER:-3.13}   # the Python of the learner image (FROM python:3.13-slim)
 started=$(date +%s)
 
+command -v npm >/dev/null || { echo "make hub-smoke needs Node.js and npm (for configurable-http-proxy): sudo apt-get install npm"; exit 1; }
 [ -x "$HUBVENV/bin/jupyterhub" ] || { python3 -m venv "$HUBVENV" && "$HUBVENV/bin/pip" install -q jupyterhub dockerspawner; }
 [ -x "$CHPDIR/node_modules/.bin/configurable-http-proxy" ] || {
   mkdir -p "$CHPDIR" && (cd "$CHPDIR" && npm install --no-audit --no-fund --loglevel=error configurable-http-proxy); }
