@@ -1,8 +1,10 @@
 """scripts/ensure-engine.sh fails fast, in plain words, wherever no engine can be had; and
-`make lab`'s script serves JupyterLab with notebook 00."""
+`make lab`'s script serves JupyterLab with notebook 00, and its kernels run (over socket files)."""
 
 from __future__ import annotations
 
+import asyncio
+import json
 import os
 import secrets
 import shutil
@@ -10,6 +12,7 @@ import socket
 import subprocess
 import time
 import urllib.request
+import uuid
 from pathlib import Path
 
 import pytest
@@ -102,7 +105,34 @@ def test_lab_serves_notebook_00(tmp_path):
         assert '"name": "00-welcome.ipynb"' in body or '"name":"00-welcome.ipynb"' in body
         with urllib.request.urlopen(f"http://127.0.0.1:{port}/lab/tree/00-welcome.ipynb?token={token}", timeout=10) as page:
             assert page.status == 200 and "JupyterLab" in page.read().decode()
+        said = _run_in_a_kernel(port, token, "from ipykernel.kernelapp import IPKernelApp as A; print(A.instance().transport)")
+        assert said == "ipc", f"the kernel said {said!r}"
     finally:
         os.killpg(lab.pid, 15)
         output = lab.communicate(timeout=30)[0]
     assert f"http://127.0.0.1:{port}/lab/tree/00-welcome.ipynb?token={token}" in output
+
+
+def _run_in_a_kernel(port: int, token: str, code: str) -> str:
+    """Start a kernel through JupyterLab's REST API, run ``code`` over its websocket, return what it printed."""
+    from tornado.websocket import websocket_connect
+
+    start = urllib.request.Request(f"http://127.0.0.1:{port}/api/kernels?token={token}", method="POST",
+                                   data=json.dumps({"name": "python3"}).encode())
+    with urllib.request.urlopen(start, timeout=30) as answer:
+        kernel = json.load(answer)
+
+    async def talk() -> str:
+        ws = await websocket_connect(f"ws://127.0.0.1:{port}/api/kernels/{kernel['id']}/channels?token={token}")
+        header = {"msg_id": uuid.uuid4().hex, "msg_type": "execute_request", "username": "test", "session": uuid.uuid4().hex,
+                  "version": "5.3", "date": ""}
+        await ws.write_message(json.dumps({"header": header, "parent_header": {}, "metadata": {}, "channel": "shell",
+                                           "content": {"code": code, "silent": False}}))
+        while True:
+            message = json.loads(await asyncio.wait_for(ws.read_message(), 60))
+            if message["msg_type"] == "stream":
+                return message["content"]["text"].strip()
+            if message["msg_type"] == "error":
+                return "error: " + message["content"]["ename"]
+
+    return asyncio.run(talk())

@@ -5,24 +5,28 @@ the kernel binds them a moment later. On a machine where Docker publishes ports 
 (``-p 127.0.0.1::80`` draws from the same ephemeral range) and ten kernels start together, another
 process can take a port in that gap, and the kernel dies with ``ZMQError: Address already in use``
 (seen in the reliability suite's crowd scenario). With the ``ipc`` transport the kernel's channels
-are socket files next to its connection file: nothing to race for.
+are socket files: nothing to race for.
+
+Where the socket files go: jupyter_client's default is ``kernel-ipc-N`` in the current folder
+(shared by every kernel started there, and wrong for a kernel whose working folder differs), or
+the connection file's path, which can exceed the 107 bytes a Unix socket path may have (a long
+home folder or ``JUPYTER_RUNTIME_DIR``). So each kernel gets a short private folder of its own in
+the temporary folder (mode 0700, like the runtime folder), removed when the kernel shuts down.
 """
 
 from __future__ import annotations
 
-import uuid
+import functools
+import shutil
+import tempfile
 from pathlib import Path
 
 from jupyter_client.manager import AsyncKernelManager
-from jupyter_core.paths import jupyter_runtime_dir
-from traitlets import default
-
-#: For JupyterLab (scripts/lab.sh) and anything else configured by traitlets on the command line.
-LAB_OPTION = "--KernelManager.transport=ipc"
+from traitlets import HasTraits, default
 
 
-class SocketFileKernelManager(AsyncKernelManager):
-    """An :class:`AsyncKernelManager` (nbclient's and papermill's default) whose kernels use ``ipc``."""
+class SocketFiles(HasTraits):
+    """Mixin for a jupyter_client kernel manager: ``ipc`` transport, sockets in a private folder."""
 
     @default("transport")
     def _transport_default(self) -> str:
@@ -30,11 +34,32 @@ class SocketFileKernelManager(AsyncKernelManager):
 
     @default("ip")
     def _ip_default(self) -> str:
-        # jupyter_client's default for ipc is "kernel-ipc", relative to the current folder: two
-        # kernels started from one folder would share socket names, and a kernel whose working
-        # folder differs from its manager's would not find them. An absolute, unique prefix fixes both.
-        if self.connection_file:
-            return str(Path(self.connection_file).with_suffix("")) + "-ipc"
-        folder = Path(jupyter_runtime_dir())
-        folder.mkdir(parents=True, exist_ok=True)
-        return str(folder / f"kernel-{uuid.uuid4().hex[:12]}-ipc")
+        return str(Path(tempfile.mkdtemp(prefix="dlk-")) / "k")  # the sockets are k-1 ... k-5
+
+    async def _async_cleanup_resources(self, restart: bool = False) -> None:
+        await super()._async_cleanup_resources(restart=restart)  # removes the socket files
+        folder = Path(self.ip).parent
+        if not restart and folder.name.startswith("dlk-"):
+            shutil.rmtree(folder, ignore_errors=True)
+
+
+class SocketFileKernelManager(SocketFiles, AsyncKernelManager):
+    """nbclient's and papermill's default manager, over socket files (``kernel_manager_class=``)."""
+
+
+@functools.cache
+def lab_kernel_manager() -> type:
+    """The same for JupyterLab: ``--AsyncMappingKernelManager.kernel_manager_class=`` this module's
+    ``LabKernelManager`` (jupyter_server is imported only when a lab asks for it)."""
+    from jupyter_server.services.kernels.kernelmanager import ServerKernelManager
+
+    class LabKernelManager(SocketFiles, ServerKernelManager):
+        """jupyter_server's per-kernel manager, over socket files."""
+
+    return LabKernelManager
+
+
+def __getattr__(name: str):  # `dockerlab.classroom.kernels.LabKernelManager`, as traitlets imports it
+    if name == "LabKernelManager":
+        return lab_kernel_manager()
+    raise AttributeError(name)
