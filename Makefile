@@ -1,6 +1,6 @@
 # The two commands a learner needs: `make lab` and `make test`. Both do all their own set-up
 # (scripts/setup.sh: venv, engine, images); a second run only checks.
-.PHONY: help setup lab test unit record reliability browser clean-course hub-smoke
+.PHONY: help setup lab test unit record reliability browser clean-course hub-smoke bench
 
 PYTEST := .venv/bin/python -m pytest
 NBVAL  := --nbval --nbval-sanitize-with tests/nbval_sanitize.cfg --nbval-current-env
@@ -10,6 +10,7 @@ help:
 	@echo "make test    set up, then run every test: unit, engine, every notebook under nbval and papermill"
 	@echo "make record  re-run every notebook and store its outputs (after editing a notebook)"
 	@echo "make browser run every notebook in JupyterLab in headless Chromium; screenshots in screenshots/"
+	@echo "make bench   measure what the course costs this machine; tables in docs/benchmarks.md"
 
 setup:
 	@bash scripts/setup.sh
@@ -38,6 +39,12 @@ unit:
 # 2 cores; stops the engine for seconds; not part of `make test`. Results: docs/reliability.md.
 reliability: setup
 	$(PYTEST) tests/reliability -v -p no:cacheprovider
+
+# What the course costs a learner's machine, on the real engine: full suite warm and cold, the image kit,
+# helper vs CLI, build-log streaming, make lab, kernel memory, image disk. About 30 minutes on 2 cores
+# (BENCH_QUICK=1: a few); options at the top of bench/__main__.py. Results: docs/benchmarks.md.
+bench: setup
+	.venv/bin/python -m bench
 
 record: setup
 	.venv/bin/python scripts/record_notebooks.py
