@@ -186,6 +186,8 @@ def from_image(name: str, image: str):
         return None
     same_name = typed.split(":")[0] == image.split(":")[0]
     extra = " (the same name with another tag or an older build: a rebuilt image gets a new id, and running containers keep the old one)" if same_name else ""
+    if not same_name and typed.split(":")[0] == _SESSION_SUFFIX.sub("", image.split(":")[0]):
+        extra = " (the course's image names end in this session's id, like the containers' names)"
     return f"the container was started from {typed}, not {image}{extra}; remove it and docker run {image} again"
 
 

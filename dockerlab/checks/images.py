@@ -10,6 +10,8 @@
 
 from __future__ import annotations
 
+import re
+
 import docker.errors
 
 from .. import engine
@@ -19,6 +21,10 @@ from .core import Unmet, block, human_bytes, parse_size, typo_of
 def _repo(ref: str) -> str:
     last = ref.rsplit("/", 1)[-1]
     return ref.rsplit(":", 1)[0] if ":" in last else ref
+
+
+#: A session id at the end of an image's name, before its tag: ``greeter-dl3f9a1c``.
+_SESSION_SUFFIX = re.compile(r"-(dl[0-9a-f]{6})$")
 
 
 def _with_tag(ref: str) -> str:
@@ -50,6 +56,16 @@ def _missing(ref: str) -> str:
         shown = ", ".join(tags[:5])
         return f"no image is tagged {_with_tag(ref)}; there is {shown}; {build} (or tag one with docker tag)"
     everything = sorted({t for image in client.api.images() for t in image.get("RepoTags") or [] if t != "<none>:<none>"})
+    session = _SESSION_SUFFIX.search(repo)
+    if session:
+        bare = _with_tag(_SESSION_SUFFIX.sub("", repo) + ref[len(repo):])
+        if bare in everything:
+            return (
+                f"no image is tagged {_with_tag(ref)}, but there is {bare}: the course's image names end in this "
+                f"session's id (others may share this engine), so build with -t {ref}"
+            )
+        # Never point at a classmate's image: leave out names that carry another session's id.
+        everything = [t for t in everything if (m := _SESSION_SUFFIX.search(_repo(t))) is None or m.group(1) == session.group(1)]
     close = typo_of(_with_tag(ref), everything)
     near = f" (there is {close}: a typo?)" if close else ""
     return f"no image is tagged {_with_tag(ref)}{near}; {build}"

@@ -4,9 +4,11 @@
                    ``greet.py`` the notebook put there: a supported ``python:X.Y-slim`` base, a
                    WORKDIR, ``COPY greet.py``, an exec-form CMD that runs greet.py, and nothing
                    hadolint warns about. Read with the real parser, linted with the real hadolint.
-``03.build``       the learner builds that folder as the image ``greeter``; the check compares
-                   the image with the Dockerfile as it is now (a forgotten rebuild shows) and runs
-                   the image once to see it greet.
+``03.build``       the learner builds that folder as the image ``greeter-<session>`` (the notebook's
+                   ``greeter = lesson.name("greeter")``: on an engine classmates share, a fixed
+                   name would be taken over by whoever builds last); the check compares the image
+                   with the Dockerfile as it is now (a forgotten rebuild shows) and runs the image
+                   once to see it greet.
 """
 
 from __future__ import annotations
@@ -21,11 +23,16 @@ from ..checks.core import show
 
 FOLDER = "greeter"
 SCRIPT = "greet.py"
-TAG = "greeter"
+IMAGE = "greeter"
 GREETING = "Hello from my own image!"
 
 #: What ``greet.py`` holds; the notebook writes it, and the tests use it too.
 GREET_PY = f'print("{GREETING}")\n'
+
+
+def tag(lesson) -> str:
+    """The image name 03.build looks for: ``greeter`` plus the session id (``greeter-dl3f9a1c``)."""
+    return lesson.name(IMAGE)
 
 
 def dockerfile_path(lesson):
@@ -160,7 +167,8 @@ def run_prints(lesson, tag: str, text: str):
     title="Build the image greeter",
     hints=[
         "docker build takes the image's name after -t and the build context folder last.",
-        "Run it on the folder that holds your Dockerfile: !docker build --progress=plain -t greeter {greeter_dir}",
+        "The image's name is in the variable greeter (greeter plus this session's id), the folder in greeter_dir: "
+        "!docker build --progress=plain -t {greeter} {greeter_dir}",
         "After changing the Dockerfile, build again: an image never changes by itself.",
     ],
 )
@@ -169,7 +177,8 @@ def build_image(lesson):
     yield ready
     if not ready.met:
         return  # nothing below can be judged fairly without a finished Dockerfile
-    yield images.exists(TAG)
-    yield images.built_from(TAG, _base_of(lesson))
-    yield matches_dockerfile(lesson, TAG)
-    yield run_prints(lesson, TAG, GREETING)
+    image = tag(lesson)
+    yield images.exists(image)
+    yield images.built_from(image, _base_of(lesson))
+    yield matches_dockerfile(lesson, image)
+    yield run_prints(lesson, image, GREETING)

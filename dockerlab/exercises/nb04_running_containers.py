@@ -1,9 +1,10 @@
 """Exercises of notebook 04-running-containers: keep one running, let one remove itself, read an exit code.
 
-``04.keep-running``  a container named ``worker-<session>`` from ``my-python-app`` runs in the
+``04.keep-running``  a container named ``worker-<session>`` from ``my-python-app-<session>`` (the
+                     notebook's ``app_image``; see :func:`image`) runs in the
                      background; the image's own command (``python app.py``) exits at once, so
                      the learner must give one that keeps running (``sleep infinity``).
-``04.auto-remove``   a container named ``scratch-<session>`` from ``my-python-app`` runs
+``04.auto-remove``   a container named ``scratch-<session>`` from ``my-python-app-<session>`` runs
                      ``sleep`` in the background with ``--rm`` (the engine's ``AutoRemove``).
 ``04.exit-code``     the notebook starts ``broken-<session>``, which fails; the learner finds its
                      exit code and sets the variable ``exit_code`` to it.
@@ -19,6 +20,15 @@ IMAGE_CMD = ["python", "app.py"]
 
 #: What the notebook runs as the broken container: a typo in the script's name (exit code 2).
 BROKEN_COMMAND = ["python", "ap.py"]
+
+
+def image(lesson) -> str:
+    """The image the notebook builds and the exercises start: ``my-python-app-dl3f9a1c``.
+
+    Session-unique like the containers' names, so a classmate's build on a shared engine never
+    takes the name over.
+    """
+    return lesson.name(IMAGE)
 
 
 # -- 04.keep-running ----------------------------------------------------------------------------
@@ -55,7 +65,7 @@ def keep_running(lesson):
     alive = keeps_running(name)
     yield alive
     if alive.met:
-        yield containers.from_image(name, IMAGE)
+        yield containers.from_image(name, image(lesson))
 
 
 # -- 04.auto-remove -----------------------------------------------------------------------------
@@ -96,7 +106,7 @@ def auto_removes(name: str):
     hints=[
         "--rm goes before the image name, like every option of docker run.",
         "It also needs a command that keeps it alive for a while, or it is gone before the check looks: sleep 300.",
-        "docker run -d --rm --name NAME IMAGE sleep 300",
+        "docker run -d --rm --name NAME IMAGE sleep 300; in a ! line, !docker run -d --rm --name {scratch} {app_image} sleep 300",
     ],
 )
 def auto_remove(lesson):
@@ -107,7 +117,7 @@ def auto_remove(lesson):
         return
     yield auto_removes(name)
     yield containers.running(name)
-    yield containers.from_image(name, IMAGE)
+    yield containers.from_image(name, image(lesson))
 
 
 # -- 04.exit-code -------------------------------------------------------------------------------

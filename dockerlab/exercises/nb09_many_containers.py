@@ -13,9 +13,22 @@ from .. import engine
 from ..checks import compose, exercise, http
 from ..checks.core import block, show
 
+#: The counter app's image, as the notebook builds it: ``counter-app-<session>:1.0`` (see :func:`image`).
+IMAGE = "counter-app"
+IMAGE_TAG = "1.0"
+
 #: The label Compose puts on every container it creates.
 PROJECT_LABEL = "com.docker.compose.project"
 SERVICE_LABEL = "com.docker.compose.service"
+
+
+def image(lesson) -> str:
+    """The counter app's image: ``counter-app-dl3f9a1c:1.0``, session-unique like every name the course makes.
+
+    Notebooks 09 and 10 build it and put it in the environment variable ``COUNTER_IMAGE``, which their
+    compose files name as ``image: ${COUNTER_IMAGE}``.
+    """
+    return f"{lesson.name(IMAGE)}:{IMAGE_TAG}"
 
 
 @block("the service {name} depends on {dependency}")
@@ -113,7 +126,7 @@ def _last_line(name: str) -> str:
     title="Describe the counter app in exercise/compose.yaml and start it with Compose",
     hints=[
         "Start from the compose.yaml of this notebook and rename: the web service becomes app, redis becomes cache, "
-        "the volume data becomes counts.",
+        "the volume data becomes counts. Keep image: ${COUNTER_IMAGE} for app (this session's counter-app image).",
         "The app finds Redis by the name in REDIS_HOST: with the service called cache, that is REDIS_HOST: cache.",
         'Publish only on this machine, on any free port: ports: ["127.0.0.1::8000"].',
         "Start it with the command in the second Your-turn cell: docker compose -f exercise/compose.yaml -p "
@@ -128,7 +141,7 @@ def compose_file(lesson):
     if not valid.met:
         return
     yield compose.no_version_key(file)
-    yield compose.uses_image(file, "app", "counter-app:1.0")
+    yield compose.uses_image(file, "app", image(lesson))
     yield compose.uses_image(file, "cache", "redis:8")
     yield compose.env_set(file, "app", "REDIS_HOST", "cache")
     yield compose.publishes(file, "app", 8000, host_ip="127.0.0.1")

@@ -1,8 +1,9 @@
 """Notebook 03's exercises: real Dockerfiles (parser + hadolint), real builds, a real run.
 
 The right answer passes; each wrong answer a learner is likely to give gets its own reason. Builds
-use a tag unique to this test session instead of ``greeter`` (so a notebook running at the same
-time keeps its image); the tag is removed in ``finally``.
+use the tag the exercise expects, ``greeter-<session>`` with this test process's session id (a
+notebook running at the same time has a session, and so a tag, of its own); the tag is removed in
+``finally``.
 """
 
 from __future__ import annotations
@@ -104,10 +105,10 @@ def test_dockerfile_without_workdir_cd_in_run(lesson):
 
 
 @pytest.fixture
-def tag(lesson, monkeypatch):
-    """A tag only this test uses, in place of the notebook's ``greeter``."""
-    name = lesson.name("greeter-test")
-    monkeypatch.setattr(ex, "TAG", name)
+def tag(lesson):
+    """The tag 03.build looks for: ``greeter-<session>``, as the notebook's ``greeter``."""
+    name = ex.tag(lesson)
+    assert name == lesson.name("greeter")
     try:
         yield name
     finally:
@@ -166,3 +167,17 @@ def test_build_image_prints_something_else(lesson, tag):
     build(lesson, tag)
     res = checks.run_exercise("03.build", lesson)
     assert "printed 'Hi'" in unmet(res, "prints")
+
+
+def test_build_under_the_name_without_the_session_id(lesson, monkeypatch):
+    """The laptop habit, ``-t greeter``: the reason names the session's name to build instead."""
+    monkeypatch.setattr(ex, "IMAGE", "greeter-test")  # a bare name no notebook builds
+    wanted = ex.tag(lesson)
+    write(lesson, RIGHT)
+    try:
+        build(lesson, "greeter-test")
+        reason = unmet(checks.run_exercise("03.build", lesson), "exists")
+        assert f"no image is tagged {wanted}:latest, but there is greeter-test:latest" in reason
+        assert f"build with -t {wanted}" in reason
+    finally:
+        docker("rmi", "greeter-test", check=False)

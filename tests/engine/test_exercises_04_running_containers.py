@@ -1,7 +1,8 @@
 """Notebook 04's exercises against real containers: the right answer passes, each wrong one says why.
 
 Containers are started with the ``docker`` CLI under this test session's names and removed in
-``finally``. ``my-python-app`` is built as the notebook builds it (from cache when it exists).
+``finally``. ``my-python-app-<session>`` is built as the notebook builds it (from cache when it
+exists), under the name the exercises expect for this test process's session, and removed after.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ import time
 import pytest
 
 from dockerlab import checks
+from dockerlab import session as sessions
 from dockerlab.exercises import nb04_running_containers as ex
 from dockerlab.lesson import Lesson
 from exercise_support import docker, remove, unmet
@@ -18,13 +20,19 @@ from exercise_support import docker, remove, unmet
 pytestmark = pytest.mark.engine
 
 
+def image() -> str:
+    """The image the exercises expect in this process's session: ``my-python-app-<session>``."""
+    return sessions.current().name(ex.IMAGE)
+
+
 @pytest.fixture(scope="module")
 def app_image(tmp_path_factory, docker_client):
     folder = tmp_path_factory.mktemp("my-python-app")
     (folder / "app.py").write_text('print("Hello, World from Docker!")\n')
     (folder / "Dockerfile").write_text('FROM python:3.13-slim\nWORKDIR /app\nCOPY app.py .\nCMD ["python", "app.py"]\n')
-    docker("build", "-q", "-t", ex.IMAGE, str(folder))
-    return ex.IMAGE
+    docker("build", "-q", "-t", image(), str(folder))
+    yield image()
+    docker("rmi", image(), check=False)
 
 
 @pytest.fixture
@@ -53,19 +61,19 @@ def named(lesson):
 
 
 def test_keep_running_right_answer_passes(lesson, named):
-    docker("run", "-d", "--name", named("worker"), ex.IMAGE, "sleep", "infinity")
+    docker("run", "-d", "--name", named("worker"), image(), "sleep", "infinity")
     res = checks.run_exercise("04.keep-running", lesson)
     assert res.passed, str(res)
 
 
 def test_keep_running_tail_from_the_notes_also_passes(lesson, named):
-    docker("run", "-d", "--name", named("worker"), ex.IMAGE, "tail", "-f", "/dev/null")
+    docker("run", "-d", "--name", named("worker"), image(), "tail", "-f", "/dev/null")
     assert checks.run_exercise("04.keep-running", lesson).passed
 
 
 def test_keep_running_image_command_exits(lesson, named):
     worker = named("worker")
-    docker("run", "-d", "--name", worker, ex.IMAGE)
+    docker("run", "-d", "--name", worker, image())
     docker("wait", worker)
     res = checks.run_exercise("04.keep-running", lesson)
     reason = unmet(res, "keeps running")
@@ -73,7 +81,7 @@ def test_keep_running_image_command_exits(lesson, named):
 
 
 def test_keep_running_never_started(lesson, named):
-    docker("create", "--name", named("worker"), ex.IMAGE, "sleep", "infinity")
+    docker("create", "--name", named("worker"), image(), "sleep", "infinity")
     res = checks.run_exercise("04.keep-running", lesson)
     assert "created but never started" in unmet(res, "keeps running")
     assert len(res.requirements) == 1
@@ -82,7 +90,7 @@ def test_keep_running_never_started(lesson, named):
 def test_keep_running_other_image(lesson, named):
     docker("run", "-d", "--name", named("worker"), "busybox:1.37", "sleep", "3600")
     res = checks.run_exercise("04.keep-running", lesson)
-    assert "not my-python-app" in unmet(res, "image")
+    assert f"not {image()}" in unmet(res, "image")
     assert res.requirements[0].met
 
 
@@ -91,7 +99,7 @@ def test_keep_running_name_without_session_id(lesson, named):
     bare = f"worker-test-{lesson.session.id[2:]}"  # like "worker", but unique to this test run
     remove(bare)
     try:
-        docker("run", "-d", "--name", bare, ex.IMAGE, "sleep", "infinity")
+        docker("run", "-d", "--name", bare, image(), "sleep", "infinity")
         res = checks.run_exercise("04.keep-running", lesson)
         assert "did you pass --name" in unmet(res, "keeps running")
     finally:
@@ -102,13 +110,13 @@ def test_keep_running_name_without_session_id(lesson, named):
 
 
 def test_auto_remove_right_answer_passes(lesson, named):
-    docker("run", "-d", "--rm", "--name", named("scratch"), ex.IMAGE, "sleep", "300")
+    docker("run", "-d", "--rm", "--name", named("scratch"), image(), "sleep", "300")
     res = checks.run_exercise("04.auto-remove", lesson)
     assert res.passed, str(res)
 
 
 def test_auto_remove_without_rm(lesson, named):
-    docker("run", "-d", "--name", named("scratch"), ex.IMAGE, "sleep", "300")
+    docker("run", "-d", "--name", named("scratch"), image(), "sleep", "300")
     res = checks.run_exercise("04.auto-remove", lesson)
     assert "without --rm" in unmet(res, "--rm")
     assert res.met_count == len(res.requirements) - 1
@@ -116,7 +124,7 @@ def test_auto_remove_without_rm(lesson, named):
 
 def test_auto_remove_without_a_long_command_is_gone(lesson, named):
     scratch = named("scratch")
-    docker("run", "--rm", "--name", scratch, ex.IMAGE)
+    docker("run", "--rm", "--name", scratch, image())
     res = checks.run_exercise("04.auto-remove", lesson)
     assert len(res.requirements) == 1
     reason = unmet(res, "exists")
@@ -126,7 +134,7 @@ def test_auto_remove_without_a_long_command_is_gone(lesson, named):
 def test_auto_remove_other_image(lesson, named):
     docker("run", "-d", "--rm", "--name", named("scratch"), "busybox:1.37", "sleep", "300")
     res = checks.run_exercise("04.auto-remove", lesson)
-    assert "not my-python-app" in unmet(res, "image")
+    assert f"not {image()}" in unmet(res, "image")
 
 
 # -- 04.exit-code -------------------------------------------------------------------------------
@@ -134,9 +142,9 @@ def test_auto_remove_other_image(lesson, named):
 
 @pytest.fixture
 def broken(lesson, named):
-    """The notebook's failed container: `docker run -d --name broken-… my-python-app python ap.py`."""
+    """The notebook's failed container: `docker run -d --name broken-… {app_image} python ap.py`."""
     name = named("broken")
-    docker("run", "-d", "--name", name, ex.IMAGE, *ex.BROKEN_COMMAND)
+    docker("run", "-d", "--name", name, image(), *ex.BROKEN_COMMAND)
     assert docker("wait", name).stdout.strip() == "2"
     return name
 
@@ -176,7 +184,7 @@ def test_exit_code_container_removed(lesson, broken):
 
 def test_exit_code_container_still_running(lesson, named):
     name = named("broken")
-    docker("run", "-d", "--name", name, ex.IMAGE, "sleep", "30")
+    docker("run", "-d", "--name", name, image(), "sleep", "30")
     time.sleep(0.2)
     res = answer(lesson, 0)
     assert "has not finished yet" in unmet(res, "exit_code is")

@@ -1,7 +1,8 @@
 """Notebook 05's exercise against real containers and real published ports.
 
-``simple-webapp`` is built from the very files the notebook writes (its ``%%writefile`` cells), so
-the test also proves the notebook's app works: it answers, and it stops at once on SIGTERM.
+``simple-webapp-<session>`` (the name the exercise expects for this test process's session) is built
+from the very files the notebook writes (its ``%%writefile`` cells), so the test also proves the
+notebook's app works: it answers, and it stops at once on SIGTERM. The tag is removed after.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ import nbformat
 import pytest
 
 from dockerlab import checks
+from dockerlab import session as sessions
 from dockerlab.exercises import nb05_ports_and_web_apps as ex
 from dockerlab.lesson import Lesson, port_is_free
 from exercise_support import docker, remove, unmet
@@ -32,6 +34,11 @@ def written_files(notebook: Path) -> dict[str, str]:
     return files
 
 
+def image() -> str:
+    """The image the exercise expects in this process's session: ``simple-webapp-<session>``."""
+    return sessions.current().name(ex.IMAGE)
+
+
 @pytest.fixture(scope="module")
 def webapp(tmp_path_factory, docker_client):
     folder = tmp_path_factory.mktemp("simple-webapp")
@@ -39,8 +46,9 @@ def webapp(tmp_path_factory, docker_client):
     assert {"server.py", "Dockerfile"} <= set(files), files.keys()
     for name, text in files.items():
         (folder / name).write_text(text)
-    docker("build", "-q", "-t", ex.IMAGE, str(folder))
-    return ex.IMAGE
+    docker("build", "-q", "-t", image(), str(folder))
+    yield image()
+    docker("rmi", image(), check=False)
 
 
 @pytest.fixture
@@ -61,7 +69,7 @@ def site(lesson):
 
 
 def run_site(site: str, *publish: str) -> None:
-    docker("run", "-d", "--name", site, *publish, ex.IMAGE)
+    docker("run", "-d", "--name", site, *publish, image())
 
 
 def test_right_answer_passes(lesson, site):
@@ -119,7 +127,7 @@ def test_numbers_swapped(lesson, site):
 
 def test_not_running(lesson, site):
     port = ex.exercise_port(lesson)
-    docker("create", "--name", site, "-p", f"127.0.0.1:{port}:80", ex.IMAGE)
+    docker("create", "--name", site, "-p", f"127.0.0.1:{port}:80", image())
     res = checks.run_exercise("05.publish-localhost", lesson)
     assert "created but never started" in unmet(res, "is running")
     assert len(res.requirements) == 1

@@ -1,18 +1,23 @@
 """Exercise 09.compose-file against the real engine: the right answer passes, wrong ones say why.
 
 Each test writes a compose file where the notebook would, starts it for real when the answer
-needs it, and takes the project down in ``finally``. Project names carry this session's id.
+needs it, and takes the project down in ``finally``. Project names carry this session's id, and so
+does the counter app's image: the files say ``image: ${COUNTER_IMAGE}`` as the notebook's do, and
+the variable is set in this process's environment as the notebook's ``%env`` sets it.
 """
 
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 from pathlib import Path
 
 import pytest
 
+from dockerlab import session as sessions
 from dockerlab.checks import run_exercise
+from dockerlab.exercises import nb09_many_containers as ex
 from dockerlab.lesson import Lesson
 
 pytestmark = pytest.mark.engine
@@ -23,7 +28,7 @@ EXERCISE = "09.compose-file"
 GOOD = """\
 services:
   app:
-    image: counter-app:1.0
+    image: ${COUNTER_IMAGE}
     environment:
       REDIS_HOST: cache
     ports:
@@ -51,13 +56,29 @@ def notebook_file(notebook: str, marker: str) -> str:
     raise AssertionError(f"{notebook} has no %%writefile cell for {marker}")
 
 
-def ensure_counter_image(tmp: Path, notebook: str = "09-many-containers.ipynb") -> None:
-    """Build counter-app:1.0 from the notebook's own app.py and Dockerfile (quick when cached)."""
+def counter_image_name() -> str:
+    """``counter-app-<session>:1.0``: what the notebooks build and the check expects in this process's session."""
+    return f"{sessions.current().name(ex.IMAGE)}:{ex.IMAGE_TAG}"
+
+
+def ensure_counter_image(tmp: Path, notebook: str = "09-many-containers.ipynb") -> str:
+    """Build the counter app's image from the notebook's own app.py and Dockerfile (quick when cached)."""
     app = tmp / "counter-app"
     app.mkdir(exist_ok=True)
     (app / "app.py").write_text(notebook_file(notebook, "app.py"))
     (app / "Dockerfile").write_text(notebook_file(notebook, "Dockerfile"))
-    subprocess.run(["docker", "build", "-q", "-t", "counter-app:1.0", str(app)], check=True, capture_output=True, timeout=300)
+    name = counter_image_name()
+    subprocess.run(["docker", "build", "-q", "-t", name, str(app)], check=True, capture_output=True, timeout=300)
+    return name
+
+
+def counter_image_in_environment(tmp: Path, notebook: str):
+    """Build the image, put its name in COUNTER_IMAGE (as the notebook's %env does), remove both after."""
+    name = ensure_counter_image(tmp, notebook)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("COUNTER_IMAGE", name)
+        yield name
+    subprocess.run(["docker", "rmi", name], capture_output=True, timeout=60)
 
 
 def compose(*args: str, cwd: Path | None = None, check: bool = False) -> subprocess.CompletedProcess:
@@ -66,7 +87,7 @@ def compose(*args: str, cwd: Path | None = None, check: bool = False) -> subproc
 
 @pytest.fixture(scope="module")
 def counter_image(docker_client, tmp_path_factory):
-    ensure_counter_image(tmp_path_factory.mktemp("image"))
+    yield from counter_image_in_environment(tmp_path_factory.mktemp("image"), "09-many-containers.ipynb")
 
 
 @pytest.fixture
@@ -113,7 +134,7 @@ def test_right_answer_passes(lesson, answer):
 
 
 def test_shipped_skeleton_says_what_is_missing(lesson, answer):
-    answer("services:\n  app:\n    image: counter-app:1.0\n  cache:\n    image: redis:8\n")
+    answer(notebook_file("09-many-containers.ipynb", "{exercise_file}"))
     result = run_exercise(EXERCISE, lesson)
     assert not result.passed
     assert "REDIS_HOST" in reason_with(result, "does not set REDIS_HOST")
@@ -165,3 +186,11 @@ def test_app_that_cannot_find_redis_exits(lesson, answer):
     result = run_exercise(EXERCISE, lesson)
     reason = reason_with(result, "the container of app is exited")
     assert "cannot reach Redis at database:6379" in reason
+
+
+def test_image_without_the_session_id(lesson, answer, counter_image):
+    """The name from the course notes, image: counter-app:1.0: the reason names this session's image."""
+    assert os.environ["COUNTER_IMAGE"] == counter_image == ex.image(lesson)
+    answer(GOOD.replace("${COUNTER_IMAGE}", "counter-app:1.0"))
+    result = run_exercise(EXERCISE, lesson)
+    assert f"uses the image counter-app:1.0, not {counter_image}" in reason_with(result, "counter-app:1.0")

@@ -11,7 +11,7 @@ import pytest
 from dockerlab.checks import run_exercise
 from dockerlab.lesson import Lesson
 
-from test_exercises_09_many_containers import compose, ensure_counter_image, reason_with
+from test_exercises_09_many_containers import compose, counter_image_in_environment, reason_with
 
 pytestmark = [pytest.mark.engine, pytest.mark.slow]
 
@@ -34,7 +34,7 @@ HEALTHCHECK = """\
 WEB_STARTED = """\
 services:
   web:
-    image: counter-app:1.0
+    image: ${COUNTER_IMAGE}
     ports:
       - "127.0.0.1::8000"
     depends_on:
@@ -43,7 +43,7 @@ services:
 WEB_HEALTHY = """\
 services:
   web:
-    image: counter-app:1.0
+    image: ${COUNTER_IMAGE}
     ports:
       - "127.0.0.1::8000"
     depends_on:
@@ -56,7 +56,8 @@ GOOD = WEB_HEALTHY + SLOW_REDIS + HEALTHCHECK
 
 @pytest.fixture(scope="module")
 def counter_image(docker_client, tmp_path_factory):
-    ensure_counter_image(tmp_path_factory.mktemp("image"), NOTEBOOK)
+    """counter-app-<session>:1.0, named in COUNTER_IMAGE as the notebook's %env does."""
+    yield from counter_image_in_environment(tmp_path_factory.mktemp("image"), NOTEBOOK)
 
 
 @pytest.fixture

@@ -26,7 +26,7 @@ from dockerlab import dockercli
 
 pytestmark = pytest.mark.engine
 
-IMAGE = "my-python-app"
+IMAGE = "my-python-app"  # notebook 04 builds it as my-python-app-<session> (its app_image)
 GREETING = "Hello, World from Docker!"
 BASH_PROMPT = re.compile(rb"root@([0-9a-f]{12}):/app# ")
 SH_PROMPT = re.compile(rb"[~/]\S* # ")
@@ -111,14 +111,16 @@ def status(name: str) -> str:
 
 
 @pytest.fixture(scope="module")
-def app_image(tmp_path_factory, docker_client):
-    """my-python-app, built as notebooks 03 and 04 build it (from cache when it exists)."""
+def app_image(tmp_path_factory, course_session):
+    """my-python-app-<session>, built as notebooks 03 and 04 build it (from cache when it exists), removed after."""
+    name = course_session.name(IMAGE)
     folder = tmp_path_factory.mktemp("my-python-app")
     (folder / "app.py").write_text(f'print("{GREETING}")\n')
     (folder / "Dockerfile").write_text('FROM python:3.13-slim\nWORKDIR /app\nCOPY app.py .\nCMD ["python", "app.py"]\n')
-    done = docker("build", "-q", "-t", IMAGE, str(folder))
+    done = docker("build", "-q", "-t", name, str(folder))
     assert done.returncode == 0, done.stderr
-    return IMAGE
+    yield name
+    docker("rmi", name)
 
 
 @pytest.fixture
@@ -219,7 +221,7 @@ def test_exec_it_sh_in_busybox_and_bash_missing(names):
 
 
 def test_notes_tail_ignores_ctrl_c_and_ctrl_p_ctrl_q_detaches(app_image, names):
-    """The notes' `docker run -it --name X my-python-app tail -f /dev/null` holds the terminal."""
+    """The notes' `docker run -it --name X my-python-app tail -f /dev/null` holds the terminal (here with the session's image)."""
     name = names("tail")
     term = Terminal(["docker", "run", "-it", "--name", name, app_image, "tail", "-f", "/dev/null"])
     try:
