@@ -101,6 +101,7 @@ def main() -> int:
         partial.append("quick pass (`BENCH_QUICK=1`): the full suite and `make lab` cold were not measured.")
     if {s[0] for s in plan} != set(GROUPS) and opts["BENCH_QUICK"] != "1":
         partial.append(f"only {opts['BENCH_ONLY']}.")
+    partial += [f"not measured: {r.what}." for r in rows if r.median is None]
     partial += [f"failed: {f}" for f in failed]
     report.write(rows, described, opts, ROOT / "docs" / "benchmarks.md", ROOT / "docs" / "benchmarks.json", " ".join(partial))
     say(f"wrote docs/benchmarks.md and docs/benchmarks.json ({len(rows)} rows)")
