@@ -71,6 +71,7 @@ def build(
     target: str | None = None,
     no_cache: bool = False,
     lesson: str | None = None,
+    session_labels: bool = True,
     extra_labels: Mapping[str, str] | None = None,
     secrets: list[str] | None = None,
     on_event: Callable[[BuildEvent], None] | None = None,
@@ -84,7 +85,10 @@ def build(
         dockerfile: A Dockerfile other than ``context/Dockerfile``.
         build_args, target, no_cache, secrets: As ``docker build``'s ``--build-arg``, ``--target``,
             ``--no-cache`` and ``--secret``.
-        lesson: Lesson label for the image (the session label is always added).
+        lesson: Lesson label for the image.
+        session_labels: Label the image with this session (and ``lesson``), so that its untagged
+            leftovers go with the session. The offline kit's stand-ins are built without: every
+            image built FROM them inherits their labels, a learner's own included.
         extra_labels: More image labels (the offline kit marks stand-ins this way).
         on_event: Called with every :class:`BuildEvent` as soon as its line is printed.
         timeout: Seconds after which the build is stopped.
@@ -95,7 +99,8 @@ def build(
     """
     if not dockercli.has_plugin("buildx"):
         raise errors.ToolMissing("docker buildx")
-    image_labels = {**labels.for_image(sessions.current().id, lesson), **(extra_labels or {})}
+    own = labels.for_image(sessions.current().id, lesson) if session_labels else {}
+    image_labels = {**own, **(extra_labels or {})}
     with tempfile.TemporaryDirectory(prefix="dockerlab-build-") as scratch:
         iidfile = Path(scratch) / "iid"
         args = ["buildx", "build", "--progress=plain", "--iidfile", str(iidfile)]

@@ -36,12 +36,25 @@ def run(args: Sequence[str], timeout: float = 120, cwd: str | None = None, input
         raise errors.EngineTimeout("finish `docker " + " ".join(args[:3]) + "`", timeout) from exc
 
 
+_plugins_found: set[str] = set()
+
+
 def has_plugin(name: str) -> bool:
-    """True when ``docker NAME version`` answers (buildx, compose)."""
+    """True when ``docker NAME version`` answers (buildx, compose).
+
+    A plugin found stays found for the process (each check is a ``docker`` process, which made a
+    cached build through the helper slower than the CLI's); one not found is asked again, so
+    installing it mid-lesson is noticed.
+    """
+    if name in _plugins_found:
+        return True
     try:
-        return run([name, "version"], timeout=20).returncode == 0
+        found = run([name, "version"], timeout=20).returncode == 0
     except errors.DockerlabError:
         return False
+    if found:
+        _plugins_found.add(name)
+    return found
 
 
 def plugin_version(name: str) -> str | None:

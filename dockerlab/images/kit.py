@@ -51,6 +51,7 @@ class ImageStatus:
     image_id: str | None = None
     size: int = 0
     reason: str = ""
+    stale: bool = False  # a stand-in from before 2026-11-28 that carries a session label (see ensure)
 
     def __str__(self) -> str:
         if self.state == "missing":
@@ -79,6 +80,7 @@ def status(specs: Iterable[ImageSpec] | None = None) -> list[ImageStatus]:
                 attrs["Id"],
                 attrs.get("Size", 0),
                 image_labels.get(labels.STANDIN_REASON, "") if standin else "",
+                stale=standin and labels.IMAGE_SESSION in image_labels,
             )
         )
     return found
@@ -115,6 +117,13 @@ def ensure(
     started = time.monotonic()
     for position, item in enumerate(status(specs), 1):
         prefix = f"[{position}/{len(specs)}] {item.spec.name}"
+        if item.stale:
+            # Older kits labelled stand-ins with the building session, and every image built FROM
+            # them inherited it: a sweep could then take a learner's own untagged image for the
+            # course's. Rebuilt without it (the layers come from the build cache: seconds).
+            report(f"{prefix}: rebuilding the stand-in without the session label an older dockerlab gave it")
+            _build_standin(item.spec, item.reason, lambda line: report(f"{prefix}: {line}"))
+            continue
         if item.state != "missing":
             report(f"{prefix}: present" + (" (stand-in)" if item.state == "standin" else ""))
             continue
@@ -175,7 +184,8 @@ def _build_standin(spec: ImageSpec, reason: str, report: Report) -> None:
             stage = f"{event.stage} " if event.stage else ""
             report(f"step {stage}{event.step}/{event.total}: {event.instruction}")
 
-    builds.build(STANDINS, spec.name, dockerfile=spec.dockerfile, extra_labels=_standin_labels(spec, reason), on_event=show)
+    builds.build(STANDINS, spec.name, dockerfile=spec.dockerfile, session_labels=False,
+                 extra_labels=_standin_labels(spec, reason), on_event=show)
 
 
 def debian_mirror() -> str:

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
+import subprocess
 import zipfile
 from pathlib import Path
 
+import docker
 import pytest
 
 from dockerlab import images, labels
@@ -49,6 +52,37 @@ def test_standin_build_is_labelled_and_says_why(docker_client):
         assert lines[0].endswith("present (stand-in)")
     finally:
         docker_client.images.remove(spec.name, force=True)
+
+
+def test_images_built_from_a_standin_inherit_no_session_label(docker_client, tmp_path):
+    """A learner's own image FROM a stand-in must not look like a course session's: a sweep of that
+    session would take it for the course's leftover. Stand-ins from older kits had the label; ensure
+    rebuilds them without."""
+    from dockerlab import build
+
+    spec = ImageSpec("dockerlab-test-busybox:labels", "test", (), "busybox.Dockerfile")
+    learner = tmp_path / "mine"
+    learner.mkdir()
+    (learner / "Dockerfile").write_text(f"FROM {spec.name}\nRUN echo mine > /mine.txt\n")
+    try:
+        # a stand-in as older kits built it: with the building session's labels
+        build.build(images.manifest.STANDINS, spec.name, dockerfile=spec.dockerfile,
+                    extra_labels={labels.STANDIN: "true", f"{labels.STANDIN}.for": spec.name})
+        assert labels.IMAGE_SESSION in docker_client.images.get(spec.name).labels
+        lines = []
+        images.ensure([spec], offline=True, report=lines.append)
+        assert any("rebuilding the stand-in without the session label" in line for line in lines), lines
+        assert labels.IMAGE_SESSION not in docker_client.images.get(spec.name).labels
+        done = subprocess.run(["docker", "build", "-q", "-t", "dockerlab-test-learners-own:1", str(learner)],
+                              capture_output=True, text=True, timeout=300)
+        assert done.returncode == 0, done.stderr
+        own = docker_client.images.get("dockerlab-test-learners-own:1").labels
+        assert labels.IMAGE_SESSION not in own and labels.STANDIN in own  # inherited, but no session
+        assert images.status([spec])[0].stale is False
+    finally:
+        for tag in ("dockerlab-test-learners-own:1", spec.name):
+            with contextlib.suppress(docker.errors.ImageNotFound):
+                docker_client.images.remove(tag, force=True)
 
 
 def test_debian_base_from_mmdebstrap(docker_client):
