@@ -17,29 +17,11 @@ _suite_lock = None
 
 
 def _take_engine(wait_minutes: float = 90) -> None:
-    """One test suite per engine at a time: the leftover and bystander checks compare the whole
-    engine, and the reliability suite stops it. A second run waits here, saying why."""
+    """One test suite per engine at a time (see dockerlab.suitelock): a second run waits here, saying why."""
     global _suite_lock
-    import fcntl
-    import time
+    from dockerlab import suitelock
 
-    from dockerlab.session import engine_address, state_dir
-
-    name = engine_address().replace("/", "_").replace(":", "_")
-    _suite_lock = open(state_dir() / f"suite{name}.lock", "w")  # noqa: SIM115 - held for the run
-    deadline = time.monotonic() + wait_minutes * 60
-    told = False
-    while True:
-        try:
-            fcntl.flock(_suite_lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
-            return
-        except BlockingIOError:
-            if not told:
-                print(f"another dockerlab test run is using the engine {engine_address()}; waiting for it to finish")
-                told = True
-            if time.monotonic() > deadline:
-                raise SystemExit(f"gave up after {wait_minutes} minutes waiting for the other test run")
-            time.sleep(2)
+    _suite_lock = suitelock.acquire(wait_minutes)
 
 
 def pytest_configure(config):

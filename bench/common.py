@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import contextlib
-import fcntl
 import os
 import signal
 import socket
@@ -57,31 +56,12 @@ def stop_group(proc: subprocess.Popen, grace: float = 10) -> None:
         proc.wait()
 
 
-@contextlib.contextmanager
 def engine_lock(wait_minutes: float = 120):
-    """Hold the test suites' engine lock (root conftest.py): no suite runs while we measure, and we
+    """The test suites' engine lock (dockerlab.suitelock): no suite runs while we measure, and we
     never measure while one runs. Released around ``make test``, which takes it itself."""
-    from dockerlab.session import engine_address, state_dir
+    from dockerlab import suitelock
 
-    name = engine_address().replace("/", "_").replace(":", "_")
-    with open(state_dir() / f"suite{name}.lock", "w") as handle:
-        deadline = time.monotonic() + wait_minutes * 60
-        told = False
-        while True:
-            try:
-                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                break
-            except BlockingIOError:
-                if not told:
-                    say("a dockerlab test run is using the engine; waiting for it to finish")
-                    told = True
-                if time.monotonic() > deadline:
-                    raise SystemExit(f"gave up after {wait_minutes} minutes waiting for the engine")
-                time.sleep(2)
-        try:
-            yield
-        finally:
-            fcntl.flock(handle, fcntl.LOCK_UN)
+    return suitelock.held(wait_minutes, on_wait=say)
 
 
 def course_leftovers() -> set[str]:
