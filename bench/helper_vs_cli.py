@@ -81,12 +81,11 @@ def measure(runs: int) -> list[Row]:
         image_labels = [f"--label={k}={v}" for k, v in labels.for_image(lesson.session.id, "bench").items()]
         rows.append(_compare("cached build", lambda: lesson.build(work, tag),
                              lambda: _docker("build", "--progress=plain", *image_labels, "-t", tag, str(work)), runs,
-                             "Every step from the cache. Helper: build.build (checks `docker buildx version`, runs "
-                             "`docker buildx build --progress=plain`, inspects the image); CLI: `docker build` "
-                             "(BuildKit) with the same labels, so both make the same image.",
-                             "the build is the same CLI process; before it, build.build starts a second one "
-                             "(`docker buildx version`, dockercli.has_plugin, on every build) and after it inspects the "
-                             "image for its size. Remembering has_plugin's answer per process would remove most of the gap."))
+                             "Every step from the cache. Helper: build.build (`docker buildx build --progress=plain`, "
+                             "then inspects the image for its size; whether buildx exists is asked once per process); "
+                             "CLI: `docker build` (BuildKit) with the same labels, so both make the same image.",
+                             "the build is the same CLI process; after it, build.build inspects the image for its size. "
+                             "(Until 2026-11-28 it also started `docker buildx version` before every build: 1.2x.)"))
         _docker("rmi", tag)
 
         rows.append(_compare("list containers", lambda: containers.list_containers(),
