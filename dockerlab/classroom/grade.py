@@ -162,23 +162,27 @@ def _cell(learner: Learner, exercise: str) -> Cell:
 
 
 def _image_notes(learners: list[Learner], before: dict[str, str]) -> list[str]:
-    """Image names are shared by every session on an engine: say whose run made which, and what was there before."""
-    builders: dict[str, list[str]] = {}
-    for learner in learners:
-        for tag in learner.built:
-            builders.setdefault(tag, []).append(learner.name)
+    """Images a learner's run made under a name without its sessions' ids: those names are shared.
+
+    The course's image names end in the session id (``greeter-dl3f9a1c``), and every kernel has a
+    new session, so an image under such a name was built by that learner's run and nobody else's.
+    A name without it (a notebook from before that change, or one of the learner's own) belongs to
+    no one: whoever builds last on the engine owns it.
+    """
     notes = []
-    for tag, names in sorted(builders.items()):
-        note = f"{tag}: new or changed while the notebooks of {', '.join(names)} ran"
-        if tag in before:
-            note += "; that name existed before grading"
-        notes.append(note)
+    for learner in learners:
+        sessions = {sid for run in learner.runs for sid in run.sessions}
+        for tag in learner.built:
+            if any(sid in tag for sid in sessions):
+                continue
+            note = f"{tag}: new or changed while the notebooks of {learner.name} ran, under a name without their session id"
+            if tag in before:
+                note += "; that name existed before grading"
+            notes.append(note)
     if notes:
         notes.append(
-            "Image names are shared by everyone on an engine (the exercises use fixed names such as greeter): "
-            "a learner graded after another, or after an earlier run here, finds that image already present, so "
-            "an exercise that only inspects an image can pass without the learner's own build. 'new images' lists "
-            "per learner the names that appeared or changed during their run; an identical rebuild does not show, "
-            "and on an engine others use at the same time their builds can."
+            "The exercises check images named after the learner's session (greeter-dl3f9a1c), which only that "
+            "learner's kernel builds. A name without a session id is shared by everyone on the engine: it does not "
+            "count for an exercise, and a learner graded after another finds it already there."
         )
     return notes

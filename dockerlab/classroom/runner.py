@@ -265,7 +265,7 @@ def tidy(sessions: list[str]) -> tuple[list[str], list[str]]:
 
 
 def image_tags() -> dict[str, str]:
-    """Every tagged image on the engine, ``{"greeter:latest": "<image id>"}`` (one list call).
+    """Every tagged image on the engine, ``{"greeter-dl3f9a1c:latest": "<image id>"}`` (one list call).
 
     A tag whose id changed or that appeared while a learner's notebooks ran was built (or pulled,
     or tagged) then; a rebuild that comes out identical keeps its id and does not show.
