@@ -28,8 +28,9 @@ CASES = yaml.safe_load((HERE / "cases.yaml").read_text())["cases"]
 GIVEN = {
     "03.": {"greeter/greet.py": 'print("Hello from my own image!")\n'},
 }
-#: The course images the run cases start, and the notebook cells that build them (built here only
-#: if missing, from the notebook's own files, so they are the images a learner would have).
+#: The course images the run cases start (as ``{name_my-python-app}``: the notebooks name them after
+#: the session), and the notebooks that build them (built here from the notebook's own files, so they
+#: are the images a learner would have, under this process's session's names; removed after).
 IMAGES = {"my-python-app": "04-running-containers.ipynb", "simple-webapp": "05-ports-and-web-apps.ipynb"}
 
 
@@ -62,23 +63,27 @@ def _made(words: list[str]) -> list[tuple[str, str]]:
 
 
 @pytest.fixture(scope="module")
-def course_images():
-    """my-python-app and simple-webapp, as notebooks 04 and 05 build them (only if missing)."""
+def course_images(course_session):
+    """my-python-app-<session> and simple-webapp-<session>, as notebooks 04 and 05 build them."""
     import nbformat
 
-    for tag, notebook in IMAGES.items():
-        if harness.docker("image", "inspect", tag).returncode == 0:
-            continue
+    built = []
+    for base, notebook in IMAGES.items():
+        tag = course_session.name(base)
         folder = Path(__import__("tempfile").mkdtemp(prefix=f"dockerlab-{tag}-"))
         for cell in nbformat.read(harness.NOTEBOOKS / notebook, as_version=4).cells:
             written = re.match(r"%%writefile \{\w+\}/(\S+)\n", cell.source)
             if written:
                 (folder / written.group(1)).write_text(cell.source.split("\n", 1)[1] + "\n")
-        if tag == "my-python-app":
+        if base == "my-python-app":
             (folder / "app.py").write_text('print("Hello, World from Docker!")\n')
             (folder / "Dockerfile").write_text('FROM python:3.13-slim\nWORKDIR /app\nCOPY app.py .\nCMD ["python", "app.py"]\n')
-        built = harness.docker("build", "-q", "-t", tag, str(folder), timeout=300)
-        assert built.returncode == 0, built.stderr
+        done = harness.docker("build", "-q", "-t", tag, str(folder), timeout=300)
+        assert done.returncode == 0, done.stderr
+        built.append(tag)
+    yield built
+    for tag in built:
+        harness.docker("rmi", tag)
 
 
 @pytest.mark.parametrize("case", CASES, ids=[c["file"] for c in CASES])
