@@ -57,7 +57,7 @@ class Removed:
     containers: list[str] = field(default_factory=list)
     networks: list[str] = field(default_factory=list)
     volumes: list[str] = field(default_factory=list)
-    images: list[str] = field(default_factory=list)  # untagged leftovers of the course's builds
+    images: list[str] = field(default_factory=list)  # session-named tags, untagged leftovers of builds
 
     def __bool__(self) -> bool:
         return bool(self.containers or self.networks or self.volumes or self.images)
@@ -210,9 +210,12 @@ class Session:
         """Remove this session's containers, networks and volumes (only a lesson's, if given).
 
         Resources named after the session (made with the CLI) carry no lesson label; they belong
-        to this kernel, which runs one notebook, so a lesson's reset removes them as well.
+        to this kernel, which runs one notebook, so a lesson's reset removes them as well. Images
+        tagged with the session's name (``greeter-dl3f9a1c``) go only with the whole session, when
+        the kernel exits: within a lesson the learner may still want them.
         """
-        return _remove(lambda sid, lesson_label, _name: sid == self.id and (lesson is None or lesson_label in (lesson, None)))
+        return _remove(lambda sid, lesson_label, _name: sid == self.id and (lesson is None or lesson_label in (lesson, None)),
+                       tagged_images=lesson is None)
 
     def close(self) -> None:
         """Clean up and release: what a kernel does on a normal exit.
@@ -262,7 +265,7 @@ def sweep_dead() -> Removed:
             dead[sid] = sid != own and Session.is_dead(sid) and _on_this_engine(sid)
         return dead[sid]
 
-    removed = _remove(is_dead)
+    removed = _remove(is_dead, tagged_images=True)
     for sid, was_dead in dead.items():
         if was_dead:
             for suffix in (".json", ".lock"):
@@ -307,10 +310,15 @@ def owner_of(labels_: dict | None, name: str) -> tuple[str | None, str | None]:
     return None, None
 
 
-def _remove(select) -> Removed:
+def _remove(select, tagged_images: bool = False) -> Removed:
     """Remove every course resource for which ``select(session_id, lesson, name)`` is true.
 
     Uses the low-level API: one list call per kind, no inspect per resource.
+
+    Args:
+        tagged_images: Also untag images whose name carries a selected session's id, by name
+            (``docker rmi greeter-dl3f9a1c:latest``, never by id: a classmate's build that came
+            wholly from the cache has the same id under their own name).
     """
     api = engine.client().api
     removed = Removed()
@@ -334,8 +342,17 @@ def _remove(select) -> Removed:
                 with contextlib.suppress(docker.errors.NotFound):
                     api.remove_volume(found["Name"], force=True)
                     removed.volumes.append(found["Name"])
-        # Images stay as build cache, except the untagged ones a session's builds left behind (a
-        # tag moved to a newer build): nothing can use them any more.
+        if tagged_images:
+            for found in api.images():
+                for tag in found.get("RepoTags") or []:
+                    repository, _, _ = tag.rpartition(":")
+                    match = SESSION_IN_NAME.search(repository.rsplit("/", 1)[-1])
+                    if match and select(match.group(1), None, tag):
+                        with contextlib.suppress(docker.errors.NotFound, docker.errors.APIError):  # in use: stays
+                            api.remove_image(tag)
+                            removed.images.append(tag)
+        # Untagged images a session's builds left behind (a tag moved to a newer build): nothing
+        # can use them any more. Their layers stay in the build cache.
         for found in api.images(filters={"dangling": True, "label": labels.IMAGE_SESSION}):
             image_labels = found.get("Labels") or {}
             sid, lesson = image_labels.get(labels.IMAGE_SESSION), image_labels.get(labels.IMAGE_LESSON)

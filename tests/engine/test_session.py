@@ -94,6 +94,27 @@ def test_cleanup_leaves_the_learners_own_things_alone(course_session, docker_cli
     assert _still_there(docker_client, bystanders)
 
 
+def test_session_named_images_go_with_the_session_not_with_a_lesson_reset(course_session, docker_client, bystanders):
+    """`docker build -t greeter-<session>` in a notebook: the tag stays through lesson.reset() and
+    goes when the session ends. The same image under a learner's own name stays (removal is by
+    name, not id)."""
+    mine = course_session.name("greeter") + ":latest"
+    shared = f"learner-copy-{os.urandom(3).hex()}:1"
+    for tag in (mine, shared):
+        subprocess.run(["docker", "tag", bystanders["image"], tag], check=True, capture_output=True)
+    try:
+        assert mine not in course_session.cleanup(lesson="some-lesson").images
+        docker_client.images.get(mine)
+        removed = course_session.cleanup()
+        assert mine in removed.images
+        assert mine not in (docker_client.images.get(bystanders["image"]).tags or [])
+        assert shared in docker_client.images.get(bystanders["image"]).tags
+        assert _still_there(docker_client, bystanders)
+    finally:
+        for tag in (mine, shared):
+            subprocess.run(["docker", "rmi", tag], capture_output=True)
+
+
 @pytest.mark.parametrize(
     "options",
     [
