@@ -96,9 +96,19 @@ def _make_bystanders() -> None:
         volume=client.volumes.create(tag).name,
     )
     _fingerprints.update(_fingerprint(client))
+    _session_tags_before.update(_session_tags(client))
 
 
 _fingerprints: dict[str, tuple] = {}
+_session_tags_before: set[str] = set()
+
+
+def _session_tags(client) -> set[str]:
+    """Image tags named after a course session (``greeter-dl3f9a1c:latest``)."""
+    from dockerlab.session import SESSION_IN_NAME
+
+    return {tag for image in client.api.images() for tag in image.get("RepoTags") or []
+            if SESSION_IN_NAME.search(tag.rpartition(":")[0].rsplit("/", 1)[-1])}
 
 
 def _fingerprint(client) -> dict[str, tuple]:
@@ -129,7 +139,7 @@ def pytest_sessionfinish(session, exitstatus):
         session.exitstatus = 1
     else:
         print("\nsafety check: the learner's own container, network, volume and image are intact (same id, state, labels, "
-              "attachments); no course resource is left")
+              "attachments); no course resource is left, images named after a session included")
 
 
 def _check_bystanders() -> list[str]:
@@ -156,6 +166,7 @@ def _check_bystanders() -> list[str]:
         sid, _ = sessions.owner_of(resource_labels, name)
         if sid and (sid == sessions.current_id() or sessions.Session.is_dead(sid)):
             problems.append(f"course resource left after the suite: {name}")
+    problems += [f"course image left after the suite: {tag}" for tag in sorted(_session_tags(client) - _session_tags_before)]
     # Tidy up the bystanders themselves (the suite is over; they were ours to make).
     for remove in (lambda: client.containers.get(_bystanders["container"]).remove(force=True),
                    lambda: client.networks.get(_bystanders["network"]).remove(),
