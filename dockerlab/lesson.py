@@ -137,6 +137,9 @@ def _open_lock(path: Path):
 def port_is_free(port: int) -> bool:
     """True when nothing listens on ``port`` on any address of this machine."""
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        # Closed connections linger in TIME_WAIT for a minute; they do not stop docker-proxy (which
+        # sets SO_REUSEADDR) and should not make us skip the port. A listener still makes bind fail.
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
             probe.bind(("0.0.0.0", port))
         except OSError:

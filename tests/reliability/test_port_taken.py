@@ -25,6 +25,10 @@ def held_ports():
     holders, held = [], []
     for port in HELD:
         holder = socket.socket()
+        # Without SO_REUSEADDR, bind fails while an earlier test's connections to the port sit in
+        # TIME_WAIT; the port then looked "taken by someone else" but was free for Docker, which
+        # binds with SO_REUSEADDR (a failed run of this suite).
+        holder.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
             holder.bind(("0.0.0.0", port))
             holder.listen()
