@@ -10,10 +10,11 @@ from . import course_images
 from .common import engine_lock, say, timed
 from .stats import Row, Target
 
-WHY_SLOW = ("Why: the suite is more than the course once: 850 tests, every notebook twice (nbval in learner mode, "
-            "papermill in solution mode), each in a new kernel that really builds images and starts containers, "
-            "one notebook at a time (each is checked against the whole engine before and after); 06 (builds) and "
-            "10 (Compose's start-up race) take longest. A learner running the course once costs about half.")
+WHY_SLOW = ("Why: the suite is more than the course once: unit and engine tests, then every notebook twice (nbval in "
+            "learner mode, papermill in solution mode), each in a new kernel that really builds images and starts "
+            "containers, one notebook at a time (each is checked against the whole engine before and after); 06 "
+            "(builds) and 10 (Compose's start-up race) take longest. Running notebooks in parallel would need an "
+            "engine per worker: the checks compare the whole engine.")
 
 _SUMMARY = re.compile(r"^=+ (.*\d+ (?:passed|failed|error).*) in [\d.]+s.*=+$", re.M)
 
