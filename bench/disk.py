@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import re
+import shutil
 import tempfile
 from pathlib import Path
 
@@ -78,6 +79,7 @@ def _saving(lesson: Lesson, what: str, big: tuple[str, dict], small: tuple[str, 
         built = lesson.build(work, tag, dockerfile=work / dockerfile)
         sizes[label] = built.size
         engine.client().api.remove_image(tag)
+        shutil.rmtree(work, ignore_errors=True)
     saved = (sizes["before"] - sizes["after"]) / MB
     say(f"  {what}: {sizes['before'] / MB:.1f} MB -> {sizes['after'] / MB:.1f} MB")
     return Row("disk", what, "MB", [saved],
@@ -106,4 +108,5 @@ def measure() -> list[Row]:
                     note="Not measured: offline, the course has only the slim bases (python:3.13-slim and "
                          "debian:trixie-slim are built from Debian packages); the full images need a registry."))
     lesson.session.cleanup(lesson="bench")
+    shutil.rmtree(lesson.workdir, ignore_errors=True)
     return rows

@@ -7,11 +7,12 @@ The ratio is median(helper) / median(CLI): below 1.0 the helper is the faster.
 
 from __future__ import annotations
 
+import shutil
 import subprocess
-from statistics import median
 import tempfile
 import time
 from pathlib import Path
+from statistics import median
 
 from dockerlab import containers, kernel, labels
 from dockerlab.lesson import Lesson
@@ -93,4 +94,5 @@ def measure(runs: int) -> list[Row]:
                              "Helper: containers.list_containers (one list call); CLI: `docker ps -a`."))
     finally:
         lesson.session.cleanup(lesson="bench")
+        shutil.rmtree(work, ignore_errors=True)
     return rows

@@ -10,6 +10,7 @@ returns the whole log when the build has ended.
 from __future__ import annotations
 
 import re
+import shutil
 import tempfile
 import time
 from pathlib import Path
@@ -67,6 +68,7 @@ def measure(runs: int) -> list[Row]:
             say(f"  run {run + 1}/{runs}: dockerlab {ours[-1] if ours else float('nan'):.3f} s, "
                 f"docker-py {theirs[-1] if theirs else float('nan'):.2f} s")
     finally:
+        shutil.rmtree(work, ignore_errors=True)
         api = engine.client().api
         for image_id in dict.fromkeys(reversed(made)):
             try:
