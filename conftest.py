@@ -105,10 +105,9 @@ _session_tags_before: set[str] = set()
 
 def _session_tags(client) -> set[str]:
     """Image tags named after a course session (``greeter-dl3f9a1c:latest``)."""
-    from dockerlab.session import SESSION_IN_NAME
+    from dockerlab.session import session_of_tag
 
-    return {tag for image in client.api.images() for tag in image.get("RepoTags") or []
-            if SESSION_IN_NAME.search(tag.rpartition(":")[0].rsplit("/", 1)[-1])}
+    return {tag for image in client.api.images() for tag in image.get("RepoTags") or [] if session_of_tag(tag)}
 
 
 def _fingerprint(client) -> dict[str, tuple]:

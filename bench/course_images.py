@@ -1,8 +1,8 @@
 """Which images are the course's, and removing only those (for the cold runs).
 
 Labels alone cannot tell: an image built ``FROM python:3.13-slim`` inherits every label of that
-stand-in, ``org.dockerlab.image*`` included, so a learner's own image (and the test suite's
-bystander) carries them too. An image is the course's when one of its tags is
+stand-in (``org.dockerlab.standin*``; before 2026-11-28 a session label too), so a learner's own
+image (and the test suite's bystander) carries them as well. An image is the course's when one of its tags is
 
 * a manifest image and the image is the stand-in built for that very name (``standin.for``);
 * named after a course session (``web-dl3f9a1c``), as every lesson names what the learner builds;
@@ -22,7 +22,7 @@ from pathlib import Path
 
 from dockerlab import labels
 from dockerlab.images.manifest import load_manifest
-from dockerlab.session import SESSION_IN_NAME, Session, state_dir
+from dockerlab.session import Session, session_of_tag, state_dir
 
 from .common import ROOT, say
 
@@ -57,8 +57,8 @@ def course_tags(image_tags: list[str], image_labels: dict | None, manifest: set[
         if tag in manifest:
             if from_standin and image_labels.get(f"{labels.STANDIN}.for") == tag:
                 chosen.append(tag)
-        elif match := SESSION_IN_NAME.search(tag.rsplit(":", 1)[0]):
-            if not live(match.group(1)):
+        elif sid := session_of_tag(tag):
+            if not live(sid):
                 chosen.append(tag)
         elif tag in fixed and from_standin:
             chosen.append(tag)

@@ -310,6 +310,12 @@ def owner_of(labels_: dict | None, name: str) -> tuple[str | None, str | None]:
     return None, None
 
 
+def session_of_tag(tag: str) -> str | None:
+    """The session id in an image tag's name (``greeter-dl3f9a1c:latest`` -> ``dl3f9a1c``), else None."""
+    match = SESSION_IN_NAME.search(tag.rpartition(":")[0].rsplit("/", 1)[-1])
+    return match.group(1) if match else None
+
+
 def _remove(select, tagged_images: bool = False) -> Removed:
     """Remove every course resource for which ``select(session_id, lesson, name)`` is true.
 
@@ -345,9 +351,8 @@ def _remove(select, tagged_images: bool = False) -> Removed:
         if tagged_images:
             for found in api.images():
                 for tag in found.get("RepoTags") or []:
-                    repository, _, _ = tag.rpartition(":")
-                    match = SESSION_IN_NAME.search(repository.rsplit("/", 1)[-1])
-                    if match and select(match.group(1), None, tag):
+                    sid = session_of_tag(tag)
+                    if sid and select(sid, None, tag):
                         with contextlib.suppress(docker.errors.NotFound, docker.errors.APIError):  # in use: stays
                             api.remove_image(tag)
                             removed.images.append(tag)

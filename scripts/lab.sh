@@ -18,7 +18,7 @@ MSG
 # Kernels talk to the server over socket files, not TCP ports: on a machine where Docker publishes ports
 # too (a classroom server, several learners), a kernel can lose a port it picked to another process and
 # die at start (see dockerlab/classroom/kernels.py).
-kernels=dockerlab.classroom.kernels.LabKernelManager
+kernels=dockerlab.classroom.labkernels.LabKernelManager
 exec .venv/bin/jupyter lab --no-browser --ip=127.0.0.1 --port="$port" --ServerApp.port_retries=0 \
   --IdentityProvider.token="$token" --ServerApp.root_dir="$PWD/notebooks" \
   --AsyncMappingKernelManager.kernel_manager_class="$kernels" "${extra[@]}"

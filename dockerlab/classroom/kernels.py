@@ -16,7 +16,6 @@ the temporary folder (mode 0700, like the runtime folder), removed when the kern
 
 from __future__ import annotations
 
-import functools
 import shutil
 import tempfile
 from pathlib import Path
@@ -44,22 +43,7 @@ class SocketFiles(HasTraits):
 
 
 class SocketFileKernelManager(SocketFiles, AsyncKernelManager):
-    """nbclient's and papermill's default manager, over socket files (``kernel_manager_class=``)."""
+    """nbclient's and papermill's default manager, over socket files (``kernel_manager_class=``).
 
-
-@functools.cache
-def lab_kernel_manager() -> type:
-    """The same for JupyterLab: ``--AsyncMappingKernelManager.kernel_manager_class=`` this module's
-    ``LabKernelManager`` (jupyter_server is imported only when a lab asks for it)."""
-    from jupyter_server.services.kernels.kernelmanager import ServerKernelManager
-
-    class LabKernelManager(SocketFiles, ServerKernelManager):
-        """jupyter_server's per-kernel manager, over socket files."""
-
-    return LabKernelManager
-
-
-def __getattr__(name: str):  # `dockerlab.classroom.kernels.LabKernelManager`, as traitlets imports it
-    if name == "LabKernelManager":
-        return lab_kernel_manager()
-    raise AttributeError(name)
+    JupyterLab's counterpart is :class:`dockerlab.classroom.labkernels.LabKernelManager`.
+    """

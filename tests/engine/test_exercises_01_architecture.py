@@ -13,7 +13,7 @@ import pytest
 
 from dockerlab import checks
 from dockerlab.lesson import Lesson
-from exercise_support import remove
+from exercise_support import remove, unmet
 
 pytestmark = pytest.mark.engine
 
@@ -31,15 +31,6 @@ def lesson(docker_client, tmp_path):
 
 def result(lesson, exercise_id):
     return checks.run_exercise(exercise_id, lesson)
-
-
-def unmet(res, words: str) -> str:
-    """The reason of the first unmet requirement whose description contains ``words``."""
-    for req in res.requirements:
-        if words in req.description:
-            assert not req.met, f"expected unmet: {req}"
-            return req.reason
-    raise AssertionError(f"no requirement about {words!r} in {res}")
 
 
 # -- 01.limits -------------------------------------------------------------------------------
