@@ -33,7 +33,22 @@ def start(key: str, mode: str = "learner", **kwargs):
 
     problem = engine.problem()  # None when an engine answers
     notebook.setup(readonly=problem is not None, problem=problem)
-    return Lesson(key, mode=mode, **kwargs)
+    lesson = Lesson(key, mode=mode, **kwargs)
+    if problem is None:
+        _show_standin_notice(key)
+    return lesson
+
+
+def _show_standin_notice(key: str) -> None:
+    """Say so at the top of a lesson when images it uses are offline stand-ins."""
+    from IPython.display import display
+
+    from .images import load_manifest
+    from .views.doctor import standin_notice
+
+    notice = standin_notice([spec.name for spec in load_manifest() if key in spec.notebooks])
+    if notice is not None:
+        display(notice)
 
 
 __all__ = ["DockerlabError", "start", "__version__"]

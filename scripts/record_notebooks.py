@@ -15,6 +15,7 @@ from pathlib import Path
 import nbformat
 from nbclient import NotebookClient
 
+from dockerlab import suitelock
 from dockerlab.classroom.kernels import SocketFileKernelManager
 
 NOTEBOOKS = Path(__file__).resolve().parent.parent / "notebooks"
@@ -34,9 +35,12 @@ def record(path: Path) -> float:
 
 def main(prefixes: list[str]) -> int:
     chosen = [p for p in sorted(NOTEBOOKS.glob("[0-9][0-9]-*.ipynb")) if not prefixes or p.name.startswith(tuple(prefixes))]
-    for path in chosen:
-        print(f"recording {path.name} ...", flush=True)
-        print(f"  done in {record(path):.0f} s", flush=True)
+    # Holds the test suites' engine lock: a suite running beside a recording would see its
+    # containers as a notebook's leftovers.
+    with suitelock.held():
+        for path in chosen:
+            print(f"recording {path.name} ...", flush=True)
+            print(f"  done in {record(path):.0f} s", flush=True)
     return 0
 
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 from html import escape
 
 import ipywidgets as widgets
-from IPython.display import HTML
 
 from .. import doctor, images
 
@@ -39,19 +38,35 @@ class DoctorView(widgets.VBox):
         return self.report.as_text()
 
 
-def standin_notice(names: list[str] | None = None) -> HTML | None:
+class StandinNotice:
+    """A visible note that some course images are offline stand-ins, as HTML and as text."""
+
+    def __init__(self, standins: list[images.ImageStatus]):
+        self.standins = standins
+
+    def _repr_html_(self) -> str:
+        items = "".join(f"<li><code>{escape(s.spec.name)}</code>: {escape(s.reason)}</li>" for s in self.standins)
+        return (
+            '<div style="border-left:4px solid #b9770e;background:#fef5e7;padding:4px 12px">'
+            f"<b>Offline stand-in images in use.</b> {escape(_WHY)}<ul>{items}</ul></div>"
+        )
+
+    def __repr__(self) -> str:
+        items = "".join(f"\n  - {s.spec.name}: {s.reason}" for s in self.standins)
+        return f"Offline stand-in images in use. {_WHY}{items}"
+
+
+_WHY = (
+    "No image registry answered, so dockerlab built these locally from Debian packages (Dockerfiles in "
+    "dockerlab/images/standins/). They behave like the official images for this course, but are not them:"
+)
+
+
+def standin_notice(names: list[str] | None = None) -> StandinNotice | None:
     """A visible note when course images in use are offline stand-ins (None when none are).
 
     Args:
         names: Only these images (a lesson's); default every manifest image.
     """
     standins = [s for s in images.standins_in_use() if names is None or s.spec.name in names]
-    if not standins:
-        return None
-    items = "".join(f"<li><code>{escape(s.spec.name)}</code>: {escape(s.reason)}</li>" for s in standins)
-    return HTML(
-        '<div style="border-left:4px solid #b9770e;background:#fef5e7;padding:4px 12px">'
-        "<b>Offline stand-in images in use.</b> No image registry answered, so dockerlab built these "
-        "locally from Debian packages (Dockerfiles in <code>dockerlab/images/standins/</code>). They "
-        f"behave like the official images for this course, but are not them:<ul>{items}</ul></div>"
-    )
+    return StandinNotice(standins) if standins else None
