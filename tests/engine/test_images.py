@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import re
 import subprocess
 import zipfile
 from pathlib import Path
@@ -26,11 +27,23 @@ def test_manifest_lists_each_image_once_with_a_reason_and_a_recipe():
 
 
 def test_manifest_names_only_notebooks_that_exist():
+    # (Which notebooks really use each image: tests/unit/test_manifest.py reads their cells.)
     existing = {p.stem for p in (ROOT / "notebooks").glob("*.ipynb")}
-    named = {nb for spec in load_manifest() for nb in spec.notebooks}
-    # Notebooks still to be written are allowed while the course grows, but not misspelt ones.
-    assert all(n[:2].isdigit() and "-" in n for n in named)
-    assert named & existing or not existing - {"00-welcome"}
+    for spec in load_manifest():
+        assert spec.notebooks, f"{spec.name} names no notebook: the lessons' stand-in notices would never mention it"
+        assert set(spec.notebooks) <= existing, f"{spec.name} names notebooks that do not exist"
+
+
+def test_each_standin_is_built_from_images_listed_before_it():
+    """ensure() goes down the manifest in order: a stand-in's FROM image must already be made."""
+    earlier: set[str] = set()
+    for spec in load_manifest():
+        if spec.dockerfile is not None:
+            text = spec.dockerfile.read_text()
+            stages = set(re.findall(r"^FROM\s+\S+\s+AS\s+(\S+)", text, re.MULTILINE | re.IGNORECASE))
+            bases = set(re.findall(r"^FROM\s+(\S+)", text, re.MULTILINE | re.IGNORECASE)) - stages - {"scratch"}
+            assert bases and bases <= earlier, f"{spec.standin} builds FROM {bases}; made before it: {earlier}"
+        earlier.add(spec.name)
 
 
 def test_every_course_image_is_present(docker_client):
