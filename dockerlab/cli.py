@@ -1,10 +1,12 @@
-"""The ``dockerlab`` command: doctor, images, sweep.
+"""The ``dockerlab`` command: doctor, images, sweep, progress, and an instructor's prepare and grade.
 
     dockerlab doctor                 check the engine, plugins, disk and images
     dockerlab images list|ensure     show or make the course images (pull, else offline stand-ins)
     dockerlab images save FILE       write every course image into one file
     dockerlab images load FILE       load such a file on an offline machine
     dockerlab sweep                  remove what dead sessions (killed kernels) left behind
+    dockerlab progress show          which exercises pass, per lesson (--exercises: each one)
+    dockerlab progress export FILE   write that progress to FILE (.json, or .csv) for an instructor
     dockerlab prepare                an instructor's run before a workshop (images, bundle, notebooks, checklist)
     dockerlab grade DIR              run each learner's notebooks in learner mode; CSV + HTML report
 """
@@ -55,6 +57,36 @@ def _sweep(_args) -> int:
     return 0
 
 
+#: What `dockerlab progress export` writes, said to the learner who hands the file in.
+EXPORT_CONTENTS = (
+    "It holds your user name and this machine's name, when you exported it, each lesson's exercises done / total, "
+    "and for each exercise you checked: passed or not yet, requirements met and unmet, attempts, when it first "
+    "passed and when you last checked it. No code, no files, nothing else of yours."
+)
+
+
+def _progress(args) -> int:
+    from . import progress
+
+    if args.action == "show":
+        print(f"progress file: {progress.path()}")
+        print(progress.summary().as_text(exercises=args.exercises))
+        return 0
+    if not args.file:
+        raise errors.DockerlabError("`dockerlab progress export` needs a FILE to write.", "dockerlab progress export my-progress.json")
+    try:
+        written = progress.export(args.file)
+    except OSError as exc:
+        raise errors.DockerlabError(
+            f"Could not write {args.file} ({exc.filename or args.file}: {exc.strerror or exc}).", "name a file in a folder you can write to, e.g. ~/my-progress.json"
+        ) from exc
+    overview = progress.summary()
+    kind = "CSV, one row per exercise checked" if written.suffix.lower() == ".csv" else "JSON"
+    print(f"wrote {written} ({kind}): {overview.done} of {overview.total} exercises passed.")
+    print(EXPORT_CONTENTS)
+    return 0
+
+
 def _prepare(args) -> int:
     from pathlib import Path
 
@@ -87,6 +119,12 @@ def parser() -> argparse.ArgumentParser:
     img.set_defaults(func=_images)
     sw = sub.add_parser("sweep", help="remove what killed kernels left behind")
     sw.set_defaults(func=_sweep)
+    pro = sub.add_parser("progress", help="show your progress, or export it for an instructor",
+                         description="Every exercise check is saved on this machine. " + EXPORT_CONTENTS.replace("It holds", "An export holds"))
+    pro.add_argument("action", choices=["show", "export"])
+    pro.add_argument("file", nargs="?", help="export: the file to write (.csv for CSV, else JSON)")
+    pro.add_argument("--exercises", action="store_true", help="show: list each exercise under its lesson")
+    pro.set_defaults(func=_progress)
     pre = sub.add_parser("prepare", help="before a workshop: images, offline bundle, every notebook once, checklist")
     pre.add_argument("--bundle", default="course-images.tar", help="image bundle to write (default: course-images.tar)")
     pre.add_argument("--no-bundle", action="store_true", help="do not write the image bundle")

@@ -158,13 +158,27 @@ class Summary:
     def total(self) -> int:
         return sum(row.total for row in self.lessons)
 
-    def __str__(self) -> str:
+    def as_text(self, exercises: bool = False) -> str:
+        """One line per lesson (exercises done / total) and a total; with ``exercises``, each
+        exercise under its lesson: ``passed``, ``not yet`` or ``not checked``."""
         if not self.lessons:
             return "No exercises yet."
         width = max(len(row.label) for row in self.lessons)
-        lines = [f"{row.label:<{width}}  {row.done}/{row.total}" for row in self.lessons]
+        lines = []
+        for row in self.lessons:
+            lines.append(f"{row.label:<{width}}  {row.done}/{row.total}")
+            if exercises:
+                for item in row.exercises:
+                    state = {True: "passed", False: "not yet", None: "not checked"}[item["passed"]]
+                    lines.append(f"    {state:<11}  {item['exercise']}  {item['title']}")
         lines.append(f"{'all':<{width}}  {self.done}/{self.total}")
         return "\n".join(lines)
+
+    def __str__(self) -> str:
+        return self.as_text()
+
+    def _repr_pretty_(self, printer, cycle) -> None:  # the text Jupyter saves beside the HTML table
+        printer.text(self.as_text())
 
     def _repr_html_(self) -> str:
         if not self.lessons:
@@ -219,6 +233,12 @@ def summary(exercises: Iterable | None = None) -> Summary:
 
 def export(destination: str | os.PathLike) -> Path:
     """Write the progress for an instructor: CSV if the name ends in ``.csv``, else JSON.
+
+    JSON holds ``exported`` (when), ``user`` and ``host`` (who, on which machine), ``summary``
+    (per lesson: exercises done / total, and each exercise passed, not yet or not checked) and
+    ``exercises`` (each checked exercise's latest record: passed, requirements met / unmet,
+    attempts, first time passed, time of the latest check). CSV has one row per checked exercise
+    with the record's fields, for a spreadsheet.
 
     Returns:
         The file written.
