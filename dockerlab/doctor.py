@@ -15,7 +15,9 @@ from pathlib import Path
 
 from . import dockercli, engine, errors
 
-MIN_FREE_DISK = 5 * 10**9  # the images and a few lesson builds
+#: Free bytes the course needs where the engine keeps images: the images and a few lesson builds.
+#: DOCKERLAB_MIN_FREE_GB changes it (a small disk for a short workshop, or a stricter classroom check).
+MIN_FREE_DISK = int(float(os.environ.get("DOCKERLAB_MIN_FREE_GB", "5")) * 10**9)
 
 
 @dataclass
@@ -75,8 +77,13 @@ class Report:
         )
 
 
-def run_checks(with_images: bool = True) -> Report:
-    """Run every check; the engine-dependent ones are skipped (and say so) when no engine answers."""
+def run_checks(with_images: bool = True, specs=None) -> Report:
+    """Run every check; the engine-dependent ones are skipped (and say so) when no engine answers.
+
+    Args:
+        with_images: Also check the course images.
+        specs: The images to check (:class:`dockerlab.images.ImageSpec`); default the whole manifest.
+    """
     report = Report()
     add = report.findings.append
     add(_python())
@@ -92,7 +99,8 @@ def run_checks(with_images: bool = True) -> Report:
         Finding(
             "Docker engine",
             True,
-            f"{info.get('OperatingSystem', '?')}, engine {version.get('Version', '?')} ({version.get('Os')}/{version.get('Arch')})",
+            f"{info.get('OperatingSystem', '?')}, engine {version.get('Version', '?')} ({version.get('Os')}/{version.get('Arch')})"
+            + _elsewhere(),
         )
     )
     add(
@@ -108,8 +116,14 @@ def run_checks(with_images: bool = True) -> Report:
     add(_cgroups(info))
     add(_disk(info))
     if with_images:
-        add(_images())
+        add(_images(specs))
     return report
+
+
+def _elsewhere() -> str:
+    """Where the engine is, when that is not the default socket (a docker context, DOCKER_HOST)."""
+    where = engine.address()
+    return "" if where.url == engine.DEFAULT_HOST else f" at {where}"
 
 
 def _python() -> Finding:
@@ -130,13 +144,16 @@ def _platform_kind() -> str:
 
 
 def _socket_permission() -> Finding:
-    host = os.environ.get("DOCKER_HOST", "unix:///var/run/docker.sock")
-    if not host.startswith("unix://"):
-        return Finding("engine socket", None, f"DOCKER_HOST={host} (not a local socket)")
-    path = host.removeprefix("unix://")
+    try:
+        where = engine.address()  # DOCKER_HOST, else the docker context, else /var/run/docker.sock
+    except errors.DockerlabError as exc:
+        return Finding("engine socket", False, exc.message, exc.fix)
+    path = where.socket
+    if path is None:
+        return Finding("engine socket", None, f"{where} (not a local socket)")
     if not os.path.exists(path):
-        return Finding("engine socket", False, f"{path} does not exist: no engine is listening there",
-                       "start the engine (`make lab` does) or set DOCKER_HOST")
+        return Finding("engine socket", False, f"{path} ({where.source}) does not exist: no engine is listening there",
+                       "start the engine (`make lab` does), or point DOCKER_HOST or `docker context use` at yours")
     if not os.access(path, os.R_OK | os.W_OK):
         return Finding(
             "engine socket",
@@ -146,7 +163,7 @@ def _socket_permission() -> Finding:
             "its members can start a container that mounts / and change anything on the machine.",
         )
     who = "root" if os.geteuid() == 0 else "this user (via the docker group: root-equivalent, keep it to your own machine)"
-    return Finding("engine socket", True, f"{path} usable by {who}")
+    return Finding("engine socket", True, f"{path} usable by {who}" + ("" if where.url == engine.DEFAULT_HOST else f" ({where.source})"))
 
 
 def _plugin(name: str, label: str) -> Finding:
@@ -173,10 +190,10 @@ def _disk(info: dict) -> Finding:
     return Finding("free disk", True, detail)
 
 
-def _images() -> Finding:
+def _images(specs=None) -> Finding:
     from . import images
 
-    states = images.status()
+    states = images.status(specs)
     missing = [s.spec.name for s in states if s.state == "missing"]
     standins = [s for s in states if s.state == "standin"]
     detail = f"{len(states) - len(missing)} of {len(states)} present"

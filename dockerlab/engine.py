@@ -1,27 +1,119 @@
 """The one connection to the Docker engine, and the translation of its failures.
 
 One :class:`docker.DockerClient` per process (a Jupyter kernel), created on first use with API
-version negotiation and a timeout on every call. :func:`translated` turns docker-py exceptions
-into the plain-words errors of :mod:`dockerlab.errors`.
+version negotiation and a timeout on every call. It talks to the engine the ``docker`` CLI would
+(:func:`address`): ``DOCKER_HOST``, else the CLI's current context (Docker Desktop for Linux and
+rootless set-ups point it away from /var/run/docker.sock), else the default socket.
+:func:`translated` turns docker-py exceptions into the plain-words errors of :mod:`dockerlab.errors`.
 """
 
 from __future__ import annotations
 
 import contextlib
+import hashlib
+import json
 import os
 import threading
 from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
 
 import docker
 import docker.errors
+import docker.tls
 
 from . import errors
 
 #: Seconds any single engine API call may take (builds and pulls go through the CLI instead).
 DEFAULT_TIMEOUT = float(os.environ.get("DOCKERLAB_TIMEOUT", "30"))
 
+#: Where the engine listens when neither DOCKER_HOST nor a docker context says otherwise.
+DEFAULT_HOST = "unix:///var/run/docker.sock"
+
 _lock = threading.RLock()  # re-entrant: a failed connect resets inside client()
 _client: docker.DockerClient | None = None
+
+
+@dataclass(frozen=True)
+class Address:
+    """Where the engine is, and who said so.
+
+    Attributes:
+        url: ``unix:///path``, ``tcp://host:port`` or ``ssh://user@host``.
+        source: ``"DOCKER_HOST"``, ``"docker context NAME"`` or ``"the default socket"``.
+        tls: The context's TLS settings (``DOCKER_HOST``'s come from DOCKER_TLS_VERIFY / DOCKER_CERT_PATH).
+    """
+
+    url: str
+    source: str
+    tls: docker.tls.TLSConfig | None = None
+
+    @property
+    def socket(self) -> str | None:
+        """The socket's path for a ``unix://`` address, else None."""
+        return self.url.removeprefix("unix://") if self.url.startswith("unix://") else None
+
+    def __str__(self) -> str:
+        return f"{self.url} ({self.source})"
+
+
+def address() -> Address:
+    """The engine the ``docker`` CLI would use: DOCKER_HOST, else the current context, else the default.
+
+    The current context is ``DOCKER_CONTEXT``, else ``currentContext`` in the CLI's config.json
+    (``$DOCKER_CONFIG`` or ``~/.docker``), as ``docker context use`` sets it.
+
+    Raises:
+        errors.DockerlabError: the named context does not exist.
+    """
+    if os.environ.get("DOCKER_HOST"):
+        return Address(os.environ["DOCKER_HOST"], "DOCKER_HOST")
+    name = os.environ.get("DOCKER_CONTEXT") or _config().get("currentContext") or "default"
+    return Address(DEFAULT_HOST, "the default socket") if name == "default" else _context(name)
+
+
+# The CLI's context store, read here rather than through docker-py's ContextAPI: that finds no
+# context at all while config.json does not exist yet (docker/docker-py#2622, #3190).
+def _config_dir() -> Path:
+    return Path(os.environ.get("DOCKER_CONFIG") or Path.home() / ".docker")
+
+
+def _config() -> dict:
+    try:
+        return json.loads((_config_dir() / "config.json").read_text())
+    except (OSError, ValueError):
+        return {}
+
+
+def _context(name: str) -> Address:
+    """A context of ``docker context create``: contexts/meta/<sha256 of name>/meta.json (+ tls/ files)."""
+    digest = hashlib.sha256(name.encode()).hexdigest()
+    try:
+        meta = json.loads((_config_dir() / "contexts" / "meta" / digest / "meta.json").read_text())
+        endpoint = meta["Endpoints"]["docker"]
+        url = endpoint["Host"]
+    except (OSError, ValueError, KeyError, TypeError):
+        how = "DOCKER_CONTEXT" if os.environ.get("DOCKER_CONTEXT") else "`docker context use`"
+        raise errors.DockerlabError(
+            f"The docker context {name!r} (chosen by {how}) does not exist, so there is no engine address.",
+            "`docker context ls` lists the contexts; `docker context use default` goes back to the local engine.",
+        ) from None
+    files = _config_dir() / "contexts" / "tls" / digest / "docker"
+    tls = None
+    if files.is_dir():
+        cert = (str(files / "cert.pem"), str(files / "key.pem")) if (files / "key.pem").exists() else None
+        ca = str(files / "ca.pem") if (files / "ca.pem").exists() else None
+        tls = docker.tls.TLSConfig(client_cert=cert, ca_cert=ca, verify=not endpoint.get("SkipTLSVerify", False))
+    return Address(url, f"docker context {name}", tls)
+
+
+def _connect(timeout: float) -> docker.DockerClient:
+    where = address()
+    if where.source == "DOCKER_HOST":
+        # from_env also reads DOCKER_TLS_VERIFY and DOCKER_CERT_PATH, which go with DOCKER_HOST.
+        return docker.from_env(version="auto", timeout=timeout)
+    tls = {"tls": where.tls} if where.tls is not None else {}
+    return docker.DockerClient(base_url=where.url, version="auto", timeout=timeout, **tls)
 
 
 def client() -> docker.DockerClient:
@@ -35,7 +127,7 @@ def client() -> docker.DockerClient:
         if _client is None:
             with translated():
                 # version="auto" asks the engine which API it speaks and uses the highest both know.
-                _client = docker.from_env(version="auto", timeout=DEFAULT_TIMEOUT)
+                _client = _connect(DEFAULT_TIMEOUT)
         return _client
 
 
@@ -72,8 +164,8 @@ def answers(timeout: float = 2.0) -> bool:
     """True when an engine answers a ping within ``timeout`` seconds (a throw-away client, so a
     cheap probe that can run before every cell without waiting the default timeout)."""
     try:
-        probe = docker.from_env(version="auto", timeout=timeout)
-    except (docker.errors.DockerException, OSError):
+        probe = _connect(timeout)
+    except (errors.DockerlabError, docker.errors.DockerException, OSError):
         return False
     try:
         return bool(probe.ping())

@@ -295,9 +295,12 @@ def _classify_text(text: str, lowered: str, exc: BaseException, image: str | Non
 
 def _engine_detail(text: str, lowered: str) -> str:
     """Where dockerlab looked for the engine and what it found, in words (not docker-py's repr)."""
-    import os
+    from .engine import address  # here: engine imports this module
 
-    where = os.environ.get("DOCKER_HOST") or "unix:///var/run/docker.sock"
+    try:
+        where = address().url  # DOCKER_HOST, else the docker context, else the default socket
+    except DockerlabError:
+        where = "unix:///var/run/docker.sock"
     if "filenotfounderror" in lowered or "no such file" in lowered:
         return f"there is no socket at {where}"
     if "connection refused" in lowered:
