@@ -10,9 +10,6 @@ without a registry does not wait on every image.
 from __future__ import annotations
 
 import os
-import re
-import shutil
-import subprocess
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -22,24 +19,10 @@ import docker.errors
 
 from .. import build as builds
 from .. import dockercli, engine, errors, labels
+from . import rootfs
 from .manifest import STANDINS, ImageSpec, load_manifest
 
 Report = Callable[[str], None]
-
-# What Debian's official container images put in /etc/apt/apt.conf.d/docker-clean: apt keeps no
-# package cache and no downloaded .deb files, so an `apt-get install` layer holds only what it installed.
-APT_CLEAN = """\
-DPkg::Post-Invoke { "rm -f /var/cache/apt/archives/*.deb /var/cache/apt/archives/partial/*.deb /var/cache/apt/*.bin || true"; };
-APT::Update::Post-Invoke { "rm -f /var/cache/apt/archives/*.deb /var/cache/apt/archives/partial/*.deb /var/cache/apt/*.bin || true"; };
-Dir::Cache::pkgcache "";
-Dir::Cache::srcpkgcache "";
-"""
-
-ROOTFS_CHANGES = [
-    'CMD ["bash"]',
-    "ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
-    "ENV LANG=C.UTF-8",
-]
 
 
 @dataclass
@@ -148,20 +131,40 @@ def ensure(
 
 
 def _pull(name: str, report: Report) -> None:
-    """Pull one image, reporting per-layer progress as whole-percent steps."""
+    """Pull one image, reporting each layer's progress (:func:`show_pull_progress`)."""
     api = engine.client().api
     repository, tag = name.rsplit(":", 1)
-    shown = -10
     with engine.translated(image=name):
-        for event in api.pull(repository, tag, stream=True, decode=True):
-            if "error" in event:
-                raise errors.classify(RuntimeError(event["error"]), image=name) or errors.ImageMissing(name)
-            detail = event.get("progressDetail") or {}
-            if detail.get("total"):
-                percent = int(100 * detail.get("current", 0) / detail["total"])
-                if percent >= shown + 10:
-                    shown = percent
-                    report(f"{event.get('status', '')} {percent}%")
+        show_pull_progress(api.pull(repository, tag, stream=True, decode=True), name, report)
+
+
+def show_pull_progress(events: Iterable[dict], name: str, report: Report) -> None:
+    """Report a pull's status stream: each layer's download and extraction in 10 % steps, and its end.
+
+    Layers download side by side and each goes from 0 to 100 % twice (download, then extraction),
+    so progress is kept per layer and per phase.
+
+    Args:
+        events: The engine's decoded pull events (``{"status", "id", "progressDetail"}``, or ``{"error"}``).
+        name: The image pulled, for error messages.
+        report: Receives the lines.
+
+    Raises:
+        errors.DockerlabError: the stream ended in an error (no registry, rate limit, no such image).
+    """
+    shown: dict[tuple[str, str], int] = {}
+    for event in events:
+        if "error" in event:
+            raise errors.classify(RuntimeError(event["error"]), image=name) or errors.ImageMissing(name)
+        layer, status = event.get("id", ""), event.get("status", "")
+        detail = event.get("progressDetail") or {}
+        if detail.get("total"):
+            percent = min(100, 100 * detail.get("current", 0) // detail["total"]) // 10 * 10
+            if percent > shown.get((layer, status), -1):
+                shown[layer, status] = percent
+                report(f"layer {layer}: {status.lower()} {percent}%")
+        elif status == "Pull complete":
+            report(f"layer {layer}: done")
 
 
 def _standin_labels(spec: ImageSpec, reason: str) -> dict[str, str]:
@@ -174,7 +177,7 @@ def _standin_labels(spec: ImageSpec, reason: str) -> dict[str, str]:
 
 def _build_standin(spec: ImageSpec, reason: str, report: Report) -> None:
     if spec.standin == "rootfs":
-        _import_rootfs(spec, reason, report)
+        rootfs.import_rootfs(spec.name, _standin_labels(spec, reason), report)
         return
     last_step = [None]
 
@@ -186,65 +189,6 @@ def _build_standin(spec: ImageSpec, reason: str, report: Report) -> None:
 
     builds.build(STANDINS, spec.name, dockerfile=spec.dockerfile, session_labels=False,
                  extra_labels=_standin_labels(spec, reason), on_event=show)
-
-
-def debian_mirror() -> str:
-    """The Debian mirror to bootstrap from: $DOCKERLAB_DEBIAN_MIRROR, this machine's apt mirror, or deb.debian.org."""
-    if os.environ.get("DOCKERLAB_DEBIAN_MIRROR"):
-        return os.environ["DOCKERLAB_DEBIAN_MIRROR"]
-    for source in [Path("/etc/apt/sources.list"), *sorted(Path("/etc/apt/sources.list.d").glob("*"))]:
-        try:
-            text = source.read_text()
-        except OSError:
-            continue
-        for line in text.splitlines():
-            if re.match(r"\s*(URIs:|deb )", line):
-                match = re.search(r"https?://\S+/debian/?(?=\s|$)", line)
-                if match and "security" not in match.group(0):
-                    return match.group(0)
-    return "http://deb.debian.org/debian"
-
-
-def _import_rootfs(spec: ImageSpec, reason: str, report: Report) -> None:
-    """mmdebstrap a minimal Debian root filesystem and stream it into ``docker import``."""
-    if shutil.which("mmdebstrap") is None:
-        raise errors.DockerlabError(
-            f"Building the offline stand-in for {spec.name} needs mmdebstrap, which is not installed.",
-            "sudo apt-get install mmdebstrap   (or pull the image on a networked machine and "
-            "bring it with `dockerlab images save/load`)",
-        )
-    suite = spec.name.split(":", 1)[1].split("-", 1)[0]
-    changes = [*ROOTFS_CHANGES, *(f'LABEL {k}="{v}"' for k, v in _standin_labels(spec, reason).items())]
-    import_args = [dockercli.docker_binary(), "import"]
-    for change in changes:
-        import_args += ["--change", change]
-    import_args += ["-", spec.name]
-    mirror = debian_mirror()
-    report(f"mmdebstrap --variant=minbase {suite} from {mirror}")
-    bootstrap = subprocess.Popen(
-        [
-            "mmdebstrap", "--variant=minbase", "--format=tar",
-            f"--customize-hook=printf '%s' '{APT_CLEAN}' > \"$1/etc/apt/apt.conf.d/docker-clean\"",
-            suite, "-", mirror,
-        ],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-    )
-    importer = subprocess.Popen(import_args, stdin=bootstrap.stdout, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-    assert bootstrap.stdout is not None and bootstrap.stderr is not None
-    bootstrap.stdout.close()  # the importer holds the read end now
-    for raw in bootstrap.stderr:
-        line = raw.decode(errors="replace").strip()
-        if line.startswith("I: "):
-            report(line[3:])
-    bootstrap_rc = bootstrap.wait(timeout=600)
-    out, err = importer.communicate(timeout=600)
-    if bootstrap_rc != 0 or importer.returncode != 0:
-        raise errors.BuildFailed(
-            f"mmdebstrap {suite} | docker import",
-            err.decode(errors="replace") or f"mmdebstrap exited with {bootstrap_rc}",
-            bootstrap_rc or importer.returncode,
-        )
 
 
 def save(path: str | os.PathLike, names: Iterable[str] | None = None, report: Report = print) -> Path:

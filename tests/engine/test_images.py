@@ -152,3 +152,50 @@ def test_load_of_a_missing_file_says_what_to_do(tmp_path):
     with pytest.raises(errors.DockerlabError) as raised:
         images.load(tmp_path / "nope.tar")
     assert "dockerlab images save" in raised.value.fix
+
+
+def test_a_failed_pull_falls_back_to_a_labelled_standin(course_session, docker_client, monkeypatch):
+    """The default path (offline=None): pull first; when that fails, build the stand-in and say why.
+
+    The image's name is the test's own, so no course image is touched; no registry has it (or none
+    answers, as here), so the real pull fails.
+    """
+    monkeypatch.delenv("DOCKERLAB_OFFLINE", raising=False)
+    spec = ImageSpec(f"dockerlab-test/hello-{course_session.id}:1", "test", (), "hello-world.Dockerfile")
+    lines = []
+    try:
+        final = images.ensure([spec], offline=None, report=lines.append)
+        prefix = f"[1/1] {spec.name}: "
+        said = [line.removeprefix(prefix) for line in lines if line.startswith(prefix)]
+        cannot = next(i for i, line in enumerate(said) if line.startswith("cannot pull ("))
+        assert said[cannot].endswith("); building local stand-ins from here on")
+        assert said[cannot + 1] == "building stand-in (hello-world.Dockerfile)", said
+        assert said[-1].startswith("stand-in ready in "), said
+        assert final[0].state == "standin"
+        image = docker_client.images.get(spec.name)
+        failure = image.labels[labels.STANDIN_REASON].removeprefix("no registry answered: ")
+        assert failure in {"RegistryUnreachable", "ImageMissing", "PullRateLimited"}, image.labels
+        assert image.labels[labels.STANDIN] == "true" and image.labels[f"{labels.STANDIN}.for"] == spec.name
+        assert final[0].reason == image.labels[labels.STANDIN_REASON]
+        out = docker_client.containers.run(spec.name, remove=True).decode()
+        assert "Hello from Docker!" in out
+    finally:
+        with contextlib.suppress(docker.errors.ImageNotFound):
+            docker_client.images.remove(spec.name)
+
+
+def test_a_debian_base_that_takes_too_long_is_stopped_with_a_typed_error(course_session, docker_client,
+                                                                         monkeypatch, tmp_path):
+    """mmdebstrap with a 3 s budget: stopped, its temporary root removed, no image left, the error says why."""
+    from dockerlab.images import rootfs
+
+    monkeypatch.setattr(rootfs, "BOOTSTRAP_TIMEOUT", 3)
+    monkeypatch.setenv("TMPDIR", str(tmp_path))  # where mmdebstrap makes its temporary root
+    spec = ImageSpec(f"dockerlab-test/debian-{course_session.id}:trixie-slim", "test", (), "rootfs")
+    with pytest.raises(rootfs.StandinTimeout) as raised:
+        images.ensure([spec], offline=True, report=lambda line: None)
+    assert "took longer than 3 s and was stopped (mmdebstrap stopped and removed its temporary root)" in raised.value.message
+    assert "DOCKERLAB_BOOTSTRAP_TIMEOUT" in raised.value.fix
+    assert list(tmp_path.iterdir()) == []
+    with pytest.raises(docker.errors.ImageNotFound):
+        docker_client.images.get(spec.name)

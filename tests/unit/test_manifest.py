@@ -24,10 +24,9 @@ from dockerlab.images.manifest import load_manifest
 ROOT = Path(__file__).resolve().parents[2]
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("[0-9][0-9]-*.ipynb"))
 
-# `docker run/create` options: those that take no value, and those that do. An option in neither
-# stops the test, so a new one cannot silently swallow the image name that follows it.
-FLAGS = {"-d", "--detach", "--rm", "-i", "-t", "-it", "-ti", "--interactive", "--tty", "--init", "--read-only",
-         "--privileged", "-P", "--publish-all", "-q", "--quiet"}
+# `docker run/create` options that take a value (the next word). Any other option is read as taking
+# none (notebooks also show mistyped options on purpose): should it take a value after all, that
+# value is read as the image and fails the test as undeclared, so nothing is missed silently.
 VALUED = {"--name", "-v", "--volume", "--mount", "-m", "--memory", "--memory-swap", "--pids-limit", "-p", "--publish",
           "-e", "--env", "--env-file", "--network", "--net", "-u", "--user", "--cap-drop", "--cap-add",
           "--security-opt", "--cpus", "--tmpfs", "-w", "--workdir", "--entrypoint", "--restart", "-l", "--label",
@@ -59,12 +58,8 @@ def _image_of_command(kind: str, rest: str) -> str | None:
     for word in words:
         if not word.startswith("-"):
             return word
-        option = word.split("=", 1)[0]
-        if option in FLAGS or "=" in word:
-            continue
-        if option not in VALUED:
-            raise AssertionError(f"unknown `docker {kind}` option {option!r} in {rest!r}: add it to FLAGS or VALUED")
-        next(words, None)
+        if word in VALUED:
+            next(words, None)
     return None
 
 
@@ -157,12 +152,9 @@ def test_every_notebook_the_manifest_names_really_uses_the_image():
         ("get_ipython().system('docker run --rm {app} sh -c \\'exit 3\\'; echo \"docker run exited with $?\"')", set()),
         ("x = 'from http.server import HTTPServer\\n'", set()),  # Python written to a file, not a Dockerfile
         ("get_ipython().system('cd {d} && docker create --name {c} busybox:1.37 true')", {"busybox:1.37"}),
+        ("get_ipython().system('docker run --no-such-option {app_image}')", set()),  # a mistake shown on purpose
+        ("get_ipython().system('docker run --log-driver none busybox:1.37')", {"none:latest"}),  # fails as undeclared
     ],
 )
 def test_reading_image_references(python, expected):
     assert image_references(python) == expected
-
-
-def test_an_unknown_run_option_stops_the_reading():
-    with pytest.raises(AssertionError, match="--gpus"):
-        image_references("get_ipython().system('docker run --gpus all nvidia/cuda:12')")
