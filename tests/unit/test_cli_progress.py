@@ -76,6 +76,7 @@ def test_export_json_holds_what_it_says(some_progress, tmp_path):
     data = json.loads(target.read_text())
     assert set(data) == {"exported", "user", "host", "summary", "exercises"}
     assert (data["user"], data["host"]) == (getpass.getuser(), socket.gethostname())
+    assert data["exported"].endswith("+00:00")  # UTC
     assert set(data["exercises"]) == {"00.engine-version", "01.limits"}
     welcome = data["exercises"]["00.engine-version"]
     assert welcome["passed"] is True and welcome["attempts"] == 2 and welcome["first_passed"] == welcome["time"]
