@@ -24,6 +24,7 @@ import json
 import os
 import re
 import secrets
+import shutil
 import socket
 import time
 from dataclasses import dataclass, field
@@ -32,6 +33,7 @@ from pathlib import Path
 import docker.errors
 
 from . import engine, errors, labels
+from .safety import refuse_unsafe, refuse_unsafe_volume
 
 #: Matches a session id inside a resource name: "web-dl3f9a1c", "app-dl3f9a1c_default", "app-dl3f9a1c-web-1".
 SESSION_IN_NAME = re.compile(r"(?:^|[-_.])(dl[0-9a-f]{6})(?=$|[-_.])")
@@ -39,8 +41,8 @@ SESSION_IN_NAME = re.compile(r"(?:^|[-_.])(dl[0-9a-f]{6})(?=$|[-_.])")
 DEFAULT_MEMORY = "256m"
 DEFAULT_PIDS = 128
 DEFAULT_LOG = {"type": "json-file", "config": {"max-size": "1m", "max-file": "2"}}
-
-_SOCKETS = ("/var/run/docker.sock", "/run/docker.sock")
+#: Where published ports bind unless the caller names an address.
+LOOPBACK = "127.0.0.1"
 
 
 def state_dir() -> Path:
@@ -97,15 +99,19 @@ class Session:
             )
         )
 
+    @property
+    def workdir(self) -> Path:
+        """A folder for files the session writes for the engine (Compose override files); it goes with the session."""
+        path = state_dir() / "sessions" / self.id
+        path.mkdir(exist_ok=True)
+        return path
+
     def release(self) -> None:
-        """Drop this session's lock and state files (after its resources are gone)."""
-        info, lock = self._paths()
+        """Drop this session's lock, state files and work folder (after its resources are gone)."""
         if self._lock_file is not None:
             self._lock_file.close()
             self._lock_file = None
-        for path in (info, lock):
-            with contextlib.suppress(FileNotFoundError):
-                path.unlink()
+        _forget(self.id)
 
     @staticmethod
     def is_dead(sid: str) -> bool:
@@ -161,12 +167,14 @@ class Session:
             **kwargs: Passed to docker-py's ``containers.create``.
 
         Raises:
-            errors.Refused: asked to run privileged or to mount the engine socket or /.
+            errors.Refused: asked for a way into the host: privileged, a host namespace, a
+                dangerous capability, a device, an unconfined profile, the engine socket or /
+                (:mod:`dockerlab.safety`).
             errors.PortInUse, errors.NameInUse, errors.ImageMissing: as their names say.
         """
         refuse_unsafe(kwargs)
         options = dict(kwargs)
-        options.setdefault("detach", True)
+        options.pop("detach", None)  # create() never attaches
         options["labels"] = {**options.get("labels", {}), **self.labels(lesson)}
         options.setdefault("log_config", DEFAULT_LOG)
         if mem_limit is not None:
@@ -175,7 +183,6 @@ class Session:
             options.setdefault("pids_limit", pids_limit)
         if ports:
             options["ports"] = {port: _loopback(host) for port, host in ports.items()}
-        options.pop("detach")
         client = engine.client()
         with engine.translated(image=image):
             container = client.containers.create(image, command, name=name, **options)
@@ -268,15 +275,20 @@ def sweep_dead() -> Removed:
     removed = _remove(is_dead, tagged_images=True)
     for sid, was_dead in dead.items():
         if was_dead:
-            for suffix in (".json", ".lock"):
-                with contextlib.suppress(FileNotFoundError):
-                    (state_dir() / "sessions" / f"{sid}{suffix}").unlink()
+            _forget(sid)
     # Dead sessions that left no resources still leave files behind: clear them too.
     for info in (state_dir() / "sessions").glob("dl*.json"):
         if info.stem != own and Session.is_dead(info.stem) and _on_this_engine(info.stem):
-            info.unlink(missing_ok=True)
-            info.with_suffix(".lock").unlink(missing_ok=True)
+            _forget(info.stem)
     return removed
+
+
+def _forget(sid: str) -> None:
+    """Remove a session's state files and work folder."""
+    base = state_dir() / "sessions" / sid
+    for path in (base.with_suffix(".json"), base.with_suffix(".lock")):
+        path.unlink(missing_ok=True)
+    shutil.rmtree(base, ignore_errors=True)
 
 
 def inventory() -> dict[str, set[str]]:
@@ -368,149 +380,12 @@ def _remove(select, tagged_images: bool = False) -> Removed:
     return removed
 
 
-def refuse_unsafe(options: dict) -> None:
-    """Raise :class:`errors.Refused` for options that would hand a container the host.
-
-    Privileged mode, the engine socket and the host's root directory each give whoever controls
-    the container full control of the machine, so dockerlab never asks for them.
-    """
-    if options.get("privileged"):
-        raise errors.Refused(
-            "dockerlab never starts a privileged container: --privileged gives the container every "
-            "capability and all host devices, so it can take over the machine.",
-            "Drop `privileged`; add only the one capability a lesson needs with `cap_add`, if any.",
-        )
-    for key in ("pid_mode", "network_mode", "ipc_mode", "userns_mode"):
-        if options.get(key) == "host":
-            raise errors.Refused(
-                f"dockerlab does not share the host's namespaces ({key}='host'): the container "
-                "would see and reach the host's processes or network directly.",
-                f"Remove `{key}`.",
-            )
-    caps = {str(c).upper().removeprefix("CAP_") for c in options.get("cap_add") or ()}
-    if caps & {"ALL", "SYS_ADMIN"}:
-        raise errors.Refused("dockerlab does not add SYS_ADMIN or ALL capabilities: either is close to root on the host.", "Remove them from `cap_add`.")
-    for source in _mount_sources(options):
-        problem = _host_path_problem(source)
-        if problem is not None:
-            raise problem
-
-
-def refuse_unsafe_volume(driver_opts: dict | None) -> None:
-    """Raise :class:`errors.Refused` for a local volume that is really a bind of a dangerous host path."""
-    device = (driver_opts or {}).get("device")
-    if device:
-        problem = _host_path_problem(str(device))
-        if problem is not None:
-            raise problem
-
-
-def engine_sockets() -> set[str]:
-    """Where the engine's socket is on this machine: the usual places and ``DOCKER_HOST``'s, resolved."""
-    paths = set(_SOCKETS)
-    host = os.environ.get("DOCKER_HOST", "")
-    if host.startswith("unix://"):
-        paths.add(host.removeprefix("unix://"))
-    return paths | {os.path.realpath(p) for p in paths}
-
-
-def host_path_danger(source: str) -> str | None:
-    """Why bind-mounting the host path ``source`` hands a container the host, or None.
-
-    The path is resolved first (``//``, ``..`` and symlinks such as ``/var/run`` -> ``/run``), and a
-    folder that holds the engine's socket is as dangerous as the socket itself.
-    """
-    if not source.startswith("/"):
-        return None  # a named volume
-    real = os.path.realpath(source)
-    if real == "/":
-        return "root"
-    for socket_path in engine_sockets():
-        if real == socket_path or real.endswith("/docker.sock") or os.path.normpath(source) == socket_path:
-            return "socket"
-        if socket_path.startswith(real.rstrip("/") + "/"):
-            return f"folder:{socket_path}"
-    return None
-
-
-def _host_path_problem(source: str) -> errors.Refused | None:
-    danger = host_path_danger(source)
-    if danger is None:
-        return None
-    if danger == "socket":
-        return errors.Refused(
-            "dockerlab never mounts the Docker engine's socket into a container: whoever can "
-            "talk to that socket can start a privileged container and own the host.",
-            "Remove the socket mount. A container that must build images needs a separate, "
-            "rootless builder, not the host's engine.",
-        )
-    if danger == "root":
-        return errors.Refused(
-            "dockerlab does not bind-mount the host's / into a container: the container could "
-            "read and change every file of the machine.",
-            "Mount only the one folder the container needs.",
-        )
-    return errors.Refused(
-        f"dockerlab does not mount {source} into a container: that folder holds the Docker engine's socket "
-        f"({danger.removeprefix('folder:')}), and whoever can talk to that socket owns the host.",
-        "Mount only the one folder the container needs, one that holds no engine socket.",
-    )
-
-
-def host_access(host_config: dict) -> list[str]:
-    """What in an inspected container's ``HostConfig`` hands it the host, in plain words (empty if nothing).
-
-    The checks use it to judge a learner's container; :func:`refuse_unsafe` keeps dockerlab's own
-    containers from ever having any of it.
-    """
-    found = []
-    if host_config.get("Privileged"):
-        found.append("it runs --privileged: every capability and all host devices, whatever --cap-drop says")
-    sources = [str(b).split(":", 1)[0] for b in host_config.get("Binds") or ()]
-    sources += [m.get("Source", "") for m in host_config.get("Mounts") or () if m.get("Type", "bind") == "bind"]
-    for source in sources:
-        danger = host_path_danger(source)
-        if danger == "socket":
-            found.append(f"it mounts the engine's socket ({source}): whoever controls it can start any container and owns the host")
-        elif danger == "root":
-            found.append("it mounts the host's / : it can read and change every file of the machine")
-        elif danger:
-            found.append(f"it mounts {source}, which holds the engine's socket: whoever controls it owns the host")
-    for key, flag in (("PidMode", "--pid"), ("NetworkMode", "--network"), ("IpcMode", "--ipc"), ("UsernsMode", "--userns")):
-        if host_config.get(key) == "host":
-            found.append(f"it shares the host's namespace ({flag} host)")
-    caps = {str(c).upper().removeprefix("CAP_") for c in host_config.get("CapAdd") or ()}
-    if caps & {"ALL", "SYS_ADMIN"}:
-        found.append(f"it adds {', '.join(sorted(caps & {'ALL', 'SYS_ADMIN'}))}, close to root on the host")
-    return found
-
-
-def _mount_sources(options: dict) -> list[str]:
-    sources: list[str] = []
-    volumes = options.get("volumes") or {}
-    if isinstance(volumes, dict):
-        sources += list(volumes)
-    else:
-        sources += [str(v).split(":", 1)[0] for v in volumes]
-    for mount in options.get("mounts") or ():
-        get = mount.get if isinstance(mount, dict) else getattr(mount, "get", lambda _k, _d=None: None)
-        source = get("Source")
-        if source:
-            sources.append(source)
-        # A "local" volume with type none / o bind is a bind of its device: judge the device.
-        driver = (get("VolumeOptions") or {}).get("DriverConfig") or {}
-        device = (driver.get("Options") or {}).get("device")
-        if device:
-            sources.append(str(device))
-    return sources
-
-
 def _loopback(binding):
     """Publish on 127.0.0.1 unless the caller names an address; None means an ephemeral port."""
     if binding is None:
-        return ("127.0.0.1", None)
+        return (LOOPBACK, None)
     if isinstance(binding, int) or (isinstance(binding, str) and binding.isdigit()):
-        return ("127.0.0.1", int(binding))
+        return (LOOPBACK, int(binding))
     return binding
 
 

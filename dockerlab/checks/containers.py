@@ -355,8 +355,8 @@ def restart_policy(name: str, policy: str = "unless-stopped"):
 
 @block("the container {name} has no way into the host (not privileged, no engine socket or / mounted)")
 def no_host_access(name: str):
-    """Nothing in the container's settings hands it the host (see :func:`dockerlab.session.host_access`)."""
-    from ..session import host_access
+    """Nothing in the container's settings hands it the host (see :func:`dockerlab.safety.host_access`)."""
+    from ..safety import host_access
 
     found = host_access(get(name).attrs.get("HostConfig") or {})
     if not found:

@@ -7,11 +7,10 @@ import signal
 import subprocess
 import sys
 import textwrap
-import time
 
 import pytest
 
-from dockerlab import build, engine, errors, labels, session
+from dockerlab import build, errors, labels, safety, session
 
 
 @pytest.fixture
@@ -123,15 +122,61 @@ def test_session_named_images_go_with_the_session_not_with_a_lesson_reset(course
         {"volumes": ["/run/docker.sock:/sock"]},
         {"volumes": {"/": {"bind": "/host", "mode": "ro"}}},
         {"pid_mode": "host"},
+        {"uts_mode": "host"},
+        {"ipc_mode": "host"},
+        {"userns_mode": "host"},
         {"cap_add": ["SYS_ADMIN"]},
+        {"cap_add": ["CAP_SYS_MODULE"]},
+        {"cap_add": ["sys_ptrace"]},
+        {"cap_add": ["NET_BIND_SERVICE", "NET_ADMIN"]},
+        {"cap_add": ["ALL"]},
+        {"devices": ["/dev/null:/dev/host-null:rwm"]},
+        {"security_opt": ["seccomp=unconfined"]},
+        {"security_opt": ["apparmor:unconfined"]},
     ],
 )
 def test_unsafe_requests_are_refused_before_reaching_the_engine(course_session, docker_client, options):
     lesson = "test-refused"
-    with pytest.raises(errors.Refused):
+    with pytest.raises(errors.Refused) as raised:
         course_session.run("busybox:1.37", "true", lesson=lesson, **options)
+    assert raised.value.message.startswith("dockerlab will not start this container: it ")
+    key = next(iter(options))
+    if key != "volumes":  # a mount's fix says what to mount instead
+        assert f"`{key}`" in raised.value.fix  # the fix names the option the caller wrote
     ours = docker_client.containers.list(all=True, filters={"label": labels.filter_for(course_session.id, lesson)})
     assert ours == []
+
+
+def test_safe_options_are_not_refused(course_session):
+    """The hardening a lesson teaches passes: a harmless capability, no-new-privileges, a plain bind."""
+    container = course_session.run(
+        "busybox:1.37", "true", lesson="test-safe-options", cap_drop=["ALL"], cap_add=["NET_BIND_SERVICE"],
+        security_opt=["no-new-privileges"], volumes={"/tmp": {"bind": "/host-tmp", "mode": "ro"}},
+    )
+    try:
+        assert container.attrs["HostConfig"]["CapAdd"] == ["NET_BIND_SERVICE"]
+    finally:
+        container.remove(force=True)
+
+
+def test_host_access_reads_what_the_engine_recorded(course_session, docker_client):
+    """The checks judge an inspected container (made with docker-py directly, as a learner's CLI would)
+    by the same rules that refuse the helper's own requests."""
+    risky = docker_client.containers.create(
+        "busybox:1.37", "true", name=course_session.name("risky"), labels=course_session.labels("test-host-access"),
+        cap_add=["NET_ADMIN"], devices=["/dev/null:/dev/host-null:rwm"], security_opt=["seccomp=unconfined"],
+        uts_mode="host", volumes={"/var/run/docker.sock": {"bind": "/sock", "mode": "ro"}},
+    )
+    plain = docker_client.containers.create("busybox:1.37", "true", name=course_session.name("plain"),
+                                            labels=course_session.labels("test-host-access"))
+    try:
+        found = safety.host_access(risky.attrs["HostConfig"])
+        for words in ("capability NET_ADMIN", "host device /dev/null", "seccomp=unconfined",
+                      "hostname (UTS) namespace (`--uts` is host)", "engine's socket (/var/run/docker.sock)"):
+            assert any(words in line for line in found), (words, found)
+        assert safety.host_access(plain.attrs["HostConfig"]) == []
+    finally:
+        course_session.cleanup(lesson="test-host-access")
 
 
 def _child(code: str, state_dir) -> subprocess.Popen:
