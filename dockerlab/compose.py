@@ -2,7 +2,8 @@
 
 Course projects are named after the session (``app-dl3f9a1c``), so Compose's containers
 (``app-dl3f9a1c-web-1``) and networks (``app-dl3f9a1c_default``) are recognised as the course's
-and cleaned up with it. :func:`up` and :func:`down` refuse other project names.
+and cleaned up with it. :func:`up` and :func:`down` refuse other project names, and :func:`up`
+applies the rules of :meth:`Session.run <dockerlab.session.Session.run>` to every service.
 """
 
 from __future__ import annotations
@@ -13,7 +14,9 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from . import dockercli, errors
+import yaml
+
+from . import dockercli, errors, safety
 from . import session as sessions
 from .containers import Port, may_manage
 
@@ -108,10 +111,15 @@ def config(path_or_dir: str | os.PathLike, project: str | None = None) -> Compos
         errors.ComposeFailed: with Compose's own message when the file is invalid or missing.
     """
     args, cwd = _target(path_or_dir, project)
+    return parse_config(_resolved(args, cwd), str(path_or_dir))
+
+
+def _resolved(args: list[str], cwd: str | None) -> dict:
+    """``docker compose ARGS config --format json``, parsed."""
     done = dockercli.run([*args, "config", "--format", "json"], cwd=cwd, timeout=60)
     if done.returncode != 0:
         raise errors.ComposeFailed("docker compose config", done.stderr or done.stdout)
-    return parse_config(json.loads(done.stdout), str(path_or_dir))
+    return json.loads(done.stdout)
 
 
 def parse_config(raw: dict, file: str = "") -> ComposeConfig:
@@ -189,30 +197,91 @@ def up(
     path_or_dir: str | os.PathLike,
     project: str | None = None,
     *,
+    lesson: str | None = None,
     build: bool = False,
     wait: bool = True,
     timeout: float = 300,
 ) -> ProjectStatus:
-    """``docker compose up -d`` a course project and return its status.
+    """``docker compose up -d`` a course project the safe way, and return its status.
+
+    The file is resolved first (``docker compose config``) and refused if a service asks for a
+    way into the host (:mod:`dockerlab.safety`: privileged, the engine socket or / mounted, a host
+    namespace, a dangerous capability, a device, an unconfined profile). It then starts with one
+    more file, an override written in the session's work folder (:func:`override`), that gives
+    every service the session's labels and dockerlab's default limits, and binds published ports
+    that name no host address to 127.0.0.1, as :meth:`Session.run <dockerlab.session.Session.run>`
+    does for a single container.
 
     Args:
         path_or_dir: The compose file or its folder.
         project: A session-unique name (default: :func:`project_name` of the folder).
+        lesson: The lesson the project belongs to (labelled, for its reset).
         build: Build images first (``--build``).
         wait: Wait until services are running/healthy (``--wait``).
 
     Raises:
-        errors.Refused: ``project`` is not named after this session.
+        errors.Refused: ``project`` is not named after this session, or the file asks for the host.
         errors.ComposeFailed: Compose failed (its output is in the message).
     """
     project = project or project_name(path_or_dir)
     _check_project(project, "start")
     args, cwd = _target(path_or_dir, project)
-    args += ["up", "-d"] + (["--build"] if build else []) + (["--wait"] if wait else [])
+    raw = _resolved(args, cwd)
+    safety.refuse_unsafe_project(raw, Path(args[args.index("-f") + 1]).name)  # the learner's (first) file
+    session = sessions.current()
+    extra = session.workdir / f"{project}.override.yaml"
+    extra.write_text(yaml.dump(override(raw, session.labels(lesson)), Dumper=_Dumper, sort_keys=False))
+    args += ["-f", str(extra), "up", "-d"] + (["--build"] if build else []) + (["--wait"] if wait else [])
     done = dockercli.run(args, cwd=cwd, timeout=timeout)
     if done.returncode != 0:
         raise errors.ComposeFailed(f"docker compose -p {project} up", done.stderr or done.stdout)
     return ps(project)
+
+
+def override(raw: dict, resource_labels: dict[str, str]) -> dict:
+    """The Compose override that makes a resolved project follow dockerlab's rules.
+
+    Every service gets ``resource_labels`` (so cleanup by label finds its containers), the default
+    memory, process and log limits where it sets none of its own, and its published ports that
+    name no host address bound to 127.0.0.1. Networks and volumes the project creates get the
+    labels too; external ones are not the project's and are left alone.
+
+    Args:
+        raw: ``docker compose config --format json`` of the learner's file, parsed.
+        resource_labels: The session's labels (:meth:`Session.labels <dockerlab.session.Session.labels>`).
+    """
+    services = {}
+    for name, svc in (raw.get("services") or {}).items():
+        limits = ((svc.get("deploy") or {}).get("resources") or {}).get("limits") or {}
+        extra: dict = {"labels": dict(resource_labels)}
+        if not svc.get("mem_limit") and not limits.get("memory"):
+            extra["mem_limit"] = sessions.DEFAULT_MEMORY
+        if not svc.get("pids_limit") and not limits.get("pids"):
+            extra["pids_limit"] = sessions.DEFAULT_PIDS
+        if not svc.get("logging"):
+            extra["logging"] = {"driver": sessions.DEFAULT_LOG["type"], "options": dict(sessions.DEFAULT_LOG["config"])}
+        if any(not p.get("host_ip") for p in svc.get("ports") or ()):
+            # Compose appends ports from a second file; !override replaces the list (Compose 2.24+).
+            extra["ports"] = _Override({**p, "host_ip": p.get("host_ip") or sessions.LOOPBACK} for p in svc["ports"])
+        services[name] = extra
+    made = {}
+    for kind in ("networks", "volumes"):
+        owned = {name: {"labels": dict(resource_labels)} for name, item in (raw.get(kind) or {}).items()
+                 if not (item or {}).get("external")}
+        if owned:
+            made[kind] = owned
+    return {"services": services, **made}
+
+
+class _Override(list):
+    """A list that replaces the learner's instead of being merged into it (YAML tag ``!override``)."""
+
+
+class _Dumper(yaml.SafeDumper):
+    """PyYAML's safe dumper, plus Compose's ``!override`` tag (a subclass: the global one stays as is)."""
+
+
+_Dumper.add_representer(_Override, lambda dumper, data: dumper.represent_sequence("!override", data))
 
 
 def down(project: str, workdir: str | os.PathLike | None = None, *, volumes: bool = True, timeout: float = 120) -> str:
@@ -243,12 +312,27 @@ def _check_project(project: str, verb: str) -> None:
         )
 
 
+#: The files Compose looks for in a folder, in its order, and the override it adds to the first found.
+COMPOSE_FILES = ("compose.yaml", "compose.yml", "docker-compose.yml", "docker-compose.yaml")
+OVERRIDE_FILES = ("compose.override.yml", "compose.override.yaml", "docker-compose.override.yml", "docker-compose.override.yaml")
+
+
 def _target(path_or_dir, project: str | None) -> tuple[list[str], str | None]:
-    """Compose arguments and working folder for a file or a folder."""
+    """Compose arguments (``-f`` for every file) and working folder for a file or a folder.
+
+    A folder's files are named with ``-f`` as Compose would find them, so that :func:`up` can add
+    its own override: Compose stops looking for files as soon as one ``-f`` is given.
+    """
     path = Path(path_or_dir)
     args = ["compose"]
     if path.is_dir():
         cwd = str(path)
+        found = [next((path / n for n in names if (path / n).is_file()), None) for names in (COMPOSE_FILES, OVERRIDE_FILES)]
+        if found[0] is None:
+            raise errors.ComposeFailed(
+                "docker compose config", f"no compose file in {path} (Compose looks for {', '.join(COMPOSE_FILES)})"
+            )
+        args += [arg for file in found if file is not None for arg in ("-f", str(file.absolute()))]
     else:
         cwd = str(path.parent) if path.parent.is_dir() else None
         args += ["-f", str(path.absolute())]
