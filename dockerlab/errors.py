@@ -4,12 +4,16 @@ Every error a learner can meet is a :class:`DockerlabError`: a short paragraph t
 wrong, and ``fix``, what to do about it. :func:`classify` turns the exceptions docker-py raises
 into these, keeping the original as ``__cause__`` so nothing is lost for a debugger.
 
-This module imports nothing from the rest of the package.
+This module imports nothing from the rest of the package (only docker-py's and requests'
+exception types).
 """
 
 from __future__ import annotations
 
 import re
+
+import docker.errors
+import requests.exceptions
 
 INSTALL_DOCS = "https://docs.docker.com/engine/install/"
 
@@ -147,12 +151,24 @@ class ContainerNotRunning(DockerlabError):
 class ImageMissing(DockerlabError):
     title = "Image not found"
 
-    def __init__(self, image: str):
+    def __init__(self, image: str, pulled: bool | None = None):
+        """
+        Args:
+            image: The image's name.
+            pulled: True when a pull was tried and the registry has no such image; False when
+                nothing tried to pull it (creating a container never pulls); None when unknown.
+        """
         self.image = image
+        self.pulled = pulled
+        why = {
+            True: ", and the registry has no image by that name (or wants a login to show it), so it could not be pulled",
+            False: " (`docker images` lists the ones that are), and nothing pulled it: dockerlab never downloads an image on its own",
+            None: "",
+        }[pulled]
         super().__init__(
-            f'The image "{image}" is not on this engine and could not be pulled.',
-            "Build it (`docker build -t NAME .`) or run `dockerlab images ensure`, which pulls "
-            "the course's images or builds local stand-ins when no registry answers.",
+            f'The image "{image}" is not on this engine{why}.',
+            "Check its name and tag; build it (`docker build -t NAME .`) or run `dockerlab images ensure`, "
+            "which pulls the course's images or builds local stand-ins when no registry answers.",
         )
 
 
@@ -237,13 +253,22 @@ _PORT_ALT = re.compile(r":(\d+): bind: address already in use", re.I)
 _NAME = re.compile(r'container name "/?([^"]+)" is already in use', re.I)
 _NO_CONTAINER = re.compile(r"no such container: ([\w.-]+)", re.I)
 _NOT_RUNNING = re.compile(r"container ([\w.-]+) is not running", re.I)
+#: The engine's words when it could not reach a registry (its own network, not the engine socket).
+#: The engine's words when a registry answered but has no such image (ImageNotFound covers some, not all).
+_NOTHING_TO_PULL = ("pull access denied", "repository does not exist", "manifest unknown", "no pull access")
+_REGISTRY_UNREACHABLE = ("no such host", "dial tcp", "i/o timeout", "tls handshake", "server misbehaving", "connection refused")
 
 
 def classify(exc: BaseException, image: str | None = None) -> DockerlabError | None:
     """Map an exception from docker-py (or requests under it) to a dockerlab error.
 
+    The exception's type and HTTP status decide first, its words second: "connection refused"
+    means no engine when docker-py could not connect, but a registry that refused the engine when
+    the engine itself answered with an error.
+
     Args:
-        exc: The exception docker-py raised.
+        exc: The exception docker-py raised (or, for an error event of a stream, a RuntimeError
+            holding the engine's words).
         image: The image the failing call was about, to name it in the message.
 
     Returns:
@@ -252,27 +277,46 @@ def classify(exc: BaseException, image: str | None = None) -> DockerlabError | N
     """
     if isinstance(exc, DockerlabError):
         return exc
-    text = str(exc)
-    lowered = text.lower()
-    found = _classify_text(text, lowered, exc, image)
+    found = _unreached(exc) if _is_transport(exc) else _answered(exc, image)
     if found is not None:
         found.__cause__ = exc
     return found
 
 
-def _classify_text(text: str, lowered: str, exc: BaseException, image: str | None) -> DockerlabError | None:
-    status = getattr(getattr(exc, "response", None), "status_code", None)
+def _is_transport(exc: BaseException) -> bool:
+    """True when docker-py never got an answer from the engine (no socket, no permission, no reply)."""
+    if isinstance(exc, docker.errors.APIError):
+        return False  # an HTTP error: the engine answered
+    return isinstance(exc, (docker.errors.DockerException, requests.exceptions.RequestException, OSError))
+
+
+def _unreached(exc: BaseException) -> DockerlabError | None:
+    """The engine could not be reached, or did not reply in time."""
+    text = str(exc)
+    lowered = text.lower()
     if "permission denied" in lowered and ("sock" in lowered or "connection aborted" in lowered):
         return EnginePermissionDenied()
+    if isinstance(exc, requests.exceptions.Timeout) or "read timed out" in lowered:
+        return EngineTimeout("answer", _timeout_of(exc))
     if "fetching server api version" in lowered or "connection refused" in lowered or "filenotfounderror" in lowered:
         return EngineNotRunning(_engine_detail(text, lowered))
-    if "read timed out" in lowered or ("timed out" in lowered and "connection" in lowered):
-        return EngineTimeout("answer", _timeout_of(exc))
-    if "is too new" in lowered and "api version" in lowered:
-        return EngineTooOld(_short(text))
+    return None
+
+
+def _answered(exc: BaseException, image: str | None) -> DockerlabError | None:
+    """The engine answered with an error (an HTTP status, or an error event in a stream)."""
+    status = getattr(getattr(exc, "response", None), "status_code", None)
+    text = getattr(exc, "explanation", None) or str(exc)  # the engine's own words, without docker-py's URL
+    lowered = text.lower()
+    if status == 400 and "is too new" in lowered:
+        return EngineTooOld(text)
     if "already allocated" in lowered or "address already in use" in lowered:
         m = _PORT.search(text) or _PORT_ALT.search(text)
         return PortInUse(m.group(1) if m else "?")
+    if any(s in lowered for s in _NOTHING_TO_PULL):
+        return ImageMissing(image or _image_in(text), pulled=True)
+    if isinstance(exc, docker.errors.ImageNotFound) or "no such image" in lowered:
+        return ImageMissing(image or _image_in(text), pulled=False)
     m = _NAME.search(text)
     if m or (status == 409 and "already in use" in lowered):
         return NameInUse(m.group(1) if m else "?")
@@ -284,12 +328,8 @@ def _classify_text(text: str, lowered: str, exc: BaseException, image: str | Non
         return ContainerNotRunning(m.group(1)[:12])
     if "toomanyrequests" in lowered or "pull rate limit" in lowered:
         return PullRateLimited()
-    if any(s in lowered for s in ("no such host", "dial tcp", "i/o timeout", "tls handshake", "server misbehaving")):
+    if any(s in lowered for s in _REGISTRY_UNREACHABLE):
         return RegistryUnreachable(image or "")
-    if type(exc).__name__ == "ImageNotFound" or ("no such image" in lowered) or (
-        "pull access denied" in lowered or "repository does not exist" in lowered or "manifest unknown" in lowered
-    ):
-        return ImageMissing(image or _image_in(text))
     return None
 
 

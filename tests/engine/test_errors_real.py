@@ -2,15 +2,21 @@
 
 from __future__ import annotations
 
+import http.server
+import json
 import os
 import socket
 import subprocess
 import sys
 import textwrap
+import threading
 
+import docker
+import docker.errors
 import pytest
 
 from dockerlab import build, engine, errors
+from dockerlab.images import kit
 
 
 def test_engine_not_running_when_the_socket_is_missing(tmp_path, docker_client):
@@ -66,6 +72,28 @@ def test_port_taken_is_explained_and_leaves_no_container(course_session, occupie
     assert containers_named(name) == []  # the failed start was removed
 
 
+def test_port_taken_by_another_container(course_session, docker_client):
+    """The port is held by a running container publishing 127.0.0.1:P, as a learner's earlier run would."""
+    lesson = "test-port-held"
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    holder = course_session.run("busybox:1.37", "sleep 60", lesson=lesson, name=course_session.name("holder"), ports={"80/tcp": port})
+    name = course_session.name("port-second")
+    try:
+        with pytest.raises(errors.PortInUse) as raised:
+            course_session.run("busybox:1.37", "sleep 30", lesson=lesson, name=name, ports={"80/tcp": port})
+        assert raised.value.port == str(port)
+        assert f"Host port {port} is already in use" in raised.value.message
+        assert f"docker ps --filter publish={port}" in raised.value.fix
+        cause = raised.value.__cause__
+        assert isinstance(cause, docker.errors.APIError) and "port is already allocated" in cause.explanation
+        assert containers_named(name) == []  # the failed start was removed
+        assert holder.reload() is None and holder.status == "running"  # the holder is untouched
+    finally:
+        course_session.cleanup(lesson=lesson)
+
+
 def test_name_in_use(course_session):
     name = course_session.name("twice")
     first = course_session.run("busybox:1.37", "sleep 30", name=name)
@@ -73,6 +101,7 @@ def test_name_in_use(course_session):
         with pytest.raises(errors.NameInUse) as raised:
             course_session.run("busybox:1.37", "sleep 30", name=name)
         assert raised.value.name == name
+        assert raised.value.__cause__.response.status_code == 409
         assert f"docker rm -f {name}" in raised.value.fix
     finally:
         first.remove(force=True)
@@ -82,6 +111,9 @@ def test_missing_image(course_session):
     with pytest.raises(errors.ImageMissing) as raised:
         course_session.run("dockerlab-no-such-image:1")
     assert "dockerlab-no-such-image" in raised.value.message
+    # Session.run only creates: no pull was tried, and the message does not claim one.
+    assert raised.value.pulled is False and "could not be pulled" not in raised.value.message
+    assert isinstance(raised.value.__cause__, docker.errors.ImageNotFound)
 
 
 def test_registry_unreachable_on_pull(docker_client):
@@ -109,16 +141,85 @@ def test_engine_timeout(course_session):
         container.remove(force=True)
 
 
-@pytest.mark.parametrize(
-    "text, expected",
-    [
-        # Docker Hub's answer when the anonymous limit is reached: no way to cause it offline.
-        ("toomanyrequests: You have reached your pull rate limit.", errors.PullRateLimited),
-        ("client version 1.45 is too new. Maximum supported API version is 1.41", errors.EngineTooOld),
-    ],
-)
-def test_classify_texts_that_cannot_be_caused_here(text, expected):
-    assert isinstance(errors.classify(RuntimeError(text)), expected)
+def test_engine_too_old_for_the_api_version_asked(docker_client):
+    """A client pinned to an API version newer than the engine speaks (this engine: 1.41)."""
+    pinned = docker.APIClient(version="1.99", timeout=30)
+    try:
+        with pytest.raises(errors.EngineTooOld) as raised, engine.translated():
+            pinned.version()
+    finally:
+        pinned.close()
+    assert isinstance(raised.value.__cause__, docker.errors.APIError)
+    assert raised.value.__cause__.response.status_code == 400
+    assert "1.99 is too new" in raised.value.message and "Maximum supported API version" in raised.value.message
+    assert "http+docker" not in raised.value.message  # the engine's words, not docker-py's URL
+    assert "DOCKER_API_VERSION" in raised.value.fix
+
+
+@pytest.fixture
+def registry():
+    """A stand-in registry on 127.0.0.1 that answers like Docker Hub does, with an HTTP status and body we pick.
+
+    The engine treats registries on 127.0.0.0/8 as insecure (plain HTTP) and runs in the host's
+    network namespace here, so ``docker pull 127.0.0.1:PORT/...`` reaches it.
+    """
+    answers = {}
+
+    class Registry(http.server.BaseHTTPRequestHandler):
+        def do_GET(self):
+            # /v2/ is the engine's "do you speak the v2 API" probe; manifests get the answer picked.
+            status, body = (200, {}) if self.path == "/v2/" else answers["manifest"]
+            payload = json.dumps(body).encode()
+            self.send_response(status)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Docker-Distribution-API-Version", "registry/2.0")
+            self.send_header("Content-Length", str(len(payload)))
+            self.end_headers()
+            self.wfile.write(payload)
+
+        do_HEAD = do_GET
+
+        def log_message(self, *args):
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Registry)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield answers, f"127.0.0.1:{server.server_address[1]}"
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def test_pull_rate_limit(registry):
+    """Docker Hub's answer when the anonymous limit is reached: HTTP 429, code TOOMANYREQUESTS."""
+    answers, address = registry
+    answers["manifest"] = (429, {"errors": [{"code": "TOOMANYREQUESTS", "message": "You have reached your pull rate limit."}]})
+    with pytest.raises(errors.PullRateLimited) as raised:
+        kit._pull(f"{address}/some/image:1", lambda _line: None)  # the helper's own pull path
+    assert isinstance(raised.value.__cause__, docker.errors.APIError)
+    assert "toomanyrequests" in raised.value.__cause__.explanation  # the engine's real words
+    assert "docker login" in raised.value.fix
+
+
+def test_image_missing_says_a_pull_was_tried(registry):
+    answers, address = registry
+    answers["manifest"] = (404, {"errors": [{"code": "MANIFEST_UNKNOWN", "message": "manifest unknown"}]})
+    with pytest.raises(errors.ImageMissing) as raised:
+        kit._pull(f"{address}/some/image:1", lambda _line: None)
+    assert raised.value.pulled is True and "could not be pulled" in raised.value.message
+    assert f"{address}/some/image:1" in raised.value.message
+
+
+def test_a_registry_that_refuses_connections_is_not_a_stopped_engine(docker_client):
+    """The engine's "connection refused" from a registry: the engine answered, so it is running."""
+    with socket.socket() as probe:  # a port nothing listens on
+        probe.bind(("127.0.0.1", 0))
+        closed = probe.getsockname()[1]
+    with pytest.raises(errors.RegistryUnreachable) as raised, engine.translated(image=f"127.0.0.1:{closed}/x:1"):
+        docker_client.api.pull(f"127.0.0.1:{closed}/x", tag="1")
+    assert "connection refused" in raised.value.__cause__.explanation
 
 
 def test_unknown_failures_are_not_disguised():
