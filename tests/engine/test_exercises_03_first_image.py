@@ -3,11 +3,13 @@
 The right answer passes; each wrong answer a learner is likely to give gets its own reason. Builds
 use the tag the exercise expects, ``greeter-<session>`` with this test process's session id (a
 notebook running at the same time has a session, and so a tag, of its own); the tag is removed in
-``finally``.
+``finally``. Last, what the notebook's tidy-up says of ``docker rmi``, which its output cannot show
+on a shared engine.
 """
 
 from __future__ import annotations
 
+import uuid
 
 import pytest
 
@@ -181,3 +183,34 @@ def test_build_under_the_name_without_the_session_id(lesson, monkeypatch):
         assert f"build with -t {wanted}" in reason
     finally:
         docker("rmi", "greeter-test", check=False)
+
+
+# -- docker rmi, as the tidy-up describes it ----------------------------------------------------
+
+
+def test_rmi_deletes_an_image_with_its_last_name_unless_a_container_holds_it(lesson):
+    """Another name keeps the image; a container, even a stopped one, keeps its last name; then it goes.
+
+    The image gets a label of its own, so that no name elsewhere on the engine points to it.
+    """
+    folder = lesson.path("rmi")
+    folder.mkdir()
+    (folder / "Dockerfile").write_text(f"FROM python:3.13-slim\nLABEL test.rmi={uuid.uuid4().hex}\n")
+    name, other, holder = lesson.name("rmi-test"), lesson.name("rmi-other"), lesson.name("rmi-holder")
+    docker("build", "-q", "-t", name, str(folder))
+    docker("tag", name, other)
+    image_id = docker("image", "inspect", "--format", "{{.Id}}", name).stdout.strip()
+    try:
+        docker("create", "--name", holder, name)
+        untagged = docker("rmi", other).stdout
+        assert f"Untagged: {other}:latest" in untagged and "Deleted" not in untagged, "not the last name: only the name goes"
+        refused = docker("rmi", name, check=False)
+        assert refused.returncode != 0
+        assert "unable to remove repository reference" in refused.stderr and "is using its referenced image" in refused.stderr
+        docker("rm", holder)
+        removed = docker("rmi", name).stdout
+        assert f"Untagged: {name}:latest" in removed and f"Deleted: {image_id}" in removed
+        assert docker("image", "inspect", image_id, check=False).returncode != 0, "the image itself is gone"
+    finally:
+        docker("rm", "-f", holder, check=False)
+        docker("rmi", name, other, check=False)
