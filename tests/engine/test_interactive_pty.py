@@ -5,7 +5,8 @@ sends the learner to a JupyterLab terminal for ``docker run -it`` and ``docker e
 what they will see there. These tests run
 the same commands on a pseudo-terminal (``os.openpty``) and check the prompts and the output the
 notebook shows, and the claims it makes (Ctrl+C does not stop ``tail -f /dev/null`` as PID 1;
-Ctrl+P Ctrl+Q detaches; leaving ``docker exec``'s shell leaves the container running).
+Ctrl+P Ctrl+Q detaches; leaving ``docker exec``'s shell leaves the container running; Ctrl+C stops
+``docker logs -f`` and not the container).
 """
 
 from __future__ import annotations
@@ -39,8 +40,11 @@ class Terminal:
     def __init__(self, args: list[str], rows: int = 24, cols: int = 100):
         master, slave = os.openpty()
         fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", rows, cols, 0, 0))
+        # A session of its own with the pty as its controlling terminal, as in a terminal window:
+        # then Ctrl+C typed into a program that does not read raw keys (docker logs -f) is SIGINT.
         self.proc = subprocess.Popen(
-            args, stdin=slave, stdout=slave, stderr=slave, start_new_session=True, close_fds=True
+            args, stdin=slave, stdout=slave, stderr=slave, start_new_session=True, close_fds=True,
+            preexec_fn=lambda: fcntl.ioctl(0, termios.TIOCSCTTY, 0),
         )
         os.close(slave)
         self.master = master
@@ -239,3 +243,21 @@ def test_notes_tail_ignores_ctrl_c_and_ctrl_p_ctrl_q_detaches(app_image, names):
     finally:
         term.close()
     assert status(name) == "running", "detaching leaves the container running"
+
+
+def test_logs_f_follows_new_output_until_ctrl_c_and_the_container_keeps_running(app_image, names):
+    """Notebook 04: `docker logs -f` prints new output as it comes; Ctrl+C ends it, not the container."""
+    name = names("follow")
+    assert docker("run", "-d", "--name", name, app_image, "sh", "-c", "echo first; exec sleep infinity").returncode == 0
+    term = Terminal(["docker", "logs", "-f", name])
+    try:
+        term.expect(b"first")
+        # A line written after docker logs started: only following shows it.
+        assert docker("exec", name, "sh", "-c", "echo later > /proc/1/fd/1").returncode == 0
+        term.expect(b"later")
+        assert term.proc.poll() is None, "docker logs -f keeps following a running container"
+        term.send(b"\x03")  # Ctrl+C
+        term.wait()  # raises TimeoutExpired if docker logs -f went on following
+    finally:
+        term.close()
+    assert status(name) == "running", "Ctrl+C stops following, not the container"
