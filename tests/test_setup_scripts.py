@@ -1,16 +1,20 @@
 """scripts/ensure-engine.sh fails fast, in plain words, wherever no engine can be had; and
-`make lab`'s script serves JupyterLab with notebook 00, and its kernels run (over socket files)."""
+`make lab`'s script serves JupyterLab with notebook 00, its kernels run (over socket files), and
+its terminals run what notebook 04 asks the learner to type there (`docker run -it`)."""
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import os
+import re
 import secrets
 import shutil
 import socket
 import subprocess
 import time
+import types
 import urllib.request
 import uuid
 from pathlib import Path
@@ -85,32 +89,43 @@ def _free_port() -> int:
         return probe.getsockname()[1]
 
 
-def test_lab_serves_notebook_00(tmp_path):
+@contextlib.contextmanager
+def _lab(tmp_path: Path):
+    """scripts/lab.sh on a free port, yielded once it serves notebook 00 (``contents``: the API's answer).
+
+    ``output``, what the script printed, is there once the lab has stopped (after the ``with``).
+    """
     port, token = _free_port(), secrets.token_hex(8)
     env = {**os.environ, "LAB_PORT": str(port), "LAB_TOKEN": token, "JUPYTER_RUNTIME_DIR": str(tmp_path)}
-    lab = subprocess.Popen(["bash", str(ROOT / "scripts" / "lab.sh")], env=env, stdout=subprocess.PIPE,
-                           stderr=subprocess.STDOUT, text=True, start_new_session=True)
+    proc = subprocess.Popen(["bash", str(ROOT / "scripts" / "lab.sh")], env=env, stdout=subprocess.PIPE,
+                            stderr=subprocess.STDOUT, text=True, start_new_session=True)
+    lab = types.SimpleNamespace(port=port, token=token, url=f"http://127.0.0.1:{port}", contents="", output="")
     try:
-        url = f"http://127.0.0.1:{port}/api/contents/00-welcome.ipynb?token={token}"
+        url = f"{lab.url}/api/contents/00-welcome.ipynb?token={token}"
         deadline = time.monotonic() + 60
         while True:
             try:
                 with urllib.request.urlopen(url, timeout=5) as answer:
-                    body = answer.read().decode()
+                    lab.contents = answer.read().decode()
                 break
             except OSError:
-                if time.monotonic() > deadline or lab.poll() is not None:
+                if time.monotonic() > deadline or proc.poll() is not None:
                     raise
                 time.sleep(0.5)
-        assert '"name": "00-welcome.ipynb"' in body or '"name":"00-welcome.ipynb"' in body
-        with urllib.request.urlopen(f"http://127.0.0.1:{port}/lab/tree/00-welcome.ipynb?token={token}", timeout=10) as page:
-            assert page.status == 200 and "JupyterLab" in page.read().decode()
-        said = _run_in_a_kernel(port, token, "from ipykernel.kernelapp import IPKernelApp as A; print(A.instance().transport)")
-        assert said == "ipc", f"the kernel said {said!r}"
+        yield lab
     finally:
-        os.killpg(lab.pid, 15)
-        output = lab.communicate(timeout=30)[0]
-    assert f"http://127.0.0.1:{port}/lab/tree/00-welcome.ipynb?token={token}" in output
+        os.killpg(proc.pid, 15)
+        lab.output = proc.communicate(timeout=30)[0]
+
+
+def test_lab_serves_notebook_00(tmp_path):
+    with _lab(tmp_path) as lab:
+        assert '"name": "00-welcome.ipynb"' in lab.contents or '"name":"00-welcome.ipynb"' in lab.contents
+        with urllib.request.urlopen(f"{lab.url}/lab/tree/00-welcome.ipynb?token={lab.token}", timeout=10) as page:
+            assert page.status == 200 and "JupyterLab" in page.read().decode()
+        said = _run_in_a_kernel(lab.port, lab.token, "from ipykernel.kernelapp import IPKernelApp as A; print(A.instance().transport)")
+        assert said == "ipc", f"the kernel said {said!r}"
+    assert f"http://127.0.0.1:{lab.port}/lab/tree/00-welcome.ipynb?token={lab.token}" in lab.output
 
 
 def _run_in_a_kernel(port: int, token: str, code: str) -> str:
@@ -136,3 +151,112 @@ def _run_in_a_kernel(port: int, token: str, code: str) -> str:
                 return "error: " + message["content"]["ename"]
 
     return asyncio.run(talk())
+
+
+# -- notebook 04's hand-off: File -> New -> Terminal, then `docker run -it` --------------------
+
+GREETING = "Hello, World from Docker!"
+BASH_PROMPT = re.compile(r"root@([0-9a-f]{12}):/app# ")
+ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]|\x1b\][^\x07]*\x07")
+
+
+def _docker(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run(["docker", *args], capture_output=True, text=True, timeout=120)
+
+
+class _LabTerminal:
+    """A JupyterLab terminal driven over its websocket, as the browser's terminal tab drives it.
+
+    The protocol is terminado's: JSON lists, ``["stdin", text]`` typed in, ``["stdout", text]`` shown.
+    """
+
+    def __init__(self, ws):
+        self.ws = ws
+        self.shown = ""  # everything the terminal printed so far
+        self.pos = 0  # where the next expect starts looking, in the text without escape codes
+
+    def text(self) -> str:
+        return ANSI.sub("", self.shown).replace("\r\n", "\n")
+
+    async def expect(self, pattern: str | re.Pattern, timeout: float = 60) -> re.Match:
+        regex = pattern if isinstance(pattern, re.Pattern) else re.compile(re.escape(pattern))
+        deadline = time.monotonic() + timeout
+        while not (match := regex.search(self.text(), self.pos)):
+            try:
+                message = await asyncio.wait_for(self.ws.read_message(), max(deadline - time.monotonic(), 0))
+            except asyncio.TimeoutError:
+                message = None
+            if message is None:  # waited long enough, or the terminal closed
+                raise AssertionError(f"did not see {regex.pattern!r}; the terminal showed:\n{self.text()}")
+            kind, *data = json.loads(message)
+            if kind == "stdout":
+                self.shown += data[0]
+        self.pos = match.end()
+        return match
+
+    async def line(self, text: str) -> None:
+        await self.ws.write_message(json.dumps(["stdin", text + "\r"]))
+
+
+def _api(lab, method: str, path: str) -> dict | None:
+    request = urllib.request.Request(f"{lab.url}{path}?token={lab.token}", method=method, data=b"{}" if method == "POST" else None,
+                                     headers={"Content-Type": "application/json"})
+    with urllib.request.urlopen(request, timeout=30) as answer:
+        body = answer.read()
+    return json.loads(body) if body else None
+
+
+@pytest.mark.engine
+def test_lab_terminal_runs_notebook_04s_interactive_shell(tmp_path, course_session):
+    """What notebook 04 tells the learner to type in File -> New -> Terminal, typed into a real one.
+
+    The image is notebook 04's ``my-python-app`` under this session's name, built as the notebook
+    builds it; the container is known by its id, which the prompt shows, since the learner's command
+    names none.
+    """
+    from tornado.websocket import websocket_connect
+
+    image = course_session.name("my-python-app")
+    folder = tmp_path / "my-python-app"
+    folder.mkdir()
+    (folder / "app.py").write_text(f'print("{GREETING}")\n')
+    (folder / "Dockerfile").write_text('FROM python:3.13-slim\nWORKDIR /app\nCOPY app.py .\nCMD ["python", "app.py"]\n')
+    built = _docker("build", "-q", "-t", image, str(folder))
+    assert built.returncode == 0, built.stderr
+    seen: dict[str, str] = {}
+
+    async def type_the_notebooks_commands(lab, name: str) -> None:
+        ws = await websocket_connect(f"ws://127.0.0.1:{lab.port}/terminals/websocket/{name}?token={lab.token}")
+        term = _LabTerminal(ws)
+        try:
+            await term.line(f"docker run -it --rm {image} bash")
+            seen["id"] = (await term.expect(BASH_PROMPT)).group(1)
+            seen["state"] = _docker("inspect", "--format", "{{.State.Status}}", seen["id"]).stdout.strip()
+            await term.line("ls")
+            await term.expect("app.py")
+            await term.expect(BASH_PROMPT)
+            await term.line("python app.py")
+            await term.expect(GREETING)
+            await term.expect(BASH_PROMPT)
+            await term.line("exit")
+            await term.expect("exit")
+        finally:
+            ws.close()
+
+    try:
+        with _lab(tmp_path) as lab:
+            terminal = _api(lab, "POST", "/api/terminals")["name"]
+            try:
+                asyncio.run(type_the_notebooks_commands(lab, terminal))
+            finally:
+                _api(lab, "DELETE", f"/api/terminals/{terminal}")
+            assert terminal not in [t["name"] for t in _api(lab, "GET", "/api/terminals")]
+        assert seen["state"] == "running", "the prompt came from a running container"
+        deadline = time.monotonic() + 30
+        while _docker("inspect", seen["id"]).returncode == 0 and time.monotonic() < deadline:
+            time.sleep(0.2)
+        assert _docker("inspect", seen["id"]).returncode != 0, "exit ended the container and --rm removed it"
+    finally:
+        if "id" in seen:
+            _docker("rm", "-f", seen["id"])
+        _docker("rmi", image)
