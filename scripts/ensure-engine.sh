@@ -11,31 +11,56 @@
 # - Anywhere else it stops with a message that links the official install docs.
 #
 # Idempotent: a second run only checks. Exit status 0 means `docker info`, `docker buildx version`
-# and `docker compose version` all answer.
-set -euo pipefail
+# and `docker compose version` all answer. Every failure ends in an ERROR paragraph saying what to do.
+#
+# DOCKERLAB_OS_RELEASE names the os-release file to read (default /etc/os-release; tests point it
+# at another system's), DOCKERLAB_ENGINE_WAIT the seconds to wait for a started engine.
+set -Eeuo pipefail
 
 INSTALL_DOCS="https://docs.docker.com/engine/install/"
 PLUGIN_DIR="${DOCKERLAB_CLI_PLUGINS:-/usr/local/lib/docker/cli-plugins}"
 DOCKERD_LOG="${DOCKERLAB_DOCKERD_LOG:-/var/log/dockerlab-dockerd.log}"
 WAIT_SECONDS="${DOCKERLAB_ENGINE_WAIT:-60}"
+OS_RELEASE="${DOCKERLAB_OS_RELEASE:-/etc/os-release}"
 
 say()  { printf '==> %s\n' "$*"; }
-fail() { printf '\nERROR: %s\n' "$1" >&2; shift; for line in "$@"; do printf '       %s\n' "$line" >&2; done; exit 1; }
+reported=""
+fail() { reported=1; printf '\nERROR: %s\n' "$1" >&2; shift; for line in "$@"; do printf '       %s\n' "$line" >&2; done; exit 1; }
+# A command that fails without a message of its own still ends in plain words, never a silent exit:
+# ERR notes which command it was, EXIT says so.
+failed_at="a command"
+trap 'failed_at="\`$BASH_COMMAND\` (line $LINENO)"' ERR
+on_exit() {
+  local status=$?
+  [ "$status" -eq 0 ] || [ -n "$reported" ] || printf '\nERROR: scripts/ensure-engine.sh stopped: %s failed.\n       %s\n' \
+    "$failed_at" "The lines above say why. Fix that and run it again, or install Docker yourself: $INSTALL_DOCS" >&2
+}
+trap on_exit EXIT
 
 SUDO=""
 if [ "$(id -u)" -ne 0 ]; then
   if command -v sudo >/dev/null 2>&1 && sudo -n true 2>/dev/null; then SUDO="sudo"; fi
 fi
 can_admin() { [ "$(id -u)" -eq 0 ] || [ -n "$SUDO" ]; }
-is_debian_like() { [ -r /etc/os-release ] && grep -qiE '^(ID|ID_LIKE)=.*(debian|ubuntu)' /etc/os-release && command -v apt-get >/dev/null 2>&1; }
+is_debian_like() { [ -r "$OS_RELEASE" ] && grep -qiE '^(ID|ID_LIKE)=.*(debian|ubuntu)' "$OS_RELEASE" && command -v apt-get >/dev/null 2>&1; }
+os_name() { (. "$OS_RELEASE" 2>/dev/null && echo "${PRETTY_NAME:-${NAME:-unknown}}") || uname -s; }
 
 engine_answers() { command -v docker >/dev/null 2>&1 && timeout 15 docker info >/dev/null 2>&1; }
 
 apt_updated=""
+apt_update() {
+  [ -n "$apt_updated" ] && return
+  say "apt-get update"
+  $SUDO apt-get update -qq || fail "apt-get update failed (its messages are above)." \
+    "Check this machine's network and its apt sources (/etc/apt/sources.list*), then run this again."
+  apt_updated=1
+}
 apt_install() {
-  if [ -z "$apt_updated" ]; then say "apt-get update"; $SUDO apt-get update -qq; apt_updated=1; fi
+  apt_update
   say "apt-get install $*"
-  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "$@" >/dev/null
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "$@" >/dev/null || \
+    fail "apt-get install $* failed (its messages are above)." \
+         "Try it by hand: sudo apt-get install $*   or install Docker from $INSTALL_DOCS"
 }
 
 wait_for_engine() {
@@ -56,11 +81,17 @@ wait_for_engine() {
 start_engine() {
   if [ -d /run/systemd/system ] && command -v systemctl >/dev/null 2>&1; then
     say "starting docker through systemd"
-    $SUDO systemctl start docker
+    $SUDO systemctl start docker || fail "systemctl start docker failed: the engine would not start." \
+      "Its own words: sudo journalctl -u docker --no-pager -n 30   (often a full disk or a bad /etc/docker/daemon.json)"
   else
-    # No service manager (containers, CI sandboxes): run dockerd in the background.
-    say "starting dockerd in the background (log: $DOCKERD_LOG)"
-    $SUDO sh -c "nohup dockerd >>'$DOCKERD_LOG' 2>&1 &"
+    # No service manager (containers, CI sandboxes): run dockerd in the background. A user's PATH
+    # on Debian has no /usr/sbin, where docker.io puts it.
+    local dockerd
+    dockerd=$(command -v dockerd || { [ -x /usr/sbin/dockerd ] && echo /usr/sbin/dockerd; } || true)
+    [ -n "$dockerd" ] || fail "The engine program, dockerd, is not installed (not on PATH, not in /usr/sbin)." \
+      "Install it (Debian/Ubuntu: sudo apt-get install docker.io) or Docker from $INSTALL_DOCS, then run this again."
+    say "starting $dockerd in the background (log: $DOCKERD_LOG)"
+    $SUDO sh -c "nohup '$dockerd' >>'$DOCKERD_LOG' 2>&1 &"
   fi
   wait_for_engine
 }
@@ -76,7 +107,10 @@ ensure_engine() {
     start_engine; return
   fi
   if ! is_debian_like || ! can_admin; then
+    local why="This user is not root and cannot use sudo without a password."
+    is_debian_like || why="This machine is $(os_name) (from $OS_RELEASE), not Debian or Ubuntu with apt."
     fail "No Docker engine answers, and this script can only install one on Debian/Ubuntu as root (or with sudo)." \
+         "$why" \
          "Install Docker for your system from $INSTALL_DOCS" \
          "(Docker Desktop on macOS and Windows), start it, then run this again."
   fi
@@ -98,8 +132,10 @@ plugin_from_trixie() {
               -o Dir::State::Lists="$work/lists" -o Dir::Cache="$work/cache" -o APT::Get::List-Cleanup=0
               -o APT::Sandbox::User=root)
   say "fetching $package from Debian trixie ($mirror)"
-  (cd "$work" && $SUDO apt-get "${opts[@]}" update -qq && $SUDO apt-get "${opts[@]}" download "$package" >/dev/null)
-  dpkg -x "$work"/"${package}"_*.deb "$work/root"
+  (cd "$work" && $SUDO apt-get "${opts[@]}" update -qq && $SUDO apt-get "${opts[@]}" download "$package" >/dev/null) || \
+    fail "Could not download $package from Debian trixie at $mirror (messages above)." \
+         "Check that the mirror answers, or install the docker $package plugin from $INSTALL_DOCS"
+  dpkg -x "$work"/"${package}"_*.deb "$work/root" || fail "Could not unpack $package (messages above)."
   local found
   found=$(find "$work/root" -type f -path "*/cli-plugins/$binary" | head -n 1)
   [ -n "$found" ] || fail "The $package package had no $binary binary."
@@ -118,7 +154,7 @@ ensure_plugin() {
     fail "'docker $name' is missing and this script cannot install it here." \
          "Install it from $INSTALL_DOCS (Docker Desktop ships it), then run this again."
   # The machine's own packages first (Ubuntu has both; Debian from trixie on has both).
-  if [ -z "$apt_updated" ]; then $SUDO apt-get update -qq; apt_updated=1; fi
+  apt_update
   if apt-cache show "$deb_native" 2>/dev/null | grep -qE '^Version: ([2-9]|0\.[1-9][0-9])'; then
     apt_install "$deb_native" || true
     # Debian's packages put plugins in /usr/libexec/docker/cli-plugins, which every CLI searches.

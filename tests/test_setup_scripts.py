@@ -1,4 +1,4 @@
-"""scripts/ensure-engine.sh fails fast, in plain words, wherever no engine can be had; and
+"""scripts/ensure-engine.sh and scripts/setup.sh fail fast, in plain words, wherever no engine can be had; and
 `make lab`'s script serves JupyterLab with notebook 00, its kernels run (over socket files), and
 its terminals run what notebook 04 asks the learner to type there (`docker run -it`)."""
 
@@ -13,6 +13,7 @@ import secrets
 import shutil
 import socket
 import subprocess
+import tempfile
 import time
 import types
 import urllib.request
@@ -25,10 +26,11 @@ ROOT = Path(__file__).resolve().parents[1]
 SCRIPT = ROOT / "scripts" / "ensure-engine.sh"
 
 
-def _run(env: dict, user: str | None = None, timeout: int = 60) -> tuple[subprocess.CompletedProcess, float]:
+def _run(env: dict, user: str | None = None, timeout: int = 60, script: Path = SCRIPT) -> tuple[subprocess.CompletedProcess, float]:
+    """Run a set-up script; ``timeout`` is the bound on "fails fast" (the test fails if it is reached)."""
     prefix = ["setpriv", f"--reuid={user}", "--regid=nogroup", "--clear-groups"] if user else []
     started = time.monotonic()
-    done = subprocess.run([*prefix, "bash", str(SCRIPT)], env=env, capture_output=True, text=True, timeout=timeout)
+    done = subprocess.run([*prefix, "bash", str(script)], env=env, capture_output=True, text=True, timeout=timeout)
     return done, time.monotonic() - started
 
 
@@ -76,11 +78,90 @@ def test_an_engine_that_will_not_start_fails_after_the_wait_with_its_log(tmp_pat
         "DOCKERLAB_DOCKERD_LOG": str(log),
         "HOME": str(tmp_path),
     }
-    done, seconds = _run(env)
+    done, _ = _run(env, timeout=30)
     assert done.returncode == 1
     assert "did not answer within 3s" in done.stderr
     assert "simulated for the test" in done.stderr  # the engine's own log is shown
-    assert seconds < 30
+
+
+def _os_release(tmp_path: Path, text: str) -> str:
+    path = tmp_path / "os-release"
+    path.write_text(text)
+    return str(path)
+
+
+@needs_root
+def test_not_debian_or_ubuntu_stops_at_once_with_the_install_docs(tmp_path):
+    """As root, so only the system decides: an os-release of another distribution (DOCKERLAB_OS_RELEASE)."""
+    fedora = 'NAME="Fedora Linux"\nID=fedora\nPRETTY_NAME="Fedora Linux 41 (Workstation Edition)"\n'
+    env = {"PATH": _only_docker_on_path(tmp_path), "DOCKER_HOST": f"unix://{tmp_path}/none.sock", "HOME": str(tmp_path),
+           "DOCKERLAB_OS_RELEASE": _os_release(tmp_path, fedora)}
+    done, _ = _run(env, timeout=30)
+    assert done.returncode == 1, done.stdout + done.stderr
+    assert "This machine is Fedora Linux 41 (Workstation Edition)" in done.stderr
+    assert "not Debian or Ubuntu" in done.stderr and "https://docs.docker.com/engine/install/" in done.stderr
+    assert "apt-get" not in done.stdout  # nothing was tried
+
+
+@needs_root
+@pytest.mark.skipif(shutil.which("apt-get") is None, reason="needs apt-get")
+def test_a_failing_apt_ends_in_plain_words(tmp_path):
+    """The real apt-get, given sources that cannot answer and a package list of its own (APT_CONFIG),
+    so the docker.io install fails; apt only simulates, and nothing of the machine's apt is touched."""
+    apt = tmp_path / "apt"
+    for folder in ("lists/partial", "cache/archives/partial", "parts"):
+        (apt / folder).mkdir(parents=True)
+    (apt / "status").write_text("")
+    (apt / "sources.list").write_text("deb http://127.0.0.1:9/debian bookworm main\n")
+    (apt / "apt.conf").write_text(
+        f'Dir::Etc::SourceList "{apt}/sources.list"; Dir::Etc::SourceParts "{apt}/parts";\n'
+        f'Dir::State::Lists "{apt}/lists"; Dir::State::status "{apt}/status"; Dir::Cache "{apt}/cache";\n'
+        'APT::Get::Simulate "true";\n'
+    )
+    env = {"PATH": _only_docker_on_path(tmp_path), "DOCKER_HOST": f"unix://{tmp_path}/none.sock", "HOME": str(tmp_path),
+           "APT_CONFIG": str(apt / "apt.conf"), "DOCKERLAB_OS_RELEASE": _os_release(tmp_path, "ID=debian\n"),
+           "DOCKERLAB_ENGINE_WAIT": "1", "DOCKERLAB_DOCKERD_LOG": str(tmp_path / "dockerd.log")}
+    done, _ = _run(env, timeout=120)
+    assert done.returncode == 1, done.stdout + done.stderr
+    assert "==> apt-get install docker.io" in done.stdout
+    assert "Unable to locate package docker.io" in done.stderr  # apt's own words, then ours
+    assert "ERROR: apt-get install docker.io failed (its messages are above)." in done.stderr
+    assert "sudo apt-get install docker.io" in done.stderr and "https://docs.docker.com/engine/install/" in done.stderr
+    assert not (tmp_path / "dockerd.log").exists()  # no engine was started
+
+
+@pytest.fixture
+def open_folder():
+    """A folder under /tmp that an unprivileged user can reach and write (pytest's tmp_path is root's only)."""
+    folder = Path(tempfile.mkdtemp(prefix="dockerlab-test-"))
+    folder.chmod(0o777)
+    yield folder
+    shutil.rmtree(folder)
+
+
+@needs_root
+def test_setup_fails_before_any_pip_install_where_no_engine_can_be_had(open_folder):
+    """scripts/setup.sh (what `make lab` and `make test` run first) in a clone without a .venv, as a user
+    who may create one, with no engine and no way to get one: it stops at step 1, in plain words."""
+    clone = open_folder / "clone"
+    (clone / "scripts").mkdir(parents=True)
+    for name in ("scripts/setup.sh", "scripts/ensure-engine.sh", "pyproject.toml"):
+        shutil.copy(ROOT / name, clone / name)
+    for folder in (clone, clone / "scripts"):
+        folder.chmod(0o777)
+    system_python = "/usr/bin/python3"  # the test's own lives under /root here, out of nobody's reach
+    check = ["setpriv", "--reuid=nobody", "--regid=nogroup", "--clear-groups", system_python, "-c",
+             "import sys; sys.exit(sys.version_info < (3, 11))"]
+    if not os.access(system_python, os.X_OK) or subprocess.run(check, timeout=30).returncode != 0:
+        pytest.skip("needs a Python 3.11+ at /usr/bin/python3 that an unprivileged user can run")
+    env = {"PATH": _only_docker_on_path(open_folder), "DOCKER_HOST": f"unix://{open_folder}/none.sock",
+           "HOME": str(open_folder), "PYTHON": system_python}
+    done, seconds = _run(env, user="nobody", timeout=60, script=clone / "scripts" / "setup.sh")
+    assert done.returncode == 1, done.stdout + done.stderr
+    assert "[1/3] Docker engine" in done.stdout and "[2/3]" not in done.stdout
+    assert "No Docker engine answers" in done.stderr and "https://docs.docker.com/engine/install/" in done.stderr
+    assert not (clone / ".venv").exists()
+    print(f"setup.sh failed in {seconds:.1f} s")
 
 
 def _free_port() -> int:
