@@ -1,6 +1,6 @@
 # The two commands a learner needs: `make lab` and `make test`. Both do all their own set-up
-# (scripts/setup.sh: venv, engine, images); a second run only checks.
-.PHONY: help setup lab test unit record reliability browser clean-course hub-smoke bench
+# (scripts/setup.sh: engine first, then venv and images); a second run only checks.
+.PHONY: help setup lab test notebooks unit record reliability browser clean-course hub-smoke bench
 
 PYTEST := .venv/bin/python -m pytest
 NBVAL  := --nbval --nbval-sanitize-with tests/nbval_sanitize.cfg --nbval-current-env
@@ -8,6 +8,7 @@ NBVAL  := --nbval --nbval-sanitize-with tests/nbval_sanitize.cfg --nbval-current
 help:
 	@echo "make lab     set up, then start JupyterLab with the course"
 	@echo "make test    set up, then run every test: unit, engine, every notebook under nbval and papermill"
+	@echo "make notebooks  only the notebooks under nbval (CI runs it right after make test: twice in a row)"
 	@echo "make record  re-run every notebook and store its outputs (after editing a notebook)"
 	@echo "make browser run every notebook in JupyterLab in headless Chromium; screenshots in screenshots/"
 	@echo "make bench   measure what the course costs this machine; tables in docs/benchmarks.md"
@@ -20,6 +21,12 @@ lab: setup
 
 test: setup
 	$(PYTEST) tests notebooks $(NBVAL) -p no:cacheprovider --ignore=tests/browser --ignore=tests/reliability
+
+# Only the notebooks, under nbval with the same flags as `make test`. .ci/run runs it right after
+# `make test`, so every notebook passes twice in a row on the same engine (the second run meets what
+# the first left: images, build cache, progress files). `make test` stays the one test command.
+notebooks: setup
+	$(PYTEST) notebooks $(NBVAL) -p no:cacheprovider
 
 # Debian's chromium (apt, only if missing, as root) and the `browser` extra of pyproject.toml
 # (playwright; its own browser download is never used), then every notebook in JupyterLab.
