@@ -164,6 +164,20 @@ def test_setup_fails_before_any_pip_install_where_no_engine_can_be_had(open_fold
     print(f"setup.sh failed in {seconds:.1f} s")
 
 
+def test_a_failing_step_without_a_message_of_its_own_still_ends_in_plain_words(tmp_path):
+    """A clone that lost its pyproject.toml: the engine step passes, the venv is made, then the
+    checksum of pyproject.toml fails. No step has a message for that; the script's net names it."""
+    clone = tmp_path / "clone"
+    (clone / "scripts").mkdir(parents=True)
+    for name in ("setup.sh", "ensure-engine.sh"):
+        shutil.copy(ROOT / "scripts" / name, clone / "scripts" / name)
+    done, _ = _run({**os.environ}, timeout=300, script=clone / "scripts" / "setup.sh")
+    assert done.returncode == 1, done.stdout + done.stderr
+    assert "[2/3] Python environment" in done.stdout
+    assert "sha256sum: pyproject.toml: No such file or directory" in done.stderr
+    assert re.search(r"ERROR: scripts/setup.sh stopped: `wanted=\$\(sha256sum pyproject.toml.*` \(line \d+\) failed.", done.stderr)
+
+
 def _free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
