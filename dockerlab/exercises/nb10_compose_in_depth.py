@@ -55,6 +55,7 @@ def wait_for_healthy(lesson):
     yield valid
     if not valid.met:
         return
+    yield compose.no_version_key(file)
     yield compose.has_healthcheck(file, "redis")
     yield compose.depends_on_healthy(file, "web", "redis")
     running = project_runs(project, ["web", "redis"], file)

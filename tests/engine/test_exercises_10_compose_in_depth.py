@@ -1,17 +1,18 @@
 """Exercise 10.wait-for-healthy against the real engine: the racy file, half fixes, a broken
-healthcheck, and the right answer, each started for real (Redis takes 4 s to listen, as in the
-notebook), each project taken down in ``finally``."""
+healthcheck, an obsolete version: line, and the right answer, each started for real (Redis takes
+10 s to listen, as in the notebook), each project taken down in ``finally``."""
 
 from __future__ import annotations
 
 import subprocess
 
 import pytest
+import yaml
 
 from dockerlab.checks import run_exercise
 from dockerlab.lesson import Lesson
 
-from test_exercises_09_many_containers import compose, counter_image_in_environment, reason_with
+from test_exercises_09_many_containers import compose, counter_image_in_environment, notebook_file, reason_with
 
 pytestmark = [pytest.mark.engine, pytest.mark.slow]
 
@@ -22,7 +23,7 @@ SLOW_REDIS = """\
   redis:
     image: redis:8
     init: true
-    command: ["sh", "-c", "echo 'loading data...'; sleep 4; exec redis-server --protected-mode no"]
+    command: ["sh", "-c", "echo 'loading data...'; sleep 10; exec redis-server --protected-mode no"]
 """
 HEALTHCHECK = """\
     healthcheck:
@@ -91,16 +92,31 @@ def test_right_answer_passes(lesson, answer):
     assert result.passed, str(result)
 
 
+def test_racy_file_is_the_notebooks():
+    """RACY is the file the notebook ships for the exercise (same services, same 10 s of loading)."""
+    assert yaml.safe_load(notebook_file(NOTEBOOK, "{exercise}/compose.yaml")) == yaml.safe_load(RACY)
+
+
 def test_racy_file_started(lesson, answer):
     """The notebook's shipped file: web starts, finds no Redis, and exits; the check says each part."""
     answer(RACY, up=True)
-    subprocess.run(["docker", "wait", f"{lesson.name('race')}-web-1"], capture_output=True, timeout=60, check=True)
+    waited = subprocess.run(["docker", "wait", f"{lesson.name('race')}-web-1"], capture_output=True, text=True, timeout=60)
+    assert waited.stdout.strip() == "1", f"no race: web did not exit with code 1 ({waited.stdout.strip()}{waited.stderr.strip()})"
     result = run_exercise(EXERCISE, lesson)
     assert not result.passed
     reason_with(result, "the service redis has no healthcheck")
     assert "service_healthy" in reason_with(result, "only waits for the container to start")
     reason_with(result, "has no healthcheck: it was started from a file without one")
     assert "cannot reach Redis" in reason_with(result, "the container of web is exited")
+
+
+def test_obsolete_version_line(lesson, answer):
+    """The same check as exercise 09's: a version: line is obsolete, even on an otherwise right file."""
+    answer('version: "3.8"\n' + GOOD)
+    result = run_exercise(EXERCISE, lesson)
+    assert "obsolete" in reason_with(result, "the top-level version: '3.8'")
+    assert {r.description for r in result.requirements if r.met} >= {
+        "the service redis has a healthcheck", "the service web waits for redis to be healthy"}
 
 
 def test_healthcheck_but_short_depends_on(lesson, answer):
