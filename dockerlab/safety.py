@@ -16,7 +16,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, field
 
-from . import errors
+from . import engine, errors
 
 _SOCKETS = ("/var/run/docker.sock", "/run/docker.sock")
 
@@ -227,11 +227,11 @@ def host_access(host_config: dict) -> list[str]:
 
 
 def engine_sockets() -> set[str]:
-    """Where the engine's socket is on this machine: the usual places and ``DOCKER_HOST``'s, resolved."""
+    """Where the engine's socket is on this machine: the usual places and the one in use, resolved."""
     paths = set(_SOCKETS)
-    host = os.environ.get("DOCKER_HOST", "")
-    if host.startswith("unix://"):
-        paths.add(host.removeprefix("unix://"))
+    in_use = engine.address().socket  # a context's socket may be anywhere (rootless, Docker Desktop)
+    if in_use:
+        paths.add(in_use)
     return paths | {os.path.realpath(p) for p in paths}
 
 

@@ -243,7 +243,7 @@ class Session:
 
 def engine_address() -> str:
     """Which engine this process talks to (sessions on one machine may use different engines)."""
-    return os.environ.get("DOCKER_HOST") or "unix:///var/run/docker.sock"
+    return engine.address().url
 
 
 def _on_this_engine(sid: str) -> bool:

@@ -75,3 +75,16 @@ def test_a_missing_context_says_how_to_list_them(config, monkeypatch):
         engine.address()
     assert "'dl-test-missing' (chosen by DOCKER_CONTEXT) does not exist" in raised.value.message
     assert "docker context ls" in raised.value.fix
+
+
+def test_the_current_contexts_socket_counts_as_the_engines(config, monkeypatch):
+    """Mounting the socket a context points at (rootless, Docker Desktop) is refused like the default one."""
+    from dockerlab import safety, session
+
+    _folder, docker_cli = config
+    docker_cli("context", "create", "rootless", "--docker", "host=unix:///run/user/1000/docker.sock")
+    assert safety.host_path_danger("/run/user/1000") is None  # not the engine's: an ordinary folder
+    monkeypatch.setenv("DOCKER_CONTEXT", "rootless")
+    assert session.engine_address() == "unix:///run/user/1000/docker.sock"
+    assert "/run/user/1000/docker.sock" in safety.engine_sockets()
+    assert safety.host_path_danger("/run/user/1000") == "folder:/run/user/1000/docker.sock"
