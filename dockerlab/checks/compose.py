@@ -27,6 +27,7 @@ from pathlib import Path
 import yaml
 
 from .. import dockercli
+from ..compose import COMPOSE_FILES  # the names Compose looks for, in its order
 from . import _ports
 from .core import Unmet, block, read_text, show, typo_of
 
@@ -105,13 +106,9 @@ def _not_a_dockerfile(path: Path, text: str) -> None:
             return
 
 
-#: The names ``docker compose`` looks for, in its order.
-COMPOSE_NAMES = ("compose.yaml", "compose.yml", "docker-compose.yaml", "docker-compose.yml")
-
-
 def _read(path: Path) -> str:
     if not path.exists() and path.parent.is_dir():
-        others = [n for n in COMPOSE_NAMES if n != path.name and (path.parent / n).is_file()]
+        others = [n for n in COMPOSE_FILES if n != path.name and (path.parent / n).is_file()]
         if others:
             raise Unmet(f"there is no compose file at {show(path)}; there is {others[0]} next to it: is that the file? Name it {path.name}")
     return read_text(path, "compose file")
