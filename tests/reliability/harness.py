@@ -112,7 +112,9 @@ class Cell:
             if out["type"] == "stream":
                 parts.append(out["text"])
             elif "data" in out:
-                parts.append(str(out["data"].get("text/plain", "")))
+                # A display is a block of its own in the output area: what follows starts on a new line.
+                shown = str(out["data"].get("text/plain", ""))
+                parts.append(shown if shown.endswith("\n") else shown + "\n")
         return "".join(parts)
 
     @property
