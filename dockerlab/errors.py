@@ -4,8 +4,9 @@ Every error a learner can meet is a :class:`DockerlabError`: a short paragraph t
 wrong, and ``fix``, what to do about it. :func:`classify` turns the exceptions docker-py raises
 into these, keeping the original as ``__cause__`` so nothing is lost for a debugger.
 
-This module imports nothing from the rest of the package (only docker-py's and requests'
-exception types).
+This module imports nothing from the rest of the package at import time (docker-py's and
+requests' exception types only); :mod:`dockerlab.engine`, which imports it, is asked for the
+engine's address only when a message names it.
 """
 
 from __future__ import annotations
@@ -253,9 +254,9 @@ _PORT_ALT = re.compile(r":(\d+): bind: address already in use", re.I)
 _NAME = re.compile(r'container name "/?([^"]+)" is already in use', re.I)
 _NO_CONTAINER = re.compile(r"no such container: ([\w.-]+)", re.I)
 _NOT_RUNNING = re.compile(r"container ([\w.-]+) is not running", re.I)
-#: The engine's words when it could not reach a registry (its own network, not the engine socket).
 #: The engine's words when a registry answered but has no such image (ImageNotFound covers some, not all).
 _NOTHING_TO_PULL = ("pull access denied", "repository does not exist", "manifest unknown", "no pull access")
+#: The engine's words when it could not reach a registry (its own network, not the engine socket).
 _REGISTRY_UNREACHABLE = ("no such host", "dial tcp", "i/o timeout", "tls handshake", "server misbehaving", "connection refused")
 
 
@@ -335,12 +336,12 @@ def _answered(exc: BaseException, image: str | None) -> DockerlabError | None:
 
 def _engine_detail(text: str, lowered: str) -> str:
     """Where dockerlab looked for the engine and what it found, in words (not docker-py's repr)."""
-    from .engine import address  # here: engine imports this module
+    from .engine import DEFAULT_HOST, address  # here: engine imports this module
 
     try:
         where = address().url  # DOCKER_HOST, else the docker context, else the default socket
     except DockerlabError:
-        where = "unix:///var/run/docker.sock"
+        where = DEFAULT_HOST
     if "filenotfounderror" in lowered or "no such file" in lowered:
         return f"there is no socket at {where}"
     if "connection refused" in lowered:

@@ -348,6 +348,26 @@ def show(value) -> str:
     return str(value)
 
 
+#: What :func:`learner_value` returns when the learner has not set the variable at all.
+MISSING = object()
+
+
+def learner_value(lesson, variable: str):
+    """A variable the learner set in the notebook, or :data:`MISSING`.
+
+    Read from the kernel's namespace; tests put a dict in ``lesson.namespace`` instead.
+    """
+    namespace = getattr(lesson, "namespace", None)
+    if namespace is None:
+        try:
+            from IPython import get_ipython
+        except ImportError:
+            get_ipython = None
+        shell = get_ipython() if get_ipython else None
+        namespace = shell.user_ns if shell is not None else {}
+    return namespace.get(variable, MISSING)
+
+
 def read_text(path: str | os.PathLike, what: str = "file", limit: int = MAX_TEXT_BYTES) -> str:
     """Read a learner's text file, or raise :class:`Unmet` saying exactly why it cannot be used.
 

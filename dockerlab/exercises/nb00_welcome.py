@@ -11,9 +11,7 @@ from __future__ import annotations
 
 from .. import dockercli, engine
 from ..checks import block, exercise
-
-# The learner's variable is read as in 04.exit-code (the notebook's namespace; tests set one).
-from .nb04_running_containers import _MISSING, learner_value
+from ..checks.core import MISSING, learner_value
 
 VARIABLE = "engine_version"
 
@@ -54,7 +52,7 @@ def engine_version_found(lesson):
     answer = learner_value(lesson, VARIABLE)
     server = engine.server_version()
     real = str(server.get("Version"))
-    if answer is _MISSING:
+    if answer is MISSING:
         return f"there is no variable {VARIABLE}; run the ✍ cell, with the version you found in place of None"
     if answer is None:
         return f"{VARIABLE} is still None: replace None with the engine's version, in quotes"

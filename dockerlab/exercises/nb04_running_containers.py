@@ -13,6 +13,7 @@
 from __future__ import annotations
 
 from ..checks import Unmet, block, containers, exercise
+from ..checks.core import MISSING, learner_value
 
 IMAGE = "my-python-app"
 #: The image's CMD, as the engine stores it.
@@ -122,22 +123,6 @@ def auto_remove(lesson):
 
 # -- 04.exit-code -------------------------------------------------------------------------------
 
-_MISSING = object()
-
-
-def learner_value(lesson, variable: str):
-    """A variable the learner set in the notebook (tests put a dict in ``lesson.namespace``)."""
-    namespace = getattr(lesson, "namespace", None)
-    if namespace is None:
-        try:
-            from IPython import get_ipython
-        except ImportError:
-            get_ipython = None
-        shell = get_ipython() if get_ipython else None
-        namespace = shell.user_ns if shell is not None else {}
-    return namespace.get(variable, _MISSING)
-
-
 @block(lambda lesson, name: f"exit_code is the exit code of {name}")
 def exit_code_found(lesson, name: str):
     answer = learner_value(lesson, "exit_code")
@@ -149,7 +134,7 @@ def exit_code_found(lesson, name: str):
     if state.get("Status") != "exited":
         raise Unmet(f"the container {name} has not finished yet ({state.get('Status')}); run the cell that starts it again")
     real = state.get("ExitCode")
-    if answer is _MISSING:
+    if answer is MISSING:
         return "there is no variable exit_code; run the ✍ cell, with the number you found in place of None"
     if answer is None:
         return "exit_code is still None: replace None with the number you found (docker ps -a shows it as Exited (N))"

@@ -74,9 +74,9 @@ def _built_for(image_labels: dict, name: str) -> bool:
     return image_labels.get(f"{labels.STANDIN}.for") == name
 
 
-def standins_in_use() -> list[ImageStatus]:
-    """Manifest images that are local stand-ins rather than the official ones."""
-    return [s for s in status() if s.state == "standin"]
+def standins_in_use(specs: Iterable[ImageSpec] | None = None) -> list[ImageStatus]:
+    """Manifest images (default: all, else ``specs``) that are local stand-ins rather than the official ones."""
+    return [s for s in status(specs) if s.state == "standin"]
 
 
 def ensure(

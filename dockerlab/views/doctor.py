@@ -68,5 +68,6 @@ def standin_notice(names: list[str] | None = None) -> StandinNotice | None:
     Args:
         names: Only these images (a lesson's); default every manifest image.
     """
-    standins = [s for s in images.standins_in_use() if names is None or s.spec.name in names]
+    specs = [spec for spec in images.load_manifest() if names is None or spec.name in names]
+    standins = images.standins_in_use(specs) if specs else []  # inspect only the images asked about
     return StandinNotice(standins) if standins else None
