@@ -345,6 +345,11 @@ def test_lab_terminal_runs_notebook_04s_interactive_shell(tmp_path, course_sessi
                 asyncio.run(type_the_notebooks_commands(lab, terminal))
             finally:
                 _api(lab, "DELETE", f"/api/terminals/{terminal}")
+            # DELETE answers before the terminal's process has gone (jupyter_server ends it in the
+            # background); it must leave the list soon after.
+            deadline = time.monotonic() + 15
+            while terminal in [t["name"] for t in _api(lab, "GET", "/api/terminals")] and time.monotonic() < deadline:
+                time.sleep(0.5)
             assert terminal not in [t["name"] for t in _api(lab, "GET", "/api/terminals")]
         assert seen["state"] == "running", "the prompt came from a running container"
         deadline = time.monotonic() + 30

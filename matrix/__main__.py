@@ -1,0 +1,109 @@
+"""python -m matrix: run the course on other engines than the machine's own.
+
+    python -m matrix run [ROW ...]        run rows (default: b c d e); results in build/matrix/
+    python -m matrix report               docs/engine-matrix.md from build/matrix/*.json
+    python -m matrix up ROW [--name N]    start a row's engine and leave it running
+    python -m matrix exec N -- COMMAND    run COMMAND against engine N (in its network namespace)
+    python -m matrix down N ...           stop engines and remove everything they had
+    python -m matrix list                 the rows, and the engines running now
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shlex
+import subprocess
+import sys
+
+from . import netns
+from .dockerd import Engine
+from .rows import ROWS
+
+
+def _engine_of(row_key: str, name: str) -> Engine:
+    row = ROWS[row_key]
+    if row.kind != "separate":
+        raise SystemExit(f"row {row_key} ({row.title}) is not an engine started on this machine")
+    programs = row.programs()
+    return Engine(name, programs, row.config, cli=programs[0] / "usr/bin" if row.own_cli else None,
+                  plugins=programs[0] / "usr/libexec/docker/cli-plugins" if row.own_cli else None, context=row.context)
+
+
+def _saved(name: str) -> tuple[str, str]:
+    text = (netns.RUN / name / "row").read_text().split()
+    return text[0], text[1]
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m matrix", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    sub = parser.add_subparsers(dest="command", required=True)
+    run = sub.add_parser("run")
+    run.add_argument("rows", nargs="*", default=["b", "c", "d", "e"])
+    run.add_argument("--pytest", default="", help="extra pytest arguments, e.g. '-x' or '-k 05'")
+    sub.add_parser("report")
+    up = sub.add_parser("up")
+    up.add_argument("row", choices=sorted(ROWS))
+    up.add_argument("--name")
+    ex = sub.add_parser("exec")
+    ex.add_argument("name")
+    ex.add_argument("cmd", nargs=argparse.REMAINDER)
+    down = sub.add_parser("down")
+    down.add_argument("names", nargs="+")
+    sub.add_parser("list")
+    args = parser.parse_args(argv)
+
+    if args.command == "run":
+        from .run import run_row
+
+        results = [run_row(ROWS[key], extra=shlex.split(args.pytest)) for key in args.rows]
+        print()
+        for r in results:
+            bad = {nb: n["failed"] for nb, n in r.notebooks.items() if n["failed"]}
+            unsolved = [nb for nb, n in r.notebooks.items() if not n["solution"]]
+            print(f"row {r.row} ({r.title}): {'passed' if r.passed else 'FAILED'} in {r.seconds.get('total', 0):.0f} s"
+                  f" {r.seconds}" + (f"; cells failed: {bad}" if bad else "") + (f"; solution mode failed: {unsolved}" if unsolved else "")
+                  + (f"; tests failed: {r.tests['failed']}" if r.tests.get("failed") else ""))
+        return 0 if all(r.passed for r in results) else 1
+    if args.command == "report":
+        from .report import write
+
+        print(write())
+        return 0
+    if args.command == "up":
+        name = args.name or f"dev-{args.row}"
+        engine = _engine_of(args.row, name)
+        engine.start()
+        (netns.RUN / name / "row").write_text(f"{args.row} {name}\n")
+        env = engine.env({})
+        print(f"engine {name} (row {args.row}) answers on {engine.host}")
+        print("use it from a shell:")
+        for key in ("DOCKER_HOST", "DOCKER_CONFIG", "PATH"):
+            if key in env:
+                print(f"  export {key}={shlex.quote(env[key] if key != 'PATH' else env[key].replace(os.environ.get('PATH', ''), '$PATH'))}")
+        print(f"published ports are reachable inside its network namespace: {shlex.join(engine.enter())} COMMAND")
+        print(f"or: python -m matrix exec {name} -- COMMAND")
+        return 0
+    if args.command == "exec":
+        row_key, name = _saved(args.name)
+        engine = _engine_of(row_key, name)
+        cmd = args.cmd[1:] if args.cmd[:1] == ["--"] else args.cmd
+        hidden = ["unshare", "--pid", "--fork", "--mount-proc", "--"] if ROWS[row_key].hidden else []
+        return subprocess.run([*engine.enter(), *hidden, *cmd], env=engine.env()).returncode
+    if args.command == "down":
+        for name in args.names:
+            row_key, _ = _saved(name) if (netns.RUN / name / "row").exists() else ("b", name)
+            Engine(name, []).remove()
+            print(f"engine {name} removed")
+        return 0
+    if args.command == "list":
+        for row in ROWS.values():
+            print(f"{row.key}  {row.title}: {row.why}")
+        running = sorted(p.parent.name for p in netns.RUN.glob("*/slot")) if netns.RUN.exists() else []
+        print("running now:", ", ".join(running) or "none")
+        return 0
+    return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

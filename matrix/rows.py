@@ -1,0 +1,85 @@
+"""The rows of the engine matrix: the kinds of engine learners run, each reproducible here.
+
+Row a is the engine ``make test`` finds or installs. Rows b-d are separate engines started on
+this machine (:mod:`matrix.dockerd`); row e is an engine in a QEMU virtual machine (:mod:`matrix.vm`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from . import debian
+
+#: Debian 12's engine, as ``make test`` installs it (scripts/ensure-engine.sh).
+BOOKWORM_ENGINE = ("bookworm", ["docker.io", "containerd", "runc", "tini"])
+#: The newest engine Debian packages (sid): Docker Engine 28.5, containerd 2.1, the CLI and its plugins.
+SID_ENGINE = ("sid", ["docker.io", "docker-cli", "containerd", "tini-static", "docker-buildx", "docker-compose"])
+#: sid's runc needs glibc 2.38; bookworm's runs under containerd 2.1 here.
+BOOKWORM_RUNC = ("bookworm", ["runc"])
+
+#: The containerd image store: the default of fresh Engine 29 installs and of Docker Desktop.
+CONTAINERD_STORE = {"features": {"containerd-snapshotter": True}}
+
+
+@dataclass(frozen=True)
+class Row:
+    """One kind of engine.
+
+    Attributes:
+        key: a-e, as in docs/engine-matrix.md.
+        title: What a learner would call it.
+        why: Who has such an engine.
+        kind: ``default`` (the machine's engine), ``separate`` (a dockerd started here) or ``vm``.
+        packages: (suite, packages) sets the engine's programs come from.
+        config: The engine's daemon.json.
+        own_cli: Use the engine's own ``docker`` CLI and plugins (from ``packages``), not the machine's.
+        context: Reach the engine through a docker context of this name (Docker Desktop's way).
+        hidden: Run the notebooks in a PID namespace of their own, so the engine's processes
+            are not theirs to see (as when the engine is in a VM).
+        images: ``ensure`` builds the course images on the engine with the kit; ``bundle``
+            loads the default engine's images (``dockerlab images save``/``load``).
+        notebooks: Notebook name prefixes the row runs (empty: all of them).
+        tests: Test files (beside the notebooks) the row runs too.
+    """
+
+    key: str
+    title: str
+    why: str
+    kind: str
+    packages: tuple = ()
+    config: dict = field(default_factory=dict)
+    own_cli: bool = False
+    context: str | None = None
+    hidden: bool = False
+    images: str = "bundle"
+    notebooks: tuple[str, ...] = ()
+    tests: tuple[str, ...] = ()
+
+    def programs(self, say=print) -> list[Path]:
+        return [debian.unpacked(suite, list(names), say) for suite, names in self.packages]
+
+
+ROWS = {
+    "a": Row("a", "the engine make test uses", "the project's CI machine: Debian 12's docker.io, with a history", "default"),
+    "b": Row(
+        "b", "a just-installed engine", "anyone on their first day: the same engine with nothing in it yet",
+        "separate", packages=(BOOKWORM_ENGINE,),
+    ),
+    "c": Row(
+        "c", "a current engine with the containerd image store",
+        "Docker Engine 28/29 on Linux (29 uses the containerd store on fresh installs), current buildx and Compose",
+        "separate", packages=(SID_ENGINE, BOOKWORM_RUNC), config=CONTAINERD_STORE, own_cli=True, images="ensure",
+    ),
+    "d": Row(
+        "d", "an engine whose processes the notebook cannot see",
+        "Docker Desktop on macOS and Windows: the engine and containers are in a VM, found through a docker context",
+        "separate", packages=(SID_ENGINE, BOOKWORM_RUNC), config=CONTAINERD_STORE, own_cli=True,
+        context="desktop-linux", hidden=True,
+    ),
+    "e": Row(
+        "e", "cgroup v2 under systemd, in a VM", "a Linux desktop of 2026: systemd, the unified cgroup tree",
+        "vm", notebooks=("01", "11"), tests=("tests/engine/test_kernel.py", "tests/engine/test_exercises_01_architecture.py",
+                                              "tests/engine/test_exercises_11_security.py", "tests/reliability/test_limits.py"),
+    ),
+}

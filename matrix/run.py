@@ -1,0 +1,168 @@
+"""Run a row: start its engine, give it the course images, run the notebooks, keep the results.
+
+Every row runs the same stored notebooks, under nbval (learner mode: the stored outputs are
+compared) and with papermill in solution mode (every exercise must pass), plus the row's own
+test files. Results go to build/matrix/ROW.json (and ROW.xml, pytest's JUnit file).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import time
+import xml.etree.ElementTree as ET
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+from .dockerd import Engine
+from .rows import Row
+
+ROOT = Path(__file__).resolve().parents[1]
+RESULTS = ROOT / "build" / "matrix"
+PYTHON = str(ROOT / ".venv" / "bin" / "python")
+NBVAL = ["--nbval", "--nbval-sanitize-with", "tests/nbval_sanitize.cfg", "--nbval-current-env"]
+
+
+@dataclass
+class Result:
+    row: str
+    title: str
+    engine: dict = field(default_factory=dict)
+    notebooks: dict = field(default_factory=dict)  # name -> {"cells": n, "failed": [..], "solution": bool|None}
+    tests: dict = field(default_factory=dict)  # {"passed": n, "failed": [...]}
+    seconds: dict = field(default_factory=dict)  # part -> seconds
+    passed: bool = False
+    machine: str = ""
+
+
+def notebooks_of(row: Row) -> list[Path]:
+    every = sorted((ROOT / "notebooks").glob("[0-9][0-9]-*.ipynb"))
+    return [p for p in every if not row.notebooks or p.name.startswith(row.notebooks)]
+
+
+def pytest_command(row: Row, junit: Path, extra: list[str] = ()) -> list[str]:
+    chosen = notebooks_of(row)
+    solution = [f"tests/test_notebooks_solution_mode.py::test_solution_mode[{p.stem}]" for p in chosen]
+    return [PYTHON, "-m", "pytest", *[str(p.relative_to(ROOT)) for p in chosen], *solution, *row.tests, *NBVAL,
+            "-p", "no:cacheprovider", "-q", f"--junitxml={junit}", *extra]
+
+
+def engine_facts(env: dict, prefix: list[str] = ()) -> dict:
+    """What the engine and CLI say of themselves (docker version / info, plugin versions)."""
+    def ask(*args: str) -> str:
+        done = subprocess.run([*prefix, "docker", *args], env=env, capture_output=True, text=True, timeout=60)
+        return done.stdout.strip()
+
+    version = json.loads(ask("version", "--format", "{{json .}}") or "{}")
+    info = json.loads(ask("info", "--format", "{{json .}}") or "{}")
+    server = version.get("Server") or {}
+    store = dict(info.get("DriverStatus") or [])
+    return {
+        "engine": server.get("Version"),
+        "api": server.get("ApiVersion"),
+        "components": {c["Name"]: c["Version"] for c in server.get("Components") or []},
+        "cli": (version.get("Client") or {}).get("Version"),
+        "buildx": ask("buildx", "version"),
+        "compose": ask("compose", "version", "--short"),
+        "storage": info.get("Driver"),
+        "image_store": "containerd" if store.get("driver-type") == "io.containerd.snapshotter.v1" else "classic (graph driver)",
+        "cgroup": f"v{info.get('CgroupVersion')} ({info.get('CgroupDriver')})",
+        "os": info.get("OperatingSystem"),
+        "kernel": info.get("KernelVersion"),
+    }
+
+
+def read_junit(path: Path, result: Result) -> None:
+    """Per notebook: cells compared and the ones that failed; solution mode passed or not; other tests."""
+    failed_tests, passed_tests = [], 0
+    for case in ET.parse(path).getroot().iter("testcase"):
+        bad = case.find("failure") is not None or case.find("error") is not None
+        skipped = case.find("skipped") is not None
+        name, classname = case.get("name", ""), case.get("classname", "")
+        if classname.startswith("notebooks.") or "ipynb" in classname:
+            stem = classname.removeprefix("notebooks.").removesuffix(".ipynb")
+            entry = result.notebooks.setdefault(stem, {"cells": 0, "failed": [], "solution": None})
+            entry["cells"] += 1
+            if bad:
+                entry["failed"].append(name)
+        elif "test_solution_mode[" in name:
+            stem = name.split("[", 1)[1].rstrip("]")
+            result.notebooks.setdefault(stem, {"cells": 0, "failed": [], "solution": None})["solution"] = not bad and not skipped
+        elif bad:
+            failed_tests.append(f"{classname}::{name}")
+        elif not skipped:
+            passed_tests += 1
+    result.tests = {"passed": passed_tests, "failed": failed_tests}
+
+
+def give_images(row: Row, engine: Engine, say=print) -> None:
+    env = engine.env()
+    if row.images == "ensure":
+        command = [PYTHON, "-m", "dockerlab", "images", "ensure"]
+    else:
+        bundle = RESULTS / "course-images.tar"
+        if not bundle.exists():
+            subprocess.run([PYTHON, "-m", "dockerlab", "images", "save", str(bundle)], check=True, cwd=ROOT)
+        command = [PYTHON, "-m", "dockerlab", "images", "load", str(bundle)]
+    subprocess.run([*engine.enter(), *command], env=env, check=True, cwd=ROOT)
+
+
+def run_row(row: Row, name: str | None = None, extra: list[str] = (), say=print) -> Result:
+    """Run one row start to end; the engine (if the row starts one) is removed afterwards."""
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    result = Result(row.key, row.title, machine=_machine())
+    junit = RESULTS / f"{row.key}.xml"
+    junit.unlink(missing_ok=True)
+    started = time.monotonic()
+    if row.kind == "default":
+        result.engine = engine_facts(dict(os.environ))
+        code = _pytest(row, junit, extra, dict(os.environ), [], result, say)
+    elif row.kind == "separate":
+        programs = row.programs(say)
+        engine = Engine(
+            name or f"row-{row.key}", programs, row.config,
+            cli=programs[0] / "usr/bin" if row.own_cli else None,
+            plugins=programs[0] / "usr/libexec/docker/cli-plugins" if row.own_cli else None,
+            context=row.context,
+        )
+        say(f"[{row.key}] starting the engine ({', '.join(p.name for p in programs)})")
+        with engine.running():
+            result.seconds["engine start"] = round(time.monotonic() - started, 1)
+            result.engine = engine_facts(engine.env(), engine.enter())
+            mark = time.monotonic()
+            give_images(row, engine, say)
+            result.seconds["images"] = round(time.monotonic() - mark, 1)
+            prefix = [*engine.enter(), *(["unshare", "--pid", "--fork", "--mount-proc", "--"] if row.hidden else [])]
+            code = _pytest(row, junit, extra, engine.env(), prefix, result, say)
+    else:
+        from . import vm
+
+        code = vm.run_row(row, junit, extra, result, say)
+    result.seconds["total"] = round(time.monotonic() - started, 1)
+    if junit.exists():
+        read_junit(junit, result)
+    result.passed = code == 0 and all(not n["failed"] and n["solution"] for n in result.notebooks.values())
+    (RESULTS / f"{row.key}.json").write_text(json.dumps(asdict(result), indent=1))
+    return result
+
+
+def _pytest(row: Row, junit: Path, extra, env: dict, prefix: list[str], result: Result, say) -> int:
+    command = [*prefix, *pytest_command(row, junit, list(extra))]
+    say(f"[{row.key}] {' '.join(command[len(prefix):])}")
+    mark = time.monotonic()
+    code = subprocess.run(command, env={**env, "PYTHONUNBUFFERED": "1"}, cwd=ROOT).returncode
+    result.seconds["tests"] = round(time.monotonic() - mark, 1)
+    return code
+
+
+def _machine() -> str:
+    cores = os.cpu_count()
+    memory = int(Path("/proc/meminfo").read_text().split()[1]) // (1024 * 1024)
+    system = "unknown"
+    if Path("/etc/os-release").exists():
+        for line in Path("/etc/os-release").read_text().splitlines():
+            if line.startswith("PRETTY_NAME="):
+                system = line.split("=", 1)[1].strip('"')
+    return f"{system}, {cores} cores, {memory} GiB, kernel {os.uname().release}, Python {sys.version.split()[0]}"
