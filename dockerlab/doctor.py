@@ -8,12 +8,13 @@ from __future__ import annotations
 
 import os
 import platform
+import re
 import shutil
 from dataclasses import dataclass, field
 from html import escape
 from pathlib import Path
 
-from . import dockercli, engine, errors
+from . import dockercli, engine, enginekind, errors
 
 #: Free bytes the course needs where the engine keeps images: the images and a few lesson builds.
 #: DOCKERLAB_MIN_FREE_GB changes it (a small disk for a short workshop, or a stricter classroom check).
@@ -95,14 +96,8 @@ def run_checks(with_images: bool = True, specs=None) -> Report:
     except errors.DockerlabError as exc:
         add(Finding("Docker engine", False, exc.message, exc.fix))
         return report
-    add(
-        Finding(
-            "Docker engine",
-            True,
-            f"{info.get('OperatingSystem', '?')}, engine {version.get('Version', '?')} ({version.get('Os')}/{version.get('Arch')})"
-            + _elsewhere(),
-        )
-    )
+    kind = enginekind.describe(version, info, engine.address().url)
+    add(_engine(kind, version))
     add(
         Finding(
             "API version",
@@ -111,8 +106,10 @@ def run_checks(with_images: bool = True, specs=None) -> Report:
             f"down to {version.get('MinAPIVersion', '?')})",
         )
     )
+    add(_image_store(kind))
+    add(_location(kind))
     add(_plugin("buildx", "BuildKit (docker buildx)"))
-    add(_plugin("compose", "Compose v2 (docker compose)"))
+    add(_compose())
     add(_cgroups(info))
     add(_disk(info))
     if with_images:
@@ -120,10 +117,57 @@ def run_checks(with_images: bool = True, specs=None) -> Report:
     return report
 
 
-def _elsewhere() -> str:
-    """Where the engine is, when that is not the default socket (a docker context, DOCKER_HOST)."""
+def _engine(kind: enginekind.EngineKind, version: dict) -> Finding:
+    """The engine, where it is reached, and whether its release line still gets fixes."""
     where = engine.address()
-    return "" if where.url == engine.DEFAULT_HOST else f" at {where}"
+    at = "" if where.url == engine.DEFAULT_HOST else f" at {where}"
+    detail = f"{kind.product} {kind.version} on {kind.os} ({version.get('Os')}/{version.get('Arch')}){at}; {kind.support.detail}"
+    if kind.support.maintained is False:
+        return Finding("Docker engine", None, detail, f"the course runs on it, but upgrade when you can: {enginekind.UPGRADE}")
+    return Finding("Docker engine", True, detail)
+
+
+def _image_store(kind: enginekind.EngineKind) -> Finding:
+    if kind.image_store == "containerd":
+        return Finding("image store", True, f"containerd ({kind.storage_driver} snapshotter): an image's ID is its manifest's "
+                       "digest, and sizes count the compressed and the unpacked content")
+    return Finding("image store", True, f"classic ({kind.storage_driver}): an image's ID is its configuration's digest; a "
+                   "repo digest comes only from a registry")
+
+
+def _location(kind: enginekind.EngineKind) -> Finding:
+    where = enginekind.LOCATIONS[kind.location]
+    if kind.location == "local":
+        return Finding("engine location", True, f"{where}: the lessons can show its processes and cgroups from here")
+    return Finding("engine location", None, f"{where}: the cells that read this machine's processes and cgroups say so "
+                   "and skip; everything else runs as usual")
+
+
+#: Compose releases the course relies on: `!override` in the helper's override files, `develop.watch`.
+COMPOSE_OVERRIDE, COMPOSE_WATCH = (2, 24, 4), (2, 22, 0)
+
+
+def compose_version(text: str) -> tuple[int, int, int] | None:
+    """(2, 40, 3) from ``docker compose version --short`` output such as ``2.40.3-3`` or ``v2.26.1``."""
+    found = re.search(r"(\d+)\.(\d+)\.(\d+)", text or "")
+    return tuple(int(n) for n in found.groups()) if found else None  # type: ignore[return-value]
+
+
+def _compose() -> Finding:
+    label = "Compose (docker compose)"
+    text = dockercli.plugin_version("compose")
+    if not text:
+        return Finding(label, False, "`docker compose` is missing (the old `docker-compose` 1.x does not count: "
+                       "it reached its end of life in 2023)", "bash scripts/ensure-engine.sh   (installs it as a CLI plugin)")
+    found = compose_version(text)
+    if found is None:
+        return Finding(label, None, f"{text}: the course cannot read this version")
+    shown = ".".join(map(str, found))
+    if found < COMPOSE_OVERRIDE:
+        return Finding(label, False, f"{shown}: older than 2.24.4, which the course's Compose lessons need (`!override`)",
+                       "install a newer Compose: bash scripts/ensure-engine.sh, or https://docs.docker.com/compose/install/")
+    name = "Compose v5" if found[0] >= 5 else "Compose v2"
+    return Finding(label, True, f"{shown} ({name}; `docker compose watch` needs 2.22, the course's overrides 2.24.4: both there)")
 
 
 def _python() -> Finding:

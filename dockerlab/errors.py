@@ -222,6 +222,19 @@ class ComposeFailed(DockerlabError):
         )
 
 
+class CommandNotFound(DockerlabError):
+    title = "The container's command is not in its image"
+
+    def __init__(self, command: str, image: str | None = None):
+        self.command = command
+        where = f"the image {image}" if image else "its image"
+        super().__init__(
+            f"The engine created the container but could not start it: {where} has no program `{command}` "
+            "(the engine looks it up on the image's PATH). The container was removed, so nothing is left behind.",
+            f"Check the spelling, or whether the image has it: docker run --rm {image or 'IMAGE'} ls /usr/bin /bin",
+        )
+
+
 class ToolMissing(DockerlabError):
     title = "A Docker CLI component is missing"
 
@@ -254,6 +267,8 @@ _PORT_ALT = re.compile(r":(\d+): bind: address already in use", re.I)
 _NAME = re.compile(r'container name "/?([^"]+)" is already in use', re.I)
 _NO_CONTAINER = re.compile(r"no such container: ([\w.-]+)", re.I)
 _NOT_RUNNING = re.compile(r"container ([\w.-]+) is not running", re.I)
+# runc's words (20.10 and 28 alike): exec: "nosuchcommand": executable file not found in $PATH
+_NO_PROGRAM = re.compile(r'exec: "([^"]+)": executable file not found')
 #: The engine's words when a registry answered but has no such image (ImageNotFound covers some, not all).
 _NOTHING_TO_PULL = ("pull access denied", "repository does not exist", "manifest unknown", "no pull access")
 #: The engine's words when it could not reach a registry (its own network, not the engine socket).
@@ -327,6 +342,9 @@ def _answered(exc: BaseException, image: str | None) -> DockerlabError | None:
     m = _NOT_RUNNING.search(text)
     if m:
         return ContainerNotRunning(m.group(1)[:12])
+    m = _NO_PROGRAM.search(text)
+    if m:
+        return CommandNotFound(m.group(1), image)
     if "toomanyrequests" in lowered or "pull rate limit" in lowered:
         return PullRateLimited()
     if any(s in lowered for s in _REGISTRY_UNREACHABLE):

@@ -11,7 +11,6 @@
 from __future__ import annotations
 
 import argparse
-import os
 import shlex
 import subprocess
 import sys
@@ -75,14 +74,9 @@ def main(argv: list[str] | None = None) -> int:
         engine = _engine_of(args.row, name)
         engine.start()
         (netns.RUN / name / "row").write_text(f"{args.row} {name}\n")
-        env = engine.env({})
-        print(f"engine {name} (row {args.row}) answers on {engine.host}")
-        print("use it from a shell:")
-        for key in ("DOCKER_HOST", "DOCKER_CONFIG", "PATH"):
-            if key in env:
-                print(f"  export {key}={shlex.quote(env[key] if key != 'PATH' else env[key].replace(os.environ.get('PATH', ''), '$PATH'))}")
-        print(f"published ports are reachable inside its network namespace: {shlex.join(engine.enter())} COMMAND")
-        print(f"or: python -m matrix exec {name} -- COMMAND")
+        print(f"engine {name} (row {args.row}) answers on {engine.socket}")
+        print(f"run a command against it, as on a learner's machine: python -m matrix exec {name} -- COMMAND")
+        print(f"(or DOCKER_HOST=unix://{engine.socket} from here, without its published ports)")
         return 0
     if args.command == "exec":
         row_key, name = _saved(args.name)

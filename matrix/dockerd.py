@@ -1,10 +1,12 @@
 """A separate Docker engine: its own dockerd, containerd, data, socket and network namespace.
 
-Nothing is shared with the machine's default engine but the kernel: the data-root, exec-root,
+Nothing is shared with the machine's default engine but the kernel: the data, exec-root,
 pidfile, socket, cgroup parent and ``daemon.json`` are the engine's own, it runs in a network
 namespace of its own (:mod:`matrix.netns`) and a mount namespace of its own (its mounts go when
-it does). :meth:`Engine.env` is what a process needs to use it: DOCKER_HOST (or a docker
-context), the engine's ``docker`` CLI first on PATH and a CLI config folder with its plugins.
+it does). Its clients run with :meth:`Engine.enter` and :meth:`Engine.env`, which show them the
+engine as a learner's machine shows its engine: at /run/docker.sock (or through a docker context,
+as Docker Desktop), with its data at /var/lib/docker, its published ports on 127.0.0.1, its own
+``docker`` CLI first on PATH and a CLI config folder with its plugins.
 
     with Engine(...).running() as engine:
         subprocess.run([*engine.enter(), "docker", "info"], env=engine.env())
@@ -30,8 +32,17 @@ from . import netns
 #: Where each engine keeps images, containers and volumes; removed with the engine.
 DATA = Path(os.environ.get("DOCKERLAB_ENGINES_DATA", "/var/lib/dockerlab-engines"))
 SYSTEM_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
-# $1: a folder to keep the cgroup tree in while a new sysfs is mounted over /sys; then runs the rest.
-_OWN_SYSFS = 'mkdir -p "$1" && mount --rbind /sys/fs/cgroup "$1" && mount -t sysfs sysfs /sys && mount --rbind "$1" /sys/fs/cgroup && shift && exec "$@"'
+#: Where a learner's engine keeps its data and listens; each engine's own folders are mounted there
+#: in its own mount namespace and in its clients' (see Engine.enter), so paths read as on a learner's machine.
+DEFAULT_ROOT, DEFAULT_SOCKET = "/var/lib/docker", "/run/docker.sock"
+# dockerd's view. $1: a folder to keep the cgroup tree in while a sysfs of the engine's network namespace
+# is mounted over /sys (the host's shows the host's bridges); $2: the engine's data, seen at /var/lib/docker.
+_ENGINE_VIEW = ('mkdir -p "$1" /var/lib/docker && mount --rbind /sys/fs/cgroup "$1" && mount -t sysfs sysfs /sys'
+                ' && mount --rbind "$1" /sys/fs/cgroup && mount --bind "$2" /var/lib/docker && shift 2 && exec "$@"')
+# A client's view. $1: the engine's socket, seen at /run/docker.sock (Docker Desktop links that path to
+# its own socket too, so even a row reached through a context has it); $2: its data, at /var/lib/docker.
+_CLIENT_VIEW = ('{ [ -e /run/docker.sock ] || : > /run/docker.sock; } && mount --bind "$1" /run/docker.sock'
+                ' && mkdir -p /var/lib/docker && mount --bind "$2" /var/lib/docker && shift 2 && exec "$@"')
 
 
 class EngineFailed(RuntimeError):
@@ -90,24 +101,25 @@ class Engine:
         return ":".join([*bins, SYSTEM_PATH])
 
     def env(self, base: dict | None = None) -> dict[str, str]:
-        """The environment of a process that uses this engine (and its CLI and plugins)."""
+        """The environment of a process that uses this engine (and its CLI and plugins), run with
+        :meth:`enter`: no DOCKER_HOST, the engine is at the default socket or the current context."""
         env = dict(os.environ if base is None else base)
-        env.pop("DOCKER_CONTEXT", None)
+        for name in ("DOCKER_CONTEXT", "DOCKER_HOST"):
+            env.pop(name, None)
         env["DOCKER_CONFIG"] = str(self.cli_config)
-        if self.context:
-            env.pop("DOCKER_HOST", None)
-        else:
-            env["DOCKER_HOST"] = self.host
         if self.cli is not None:
             env["PATH"] = f"{self.cli}:{env.get('PATH', SYSTEM_PATH)}"
         return env
 
     def enter(self) -> list[str]:
-        """The command prefix that runs a program in the engine's network namespace."""
+        """The command prefix that runs a client of the engine as on a learner's machine: in the
+        engine's network namespace (its published ports), with the engine's socket at
+        /run/docker.sock and its data at /var/lib/docker."""
         ns = netns.existing(self.name)
         if ns is None:
             raise EngineFailed(f"the engine {self.name} is not running (no network namespace)")
-        return ns.enter()
+        return [*ns.enter(), "unshare", "--mount", "--propagation", "slave", "--",
+                "sh", "-c", _CLIENT_VIEW, "sh", str(self.socket), str(self.data)]
 
     # -- life -------------------------------------------------------------------------------
     def start(self, wait: float = 90) -> None:
@@ -124,13 +136,12 @@ class Engine:
         ns = netns.create(self.name)
         command = [
             *ns.enter(),
-            # Its own mount namespace: container mounts are made and dropped there, never in the host's
-            # table. In it, a sysfs of the engine's network namespace (dockerd reads its bridges under
-            # /sys/class/net; the host's sysfs shows the host's docker0), with the cgroup tree put back.
-            "unshare", "--mount", "--propagation", "slave", "--", "sh", "-c", _OWN_SYSFS, "sh", str(self.base / "cgroup"),
+            # Its own mount namespace: container mounts are made and dropped there, never in the host's table.
+            "unshare", "--mount", "--propagation", "slave", "--",
+            "sh", "-c", _ENGINE_VIEW, "sh", str(self.base / "cgroup"), str(self.data),
             "env", f"PATH={self._path()}", "dockerd",
             "--config-file", str(self.base / "daemon.json"),
-            "--data-root", str(self.data), "--exec-root", str(self.base / "exec"),
+            "--data-root", DEFAULT_ROOT, "--exec-root", str(self.base / "exec"),
             "--pidfile", str(self.base / "docker.pid"), "-H", self.host,
             "--cgroup-parent", f"/dockerlab-{self.name}",
         ]
@@ -191,6 +202,10 @@ class Engine:
         netns.remove(self.name)
         for folder in (self.data, self.base):
             shutil.rmtree(folder, ignore_errors=True)
+        # A client made an empty file to mount the socket on where no engine had one: not a socket, so no engine's.
+        default = Path(DEFAULT_SOCKET)
+        if default.is_file() and default.stat().st_size == 0:
+            default.unlink()
 
     @contextlib.contextmanager
     def running(self, wait: float = 90) -> Iterator[Engine]:
@@ -211,7 +226,6 @@ class Engine:
 
     def _use_context(self) -> None:
         env = self.env()
-        env.pop("DOCKER_HOST", None)
         docker = shutil.which("docker", path=env["PATH"]) or "docker"
         for args in (["context", "create", self.context, "--docker", f"host={self.host}"], ["context", "use", self.context]):
             subprocess.run([docker, *args], env=env, check=True, capture_output=True, timeout=30)

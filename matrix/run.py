@@ -71,7 +71,15 @@ def engine_facts(env: dict, prefix: list[str] = ()) -> dict:
         "cgroup": f"v{info.get('CgroupVersion')} ({info.get('CgroupDriver')})",
         "os": info.get("OperatingSystem"),
         "kernel": info.get("KernelVersion"),
+        "where": ask_where(env, prefix),
     }
+
+
+def ask_where(env: dict, prefix: list[str]) -> str:
+    """Where the notebooks' processes find the engine, as the course itself decides it (the doctor's line)."""
+    done = subprocess.run([*prefix, PYTHON, "-c", "from dockerlab import enginekind as k; print(k.LOCATIONS[k.current().location])"],
+                          env=env, capture_output=True, text=True, timeout=60, cwd=ROOT)
+    return done.stdout.strip() or done.stderr.strip()[-200:]
 
 
 def read_junit(path: Path, result: Result) -> None:
@@ -130,11 +138,12 @@ def run_row(row: Row, name: str | None = None, extra: list[str] = (), say=print)
         say(f"[{row.key}] starting the engine ({', '.join(p.name for p in programs)})")
         with engine.running():
             result.seconds["engine start"] = round(time.monotonic() - started, 1)
-            result.engine = engine_facts(engine.env(), engine.enter())
+            # Row d's notebooks run in a PID namespace of their own: the engine's processes are not theirs to see.
+            prefix = [*engine.enter(), *(["unshare", "--pid", "--fork", "--mount-proc", "--"] if row.hidden else [])]
+            result.engine = engine_facts(engine.env(), prefix)
             mark = time.monotonic()
             give_images(row, engine, say)
             result.seconds["images"] = round(time.monotonic() - mark, 1)
-            prefix = [*engine.enter(), *(["unshare", "--pid", "--fork", "--mount-proc", "--"] if row.hidden else [])]
             code = _pytest(row, junit, extra, engine.env(), prefix, result, say)
     else:
         from . import vm

@@ -104,3 +104,26 @@ def test_card_shows_engine_errors_in_place(course_container):
     card.on_stop()  # the container vanished behind the card's back
     assert "No such container" in card.message.value
     assert not card.stop_button.disabled
+
+
+def _named(session_name: str) -> list:
+    return engine.client().containers.list(all=True, filters={"name": session_name})
+
+
+def test_a_container_that_cannot_start_is_removed_by_the_helper(course_session):
+    """A command the image lacks makes the engine refuse to start the container: the helper removes it
+    (docker-py would leave it in state Created, named by the learner, found by no sweep)."""
+    name = course_session.name("cannot-start")
+    with pytest.raises(errors.CommandNotFound) as raised:
+        course_session.run("busybox:1.37", ["no-such-program-here"], name=name)
+    assert raised.value.command == "no-such-program-here"
+    assert "busybox:1.37" in raised.value.message and "was removed" in raised.value.message
+    assert _named(name) == []
+
+
+def test_the_suites_own_runs_remove_a_container_that_cannot_start(run_once, course_session):
+    """The tests' own one-off runs (tests/conftest.py's run_once) leave nothing either."""
+    before = {c.name for c in engine.client().containers.list(all=True)}
+    with pytest.raises(docker.errors.APIError, match="no-such-program-here"):
+        run_once("busybox:1.37", ["no-such-program-here"])
+    assert {c.name for c in engine.client().containers.list(all=True)} - before == set()

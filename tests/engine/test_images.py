@@ -98,11 +98,11 @@ def test_images_built_from_a_standin_inherit_no_session_label(docker_client, tmp
                 docker_client.images.remove(tag, force=True)
 
 
-def test_debian_base_from_mmdebstrap(docker_client):
+def test_debian_base_from_mmdebstrap(docker_client, run_once):
     spec = ImageSpec("dockerlab-test-debian:trixie-kit", "test", (), "rootfs")
     try:
         images.ensure([spec], offline=True, report=lambda line: None)
-        out = docker_client.containers.run(spec.name, ["cat", "/etc/os-release"], remove=True).decode()
+        out = run_once(spec.name, ["cat", "/etc/os-release"])
         assert 'VERSION_CODENAME=trixie' in out
         assert docker_client.images.get(spec.name).labels[labels.STANDIN] == "true"
     finally:
@@ -126,15 +126,13 @@ def _tiny_wheel(folder: Path) -> Path:
     return wheel
 
 
-def test_python_standin_answers_python_and_pip_installs_a_local_wheel(docker_client, tmp_path):
+def test_python_standin_answers_python_and_pip_installs_a_local_wheel(run_once, tmp_path):
     wheels = _tiny_wheel(tmp_path / "wheels").parent
     script = (
         "python --version && pip install --no-index --find-links /wheels hello-dockerlab >/dev/null"
         " && python -c 'import hello_dockerlab as h; print(h.GREETING)'"
     )
-    out = docker_client.containers.run(
-        "python:3.13-slim", ["sh", "-c", script], volumes={str(wheels): {"bind": "/wheels", "mode": "ro"}}, remove=True
-    ).decode()
+    out = run_once("python:3.13-slim", ["sh", "-c", script], volumes={str(wheels): {"bind": "/wheels", "mode": "ro"}})
     assert out.startswith("Python 3.13")
     assert "hi from a wheel" in out
 
@@ -154,7 +152,7 @@ def test_load_of_a_missing_file_says_what_to_do(tmp_path):
     assert "dockerlab images save" in raised.value.fix
 
 
-def test_a_failed_pull_falls_back_to_a_labelled_standin(course_session, docker_client, monkeypatch):
+def test_a_failed_pull_falls_back_to_a_labelled_standin(course_session, docker_client, monkeypatch, run_once):
     """The default path (offline=None): pull first; when that fails, build the stand-in and say why.
 
     The image's name is the test's own, so no course image is touched; no registry has it (or none
@@ -177,7 +175,7 @@ def test_a_failed_pull_falls_back_to_a_labelled_standin(course_session, docker_c
         assert failure in {"RegistryUnreachable", "ImageMissing", "PullRateLimited"}, image.labels
         assert image.labels[labels.STANDIN] == "true" and image.labels[f"{labels.STANDIN}.for"] == spec.name
         assert final[0].reason == image.labels[labels.STANDIN_REASON]
-        out = docker_client.containers.run(spec.name, remove=True).decode()
+        out = run_once(spec.name)
         assert "Hello from Docker!" in out
     finally:
         with contextlib.suppress(docker.errors.ImageNotFound):
