@@ -1,6 +1,6 @@
 # The two commands a learner needs: `make lab` and `make test`. Both do all their own set-up
 # (scripts/setup.sh: engine first, then venv and images); a second run only checks.
-.PHONY: help setup lab test notebooks unit record reliability browser clean-course hub-smoke bench
+.PHONY: help setup lab test notebooks unit record reliability browser clean-course hub-smoke bench matrix matrix-report
 
 PYTEST := .venv/bin/python -m pytest
 NBVAL  := --nbval --nbval-sanitize-with tests/nbval_sanitize.cfg --nbval-current-env
@@ -12,6 +12,7 @@ help:
 	@echo "make record  re-run every notebook and store its outputs (after editing a notebook)"
 	@echo "make browser run every notebook in JupyterLab in headless Chromium; screenshots in screenshots/"
 	@echo "make bench   measure what the course costs this machine; tables in docs/benchmarks.md"
+	@echo "make matrix  every notebook on the other engines learners run (docs/engine-matrix.md); needs root"
 
 setup:
 	@bash scripts/setup.sh
@@ -63,3 +64,18 @@ clean-course:
 # (needs PyPI and npm from the host, root for the per-learner engines). See docs/classroom.md.
 hub-smoke:
 	bash scripts/hub_smoke.sh
+
+# The engine matrix: every notebook under nbval and in solution mode, and the engine-dependent claims,
+# on engines learners run, each started on this machine beside the default engine and removed after:
+# b a just-installed engine, c Engine 28.5 with the containerd image store, d the same reached through
+# a docker context with its processes out of the notebook's sight, e cgroup v2 under systemd in a VM.
+# Needs root (network namespaces, mounts); fetches Debian's packages into /var/cache/dockerlab-engines.
+# MATRIX_ROWS picks rows, MATRIX_JOBS how many run side by side. Results: build/matrix/.
+MATRIX_ROWS ?= b c d e
+MATRIX_JOBS ?= 2
+matrix: setup
+	.venv/bin/python -m matrix run $(MATRIX_ROWS) --jobs $(MATRIX_JOBS)
+
+# docs/engine-matrix.md from the last `make matrix` (with row a: MATRIX_ROWS="a b c d e").
+matrix-report:
+	.venv/bin/python -m matrix report

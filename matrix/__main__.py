@@ -14,6 +14,8 @@ import argparse
 import shlex
 import subprocess
 import sys
+import threading
+import time
 
 from . import netns
 from .dockerd import Engine
@@ -40,6 +42,8 @@ def main(argv: list[str] | None = None) -> int:
     run = sub.add_parser("run")
     run.add_argument("rows", nargs="*", default=["b", "c", "d", "e"])
     run.add_argument("--pytest", default="", help="extra pytest arguments, e.g. '-x' or '-k 05'")
+    run.add_argument("--jobs", type=int, default=1, help="rows run side by side (each has its own engine; "
+                     "notebooks mostly wait on the engine, so 2-3 fit on 2 cores)")
     sub.add_parser("report")
     up = sub.add_parser("up")
     up.add_argument("row", choices=sorted(ROWS))
@@ -55,7 +59,28 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "run":
         from .run import run_row
 
-        results = [run_row(ROWS[key], extra=shlex.split(args.pytest)) for key in args.rows]
+        from concurrent.futures import ThreadPoolExecutor
+
+        say_lock = threading.Lock()
+
+        def say(line: str) -> None:
+            with say_lock:
+                print(line, flush=True)
+
+        def one(key: str):
+            started = time.monotonic()
+            try:
+                return run_row(ROWS[key], extra=shlex.split(args.pytest), say=say)
+            except Exception as exc:  # a row that cannot start is a failed row, not the end of the others
+                say(f"[{key}] could not run: {exc}")
+                from .run import Result
+
+                failed = Result(key, ROWS[key].title, tests={"passed": 0, "failed": [f"could not run: {exc}"]})
+                failed.seconds["total"] = round(time.monotonic() - started, 1)
+                return failed
+
+        with ThreadPoolExecutor(max_workers=max(1, args.jobs)) as pool:
+            results = list(pool.map(one, args.rows))
         print()
         for r in results:
             bad = {nb: n["failed"] for nb, n in r.notebooks.items() if n["failed"]}

@@ -7,6 +7,7 @@ one ``make test`` uses.
 
 from __future__ import annotations
 
+import fcntl
 import json
 import os
 import re
@@ -45,8 +46,14 @@ def unpacked(suite: str, packages: list[str], say=print) -> Path:
     """
     key = f"{suite}-" + "-".join(sorted(packages))
     root = CACHE / key
-    if (root / "versions.json").exists():
-        return root
+    with open(_cache_dir() / f"{key}.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # rows side by side may want the same set: one fetches, the other waits
+        if not (root / "versions.json").exists():
+            _fetch(suite, packages, key, root, say)
+    return root
+
+
+def _fetch(suite: str, packages: list[str], key: str, root: Path, say) -> None:
     say(f"fetching {', '.join(packages)} from Debian {suite} ({mirror()})")
     with tempfile.TemporaryDirectory(prefix="dockerlab-apt-") as work:
         work_path = Path(work)
@@ -73,7 +80,6 @@ def unpacked(suite: str, packages: list[str], say=print) -> Path:
         (staging / "versions.json").write_text(json.dumps(versions, indent=1, sort_keys=True))
         shutil.rmtree(root, ignore_errors=True)
         staging.rename(root)  # whole or not at all: a run stopped half-way leaves no folder under the key
-    return root
 
 
 def _cache_dir() -> Path:

@@ -18,6 +18,10 @@ SID_ENGINE = ("sid", ["docker.io", "docker-cli", "containerd", "tini-static", "d
 #: sid's runc needs glibc 2.38; bookworm's runs under containerd 2.1 here.
 BOOKWORM_RUNC = ("bookworm", ["runc"])
 
+#: Tests every row runs beside the notebooks: the doctor against the CLI, and each notebook's claims
+#: that depend on the engine (tests/engine/test_claims_NN.py), checked on the engine at hand.
+ENGINE_CLAIMS = ("tests/engine/test_doctor.py", "tests/unit/test_enginekind.py", "tests/engine/test_claims_*.py")
+
 #: The containerd image store: the default of fresh Engine 29 installs and of Docker Desktop.
 CONTAINERD_STORE = {"features": {"containerd-snapshotter": True}}
 
@@ -41,6 +45,8 @@ class Row:
             loads the default engine's images (``dockerlab images save``/``load``).
         notebooks: Notebook name prefixes the row runs (empty: all of them).
         tests: Test files (beside the notebooks) the row runs too.
+        expect: What the engine must say of itself (see run.engine_facts) for the row to be what it
+            claims: a fact's name and a text its value must contain.
     """
 
     key: str
@@ -54,7 +60,8 @@ class Row:
     hidden: bool = False
     images: str = "bundle"
     notebooks: tuple[str, ...] = ()
-    tests: tuple[str, ...] = ()
+    tests: tuple[str, ...] = ENGINE_CLAIMS
+    expect: dict = field(default_factory=dict)
 
     def programs(self, say=print) -> list[Path]:
         return [debian.unpacked(suite, list(names), say) for suite, names in self.packages]
@@ -64,22 +71,25 @@ ROWS = {
     "a": Row("a", "the engine make test uses", "the project's CI machine: Debian 12's docker.io, with a history", "default"),
     "b": Row(
         "b", "a just-installed engine", "anyone on their first day: the same engine with nothing in it yet",
-        "separate", packages=(BOOKWORM_ENGINE,),
+        "separate", packages=(BOOKWORM_ENGINE,), expect={"engine": "20.10", "image_store": "classic"},
     ),
     "c": Row(
         "c", "a current engine with the containerd image store",
         "Docker Engine 28/29 on Linux (29 uses the containerd store on fresh installs), current buildx and Compose",
         "separate", packages=(SID_ENGINE, BOOKWORM_RUNC), config=CONTAINERD_STORE, own_cli=True, images="ensure",
+        expect={"image_store": "containerd", "where": "on this machine's kernel"},
     ),
     "d": Row(
         "d", "an engine whose processes the notebook cannot see",
         "Docker Desktop on macOS and Windows: the engine and containers are in a VM, found through a docker context",
         "separate", packages=(SID_ENGINE, BOOKWORM_RUNC), config=CONTAINERD_STORE, own_cli=True,
-        context="desktop-linux", hidden=True,
+        context="desktop-linux", hidden=True, expect={"image_store": "containerd", "where": "not visible from here"},
     ),
     "e": Row(
         "e", "cgroup v2 under systemd, in a VM", "a Linux desktop of 2026: systemd, the unified cgroup tree",
         "vm", notebooks=("01", "11"), tests=("tests/engine/test_kernel.py", "tests/engine/test_exercises_01_architecture.py",
-                                              "tests/engine/test_exercises_11_security.py", "tests/reliability/test_limits.py"),
+                                              "tests/engine/test_exercises_11_security.py", "tests/reliability/test_limits.py",
+                                              *ENGINE_CLAIMS),
+        expect={"cgroup": "v2 (systemd)"},
     ),
 }

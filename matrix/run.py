@@ -7,6 +7,8 @@ test files. Results go to build/matrix/ROW.json (and ROW.xml, pytest's JUnit fil
 
 from __future__ import annotations
 
+import fcntl
+import hashlib
 import json
 import os
 import subprocess
@@ -42,11 +44,25 @@ def notebooks_of(row: Row) -> list[Path]:
     return [p for p in every if not row.notebooks or p.name.startswith(row.notebooks)]
 
 
-def pytest_command(row: Row, junit: Path, extra: list[str] = ()) -> list[str]:
+def test_files(row: Row) -> list[str]:
+    """The row's test files, patterns expanded (``tests/engine/test_claims_*.py``)."""
+    found: list[str] = []
+    for pattern in row.tests:
+        found += sorted(str(p.relative_to(ROOT)) for p in ROOT.glob(pattern)) if "*" in pattern else [pattern]
+    return found
+
+
+def pytest_command(row: Row, junit: Path, extra: list[str] = (), python: str = PYTHON) -> list[str]:
     chosen = notebooks_of(row)
     solution = [f"tests/test_notebooks_solution_mode.py::test_solution_mode[{p.stem}]" for p in chosen]
-    return [PYTHON, "-m", "pytest", *[str(p.relative_to(ROOT)) for p in chosen], *solution, *row.tests, *NBVAL,
+    return [python, "-m", "pytest", *[str(p.relative_to(ROOT)) for p in chosen], *solution, *test_files(row), *NBVAL,
             "-p", "no:cacheprovider", "-q", f"--junitxml={junit}", *extra]
+
+
+def unmet(row: Row, facts: dict) -> list[str]:
+    """How the engine differs from what the row claims it is (empty: it is that engine)."""
+    return [f"row {row.key} expects {name} to contain {wanted!r}, the engine says {facts.get(name)!r}"
+            for name, wanted in row.expect.items() if wanted not in str(facts.get(name))]
 
 
 def engine_facts(env: dict, prefix: list[str] = ()) -> dict:
@@ -110,11 +126,30 @@ def give_images(row: Row, engine: Engine, say=print) -> None:
     if row.images == "ensure":
         command = [PYTHON, "-m", "dockerlab", "images", "ensure"]
     else:
-        bundle = RESULTS / "course-images.tar"
+        command = [PYTHON, "-m", "dockerlab", "images", "load", str(course_bundle(say))]
+    if stream([*engine.enter(), *command], env=env, tag=row.key, say=say) != 0:
+        raise RuntimeError(f"row {row.key}: the course images could not be put on the engine (see above)")
+
+
+def course_bundle(say=print) -> Path:
+    """The default engine's course images in one file (``dockerlab images save``), made once per set of
+    image ids: rows side by side share it, and a rebuilt stand-in makes a new one."""
+    env = {k: v for k, v in os.environ.items() if k not in ("DOCKER_HOST", "DOCKER_CONTEXT")}
+    names = subprocess.run([PYTHON, "-c", "from dockerlab.images.manifest import load_manifest; "
+                            "print(' '.join(s.name for s in load_manifest()))"], env=env, cwd=ROOT,
+                           capture_output=True, text=True, check=True).stdout.split()
+    ids = subprocess.run(["docker", "image", "inspect", "--format", "{{.Id}}", *names], env=env,
+                         capture_output=True, text=True, check=True).stdout
+    bundle = RESULTS / f"course-images-{hashlib.sha256(ids.encode()).hexdigest()[:12]}.tar"
+    with open(RESULTS / "course-images.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
         if not bundle.exists():
-            subprocess.run([PYTHON, "-m", "dockerlab", "images", "save", str(bundle)], check=True, cwd=ROOT)
-        command = [PYTHON, "-m", "dockerlab", "images", "load", str(bundle)]
-    subprocess.run([*engine.enter(), *command], env=env, check=True, cwd=ROOT)
+            for old in RESULTS.glob("course-images-*.tar"):
+                old.unlink()
+            partial = bundle.with_suffix(".partial")
+            subprocess.run([PYTHON, "-m", "dockerlab", "images", "save", str(partial)], env=env, check=True, cwd=ROOT)
+            partial.rename(bundle)
+    return bundle
 
 
 def run_row(row: Row, name: str | None = None, extra: list[str] = (), say=print) -> Result:
@@ -122,7 +157,8 @@ def run_row(row: Row, name: str | None = None, extra: list[str] = (), say=print)
     RESULTS.mkdir(parents=True, exist_ok=True)
     result = Result(row.key, row.title, machine=_machine())
     junit = RESULTS / f"{row.key}.xml"
-    junit.unlink(missing_ok=True)
+    for old in (junit, RESULTS / f"{row.key}.log"):
+        old.unlink(missing_ok=True)
     started = time.monotonic()
     if row.kind == "default":
         result.engine = engine_facts(dict(os.environ))
@@ -152,7 +188,9 @@ def run_row(row: Row, name: str | None = None, extra: list[str] = (), say=print)
     result.seconds["total"] = round(time.monotonic() - started, 1)
     if junit.exists():
         read_junit(junit, result)
-    result.passed = code == 0 and all(not n["failed"] and n["solution"] for n in result.notebooks.values())
+    result.tests.setdefault("failed", []).extend(unmet(row, result.engine))
+    result.passed = (code == 0 and not result.tests["failed"] and bool(result.notebooks)
+                     and all(not n["failed"] and n["solution"] for n in result.notebooks.values()))
     (RESULTS / f"{row.key}.json").write_text(json.dumps(asdict(result), indent=1))
     return result
 
@@ -161,9 +199,22 @@ def _pytest(row: Row, junit: Path, extra, env: dict, prefix: list[str], result: 
     command = [*prefix, *pytest_command(row, junit, list(extra))]
     say(f"[{row.key}] {' '.join(command[len(prefix):])}")
     mark = time.monotonic()
-    code = subprocess.run(command, env={**env, "PYTHONUNBUFFERED": "1"}, cwd=ROOT).returncode
+    code = stream(command, env={**env, "PYTHONUNBUFFERED": "1"}, tag=row.key, say=say)
     result.seconds["tests"] = round(time.monotonic() - mark, 1)
     return code
+
+
+def stream(command: list[str], env: dict, tag: str, say=print) -> int:
+    """Run ``command``, saying each line of its output as it comes, prefixed ``[tag]`` (rows run side by
+    side print into one log), and keeping it all in build/matrix/TAG.log."""
+    with open(RESULTS / f"{tag}.log", "a") as log, subprocess.Popen(
+        command, env=env, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, errors="replace"
+    ) as process:
+        assert process.stdout is not None
+        for line in process.stdout:
+            log.write(line)
+            say(f"[{tag}] {line.rstrip()}")
+    return process.returncode
 
 
 def _machine() -> str:
