@@ -16,6 +16,17 @@ from typing import IO
 from .session import engine_address, state_dir
 
 
+def _engine_key() -> str:
+    """The engine's own id where it answers (two engines behind one address, as the matrix's rows
+    each at /run/docker.sock in their own mount namespace, are two engines), else its address."""
+    from . import engine
+
+    try:
+        return "-" + engine.client().info()["ID"].replace(":", "")
+    except Exception:  # noqa: BLE001 - no engine yet: the address still names it
+        return engine_address().replace("/", "_").replace(":", "_")
+
+
 def acquire(wait_minutes: float = 90, on_wait: Callable[[str], None] = print) -> IO:
     """Take the engine's lock, waiting (and saying so once) while another run holds it.
 
@@ -25,7 +36,7 @@ def acquire(wait_minutes: float = 90, on_wait: Callable[[str], None] = print) ->
     Raises:
         SystemExit: after ``wait_minutes`` without the lock.
     """
-    name = engine_address().replace("/", "_").replace(":", "_")
+    name = _engine_key()
     handle = open(state_dir() / f"suite{name}.lock", "w")  # noqa: SIM115 - the caller holds it
     deadline = time.monotonic() + wait_minutes * 60
     told = False
