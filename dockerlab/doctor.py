@@ -139,6 +139,9 @@ def _location(kind: enginekind.EngineKind) -> Finding:
     where = enginekind.LOCATIONS[kind.location]
     if kind.location == "local":
         return Finding("engine location", True, f"{where}: the lessons can show its processes and cgroups from here")
+    if kind.location == "hidden":
+        return Finding("engine location", None, f"{where}: the cells that list the engine's processes say so and skip; "
+                       "those that read the kernel's namespaces and cgroups still run")
     return Finding("engine location", None, f"{where}: the cells that read this machine's processes and cgroups say so "
                    "and skip; everything else runs as usual")
 

@@ -107,6 +107,9 @@ class Engine:
         for name in ("DOCKER_CONTEXT", "DOCKER_HOST"):
             env.pop(name, None)
         env["DOCKER_CONFIG"] = str(self.cli_config)
+        # Sessions and locks of their own: every row's engine is at /run/docker.sock for its clients, so
+        # sessions would otherwise take another row's for their own engine's (and sweep its files).
+        env["DOCKERLAB_STATE"] = str(self.base / "state")
         if self.cli is not None:
             env["PATH"] = f"{self.cli}:{env.get('PATH', SYSTEM_PATH)}"
         return env

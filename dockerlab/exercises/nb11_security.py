@@ -31,7 +31,8 @@ SERVER_PORT = 8080
 
 
 def where_in_image(ref: str, needle: str) -> list[str]:
-    """Every place in the image ``ref`` whose bytes contain ``needle``: its config or a layer's file.
+    """Every place in the image ``ref`` whose bytes contain ``needle``: its config, a layer's file, or
+    another file the image carries (an attestation, on the containerd image store).
 
     Reads the image as ``docker save`` writes it (the engine's ``images/get``), so it sees every
     layer, also files that a later layer deletes.
@@ -52,6 +53,13 @@ def where_in_image(ref: str, needle: str) -> list[str]:
                         handle = files.extractfile(member)
                         if handle is not None and wanted in handle.read():
                             found.append(f"layer {number}, file /{member.name}")
+        # Whatever else the image carries: on the containerd image store, its attestations (a provenance
+        # attestation built with --provenance=mode=max lists the build arguments).
+        read = {manifest["Config"], *manifest["Layers"]}
+        for other in image.getmembers():
+            handle = image.extractfile(other) if other.isfile() and other.name not in read else None
+            if handle is not None and wanted in handle.read():
+                found.append(f"/{other.name} in the saved image (an attestation that comes with it)")
     return found
 
 

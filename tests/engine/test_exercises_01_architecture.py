@@ -172,7 +172,10 @@ def test_find_pid1_shim_is_the_parent(lesson, mystery):
 
 
 def test_find_pid1_unrelated_pid(lesson, mystery):
-    answer(lesson, str(os.getpid()))
+    # This test's own PID is no process of the container; but where the test runs in a PID namespace of its own
+    # (matrix row d, a notebook in a container) it is 1 there, and 1 gets an explanation of its own.
+    unrelated = os.getpid() if os.getpid() != 1 else 4_000_000
+    answer(lesson, str(unrelated))
     reason = unmet(result(lesson, "01.find-pid1"), "host PID")
     assert "no process of" in reason and "docker top" in reason
 

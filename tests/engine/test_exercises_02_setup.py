@@ -76,7 +76,7 @@ def test_first_container_missing_plugin_is_named(lesson, hello, monkeypatch):
     real = nb02_setup.dockercli.plugin_version
     monkeypatch.setattr(nb02_setup.dockercli, "plugin_version", lambda name: None if name == "compose" else real(name))
     res = checks.run_exercise("02.first-container", lesson)
-    assert "ensure-engine.sh" in unmet(res, "Compose v2")
+    assert "ensure-engine.sh" in unmet(res, "Compose plugin")
     assert res.met_count == len(res.requirements) - 1
 
 

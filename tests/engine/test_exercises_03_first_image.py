@@ -13,7 +13,7 @@ import uuid
 
 import pytest
 
-from dockerlab import checks
+from dockerlab import checks, enginekind
 from dockerlab.exercises import nb03_first_image as ex
 from dockerlab.lesson import Lesson
 from exercise_support import docker, unmet
@@ -206,7 +206,11 @@ def test_rmi_deletes_an_image_with_its_last_name_unless_a_container_holds_it(les
         assert f"Untagged: {other}:latest" in untagged and "Deleted" not in untagged, "not the last name: only the name goes"
         refused = docker("rmi", name, check=False)
         assert refused.returncode != 0
-        assert "unable to remove repository reference" in refused.stderr and "is using its referenced image" in refused.stderr
+        # The same refusal in each image store's words: the classic store "unable to remove repository reference
+        # \"NAME\" (must force)", the containerd store "unable to delete NAME:latest (must be forced)".
+        containerd = enginekind.current().image_store == "containerd"
+        words = "unable to delete" if containerd else "unable to remove repository reference"
+        assert words in refused.stderr and "is using its referenced image" in refused.stderr
         docker("rm", holder)
         removed = docker("rmi", name).stdout
         assert f"Untagged: {name}:latest" in removed and f"Deleted: {image_id}" in removed

@@ -30,7 +30,7 @@ NOTEBOOKS = sorted((ROOT / "notebooks").glob("[0-9][0-9]-*.ipynb"))
 VALUED = {"--name", "-v", "--volume", "--mount", "-m", "--memory", "--memory-swap", "--pids-limit", "-p", "--publish",
           "-e", "--env", "--env-file", "--network", "--net", "-u", "--user", "--cap-drop", "--cap-add",
           "--security-opt", "--cpus", "--tmpfs", "-w", "--workdir", "--entrypoint", "--restart", "-l", "--label",
-          "-h", "--hostname", "--platform", "--network-alias", "--health-cmd", "--ulimit"}
+          "-h", "--hostname", "--platform", "--network-alias", "--health-cmd", "--ulimit", "--add-host"}
 REFERENCE = re.compile(r"[a-z0-9][a-z0-9._/-]*(:[A-Za-z0-9_.-]+)?")
 # A command starts a line or follows ; & | ( : "docker run" inside an echo or a sentence is not one.
 COMMAND = re.compile(r"(?:^|[;&|(])[ \t]*docker\s+(?:container\s+|image\s+)?(run|create|pull)\s+([^\n;|&]*)", re.MULTILINE)

@@ -1,0 +1,163 @@
+"""Notebook 03's claims about the engine, checked against the engine the tests run on.
+
+The notebook says what the engine's image store changes for a first image: whether the same build from the
+cache is the same image (classic store) or a new one each time, because BuildKit adds an attestation
+(containerd store); how big ``docker images`` says an image is (the containerd store counts its layers
+packed and unpacked); what the layers view shows for ``COPY app.py .`` and ``WORKDIR /app`` (35 B and 0 B,
+or a few 4 kB blocks); what happens to the image a build moves a name away from (kept without a name, or
+deleted at once; ``docker load`` keeps it on both); and what ``docker image prune`` with the session's label
+then prints. Each test does the real thing and asserts what the notebook says for this engine's kind.
+Every image carries a label only this test run gives, so no name elsewhere on the engine points to it, and
+each is removed by the name or id the test itself made.
+"""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import uuid
+
+import pytest
+
+from dockerlab import enginekind, labels, layers
+from dockerlab.build import build as view_build
+from dockerlab.lesson import Lesson
+
+pytestmark = pytest.mark.engine
+
+APP_PY = 'print("Hello, World from Docker!")\n'
+DOCKERFILE = 'FROM python:3.13-slim\nWORKDIR /app\nCOPY app.py .\nCMD ["python", "app.py"]\n'
+
+
+def docker(*args: str, check: bool = True, timeout: float = 300) -> subprocess.CompletedProcess:
+    done = subprocess.run(["docker", *args], capture_output=True, text=True, timeout=timeout)
+    if check:
+        assert done.returncode == 0, done.stderr
+    return done
+
+
+def image_id(ref: str) -> str | None:
+    done = docker("image", "inspect", "--format", "{{.Id}}", ref, check=False)
+    return done.stdout.strip() if done.returncode == 0 else None
+
+
+@pytest.fixture(scope="module")
+def kind(docker_client):
+    return enginekind.current()
+
+
+@pytest.fixture
+def lesson(docker_client, tmp_path):
+    lesson = Lesson("03-first-image", workdir=tmp_path)
+    lesson.made = []  # image names and ids this test made, removed afterwards
+    try:
+        yield lesson
+    finally:
+        lesson.reset()
+        for ref in reversed(lesson.made):
+            docker("rmi", ref, check=False)
+
+
+def app_folder(lesson, name: str = "my-python-app", label: bool = True) -> str:
+    """The notebook's my-python-app folder; with ``label``, a LABEL only this test gives (so the image is ours alone)."""
+    folder = lesson.path(name)
+    folder.mkdir(exist_ok=True)
+    (folder / "app.py").write_text(APP_PY)
+    extra = f"LABEL test.claims03={uuid.uuid4().hex}\n" if label else ""
+    (folder / "Dockerfile").write_text(DOCKERFILE + extra)
+    return str(folder)
+
+
+def test_the_same_build_from_the_cache_is_the_same_image_only_on_the_classic_store(lesson, kind):
+    folder = app_folder(lesson)
+    first, second = lesson.name("claims-same-a"), lesson.name("claims-same-b")
+    lesson.made += [first, second]
+    docker("build", "-q", "-t", first, folder)
+    docker("build", "-q", "-t", second, folder)
+    if kind.image_store == "classic":
+        assert image_id(first) == image_id(second), "the classic store: the same build from the cache is the same image"
+        return
+    assert image_id(first) != image_id(second), "the containerd store: every build is an image of its own"
+    # ... because of BuildKit's attestation: without it, the two builds are one image again
+    plain_a, plain_b = lesson.name("claims-plain-a"), lesson.name("claims-plain-b")
+    lesson.made += [plain_a, plain_b]
+    docker("build", "-q", "--provenance=false", "-t", plain_a, folder)
+    docker("build", "-q", "--provenance=false", "-t", plain_b, folder)
+    assert image_id(plain_a) == image_id(plain_b)
+
+
+def _bytes(human: str) -> float:
+    """docker images' SIZE ("553MB", "2.03MB", "262kB") in bytes (powers of 1000, as the CLI prints them)."""
+    number, unit = re.fullmatch(r"([\d.]+)\s*([kMG]?B)", human.strip()).groups()
+    return float(number) * {"B": 1, "kB": 1e3, "MB": 1e6, "GB": 1e9}[unit]
+
+
+def test_docker_images_size_counts_the_layers_twice_on_the_containerd_store(lesson, kind):
+    tag = lesson.name("claims-size")
+    lesson.made.append(tag)
+    docker("build", "-q", "-t", tag, app_folder(lesson))
+    listed = _bytes(docker("images", "--format", "{{.Size}}", tag).stdout.splitlines()[0])
+    content = sum(layer.size for layer in layers.image_layers(tag).layers)
+    ratio = listed / content
+    if kind.image_store == "containerd":
+        assert 1.6 < ratio < 2.4, f"about twice the layers: {listed:.0f} B listed, {content} B of layers"
+    else:
+        assert 0.95 < ratio < 1.05, f"the layers' total: {listed:.0f} B listed, {content} B of layers"
+
+
+def test_the_layers_view_shows_the_files_or_the_disk_blocks(lesson, kind):
+    tag = lesson.name("claims-layers")
+    lesson.made.append(tag)
+    docker("build", "-q", "-t", tag, app_folder(lesson))
+    found = {layer.instruction: layer for layer in layers.image_layers(tag).layers}
+    copy, workdir = found["COPY app.py ."], found["WORKDIR /app"]
+    if kind.image_store == "classic":
+        assert (copy.size, workdir.size) == (len(APP_PY), 0) == (35, 0)
+    else:
+        for layer in (copy, workdir):
+            assert layer.size % 4096 == 0 and 4096 <= layer.size <= 64 * 1024, f"a few 4 kB blocks: {layer}"
+
+
+def test_the_image_a_build_moves_the_name_away_from(lesson, kind, course_session):
+    """The notebook's "Build it" and "The image the name left": the build view labels its image, the
+    ``!docker build`` line after it does not, and the name moves; then the tidy-up's prune."""
+    folder = app_folder(lesson, label=False)  # as in the notebook: the session's label alone makes it ours
+    tag = lesson.name("claims-moved")
+    lesson.made.append(tag)
+    mark = f"03-claims-{uuid.uuid4().hex[:8]}"  # the lesson label, this test's own: its prune touches nothing else
+    first = view_build(folder, tag, lesson=mark).image_id
+    lesson.made.append(first)
+    session_label = '{{index .Config.Labels "%s"}}' % labels.IMAGE_SESSION
+    assert docker("image", "inspect", "--format", session_label, first).stdout.strip() == course_session.id
+    docker("build", "--progress=plain", "-t", tag, folder)
+    assert image_id(tag) != first, "without the labels the build is a different image, and the name moves to it"
+    mine = ["--filter", f"label={labels.IMAGE_SESSION}={course_session.id}", "--filter", f"label={labels.IMAGE_LESSON}={mark}"]
+    dangling = docker("images", "-q", "--no-trunc", "--filter", "dangling=true", *mine).stdout.split()
+    names = docker("image", "inspect", "--format", "{{json .RepoTags}}", first, check=False).stdout.strip()
+    pruned = docker("image", "prune", "--force", *mine).stdout
+    if kind.image_store == "classic":
+        assert dangling == [first] and names == "[]", "the classic store keeps the first image, without a name"
+        assert pruned == f"Deleted Images:\ndeleted: {first}\n\nTotal reclaimed space: 0B\n", \
+            "prune deletes it; it shared all its layers with the image that took its name"
+    else:
+        assert dangling == [] and image_id(first) is None, "the containerd store deleted the first image at once"
+        assert pruned == "Total reclaimed space: 0B\n", "nothing left to delete"
+    assert image_id(first) is None
+
+
+def test_docker_load_keeps_the_image_it_moves_a_name_away_from(lesson, tmp_path):
+    """What the notebook says the containerd store does for a load (and the classic store does anyway)."""
+    tag = lesson.name("claims-load")
+    lesson.made.append(tag)
+    docker("build", "-q", "-t", tag, app_folder(lesson, "load-a"))
+    saved_id = image_id(tag)
+    archive = tmp_path / "saved.tar"
+    docker("save", "-o", str(archive), tag)
+    docker("build", "-q", "-t", tag, app_folder(lesson, "load-b"))  # another LABEL: another image takes the name
+    replaced = image_id(tag)
+    lesson.made.append(replaced)
+    assert replaced != saved_id
+    docker("load", "-i", str(archive))
+    assert image_id(tag) == saved_id, "the load moved the name back"
+    assert docker("image", "inspect", "--format", "{{json .RepoTags}}", replaced).stdout.strip() == "[]", \
+        "the image the load moved the name away from stays, without a name"

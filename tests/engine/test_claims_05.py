@@ -1,0 +1,136 @@
+"""Notebook 05's claims about the engine, checked against the engine the tests run on.
+
+The notebook reaches this machine from a container as ``host.docker.internal``, added with
+``--add-host host.docker.internal:host-gateway``: the engine's address on the default bridge (20.10 and
+later). It says reading that address from ``docker network inspect bridge`` is less reliable (Engine 20.10
+may list no gateway). It shows a port published on every address answering such a container and one
+published on 127.0.0.1 refusing it (on engines whose containers share this machine's kernel; of Docker
+Desktop it says only what Docker's documentation says, so nothing is asserted there). It says ``-p
+HOST:80`` publishes on every IPv4 and every IPv6 address, and quotes the engine's error for a host port
+that is taken, by release line (Engine 28 puts "failed to set up container networking: " in front), with
+exit code 125 and the container left behind in state Created. Each test does the real thing.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import time
+import urllib.error
+import urllib.request
+
+import pytest
+
+from dockerlab import enginekind
+from dockerlab.lesson import Lesson
+
+pytestmark = pytest.mark.engine
+
+TO_HOST = ["--add-host", "host.docker.internal:host-gateway"]
+#: A web server in busybox: answers every page with "hello".
+SERVE = ["busybox:1.37", "sh", "-c", "mkdir /www && echo hello > /www/index.html && exec httpd -f -p 80 -h /www"]
+
+
+def docker(*args: str, check: bool = True, timeout: float = 120) -> subprocess.CompletedProcess:
+    done = subprocess.run(["docker", *args], capture_output=True, text=True, timeout=timeout)
+    if check:
+        assert done.returncode == 0, done.stderr
+    return done
+
+
+@pytest.fixture(scope="module")
+def kind(docker_client):
+    return enginekind.current()
+
+
+@pytest.fixture
+def lesson(docker_client, tmp_path):
+    lesson = Lesson("05-ports-and-web-apps", workdir=tmp_path)
+    lesson.made = []
+    try:
+        yield lesson
+    finally:
+        lesson.reset()
+        if lesson.made:
+            docker("rm", "-f", *lesson.made, check=False)
+
+
+def serve(lesson, base: str, publish: str) -> int:
+    """A web server container published with ``-p PUBLISH`` (the engine picks the host port); that port."""
+    name = lesson.name(base)
+    lesson.made.append(name)
+    docker("run", "-d", "--name", name, "-p", publish, *SERVE)
+    mapping = docker("port", name, "80/tcp").stdout.splitlines()[0]
+    return int(mapping.rsplit(":", 1)[1])
+
+
+def host_gateway() -> str:
+    line = docker("run", "--rm", *TO_HOST, "busybox:1.37", "grep", "host.docker.internal", "/etc/hosts").stdout
+    address, name = line.split()
+    assert name == "host.docker.internal"
+    return address
+
+
+def answer(url: str, tries: int = 50) -> str:
+    """The page at url, asked again while the server is still starting."""
+    for attempt in range(tries):
+        try:
+            with urllib.request.urlopen(url, timeout=5) as response:
+                return response.read().decode()
+        except (ConnectionError, urllib.error.URLError):
+            if attempt == tries - 1:
+                raise
+            time.sleep(0.2)
+    return ""
+
+
+def is_docker_desktop(kind) -> bool:
+    return kind.product == "Docker Desktop" or kind.location == "vm"
+
+
+def test_host_gateway_is_the_hosts_side_of_the_default_bridge(kind):
+    if is_docker_desktop(kind):
+        pytest.skip("Docker Desktop names the host by itself (host-gateway-ip); the notebook claims nothing more there")
+    address = host_gateway()
+    route = docker("run", "--rm", "busybox:1.37", "ip", "route").stdout
+    assert f"default via {address} " in route, route
+    gateway = docker("network", "inspect", "bridge", "--format", "{{(index .IPAM.Config 0).Gateway}}").stdout.strip()
+    if kind.release_line >= (28, 0):
+        assert gateway == address
+    else:
+        assert gateway in ("", address), "Engine 20.10 may list no gateway for the default bridge"
+
+
+def test_a_container_reaches_a_port_on_every_address_but_not_one_on_127_0_0_1(lesson, kind):
+    if is_docker_desktop(kind):
+        pytest.skip("not known for Docker Desktop, and the notebook says so")
+    everywhere = serve(lesson, "claims-web", "80")
+    local = serve(lesson, "claims-local", "127.0.0.1::80")
+    for port in (everywhere, local):
+        assert answer(f"http://127.0.0.1:{port}/") == "hello\n", "from this machine, both answer"
+    fetch = ["run", "--rm", *TO_HOST, "busybox:1.37", "wget", "-q", "-O", "-", "-T", "3"]
+    assert docker(*fetch, f"http://host.docker.internal:{everywhere}/").stdout == "hello\n"
+    refused = docker(*fetch, f"http://host.docker.internal:{local}/", check=False)
+    assert refused.returncode != 0
+    assert refused.stderr.strip() == f"wget: can't connect to remote host ({host_gateway()}): Connection refused"
+
+
+def test_publishing_a_host_port_publishes_it_on_every_ipv4_and_ipv6_address(lesson, kind):
+    port = serve(lesson, "claims-both", f"{lesson.port(8080)}:80")  # the notebook's -p {port}:80
+    lines = docker("port", lesson.made[-1]).stdout.splitlines()
+    assert lines == [f"80/tcp -> 0.0.0.0:{port}", f"80/tcp -> [::]:{port}"]
+
+
+def test_a_taken_host_port_fails_with_125_in_the_engines_words(lesson, kind):
+    port = serve(lesson, "claims-holder", "127.0.0.1::80")
+    clash = lesson.name("claims-clash")
+    lesson.made.append(clash)
+    done = docker("run", "-d", "--name", clash, "-p", f"127.0.0.1:{port}:80", *SERVE, check=False)
+    assert done.returncode == 125
+    assert len(done.stdout.strip()) == 64, "the first line is the new container's id: created, then not started"
+    message = done.stderr.splitlines()[0]
+    driver = f"driver failed programming external connectivity on endpoint {clash} ("
+    tail = f"): Bind for 127.0.0.1:{port} failed: port is already allocated"
+    newer = "failed to set up container networking: " if kind.release_line >= (28, 0) else ""
+    prefix = "docker: Error response from daemon: " + newer
+    assert message.startswith(prefix + driver) and message.endswith(tail), message
+    assert docker("ps", "-a", "--filter", f"name={clash}", "--format", "{{.Status}}").stdout.strip() == "Created"

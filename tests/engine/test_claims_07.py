@@ -1,0 +1,127 @@
+"""Notebook 07's claims about the engine, checked against the engine the tests run on.
+
+Section 3 says where a volume's files are (the engine's data folder) and when the notebook can read them
+there (the engine on this machine, the notebook as root) or must go through a container (the engine's
+processes not visible, as with Docker Desktop); section 4 that ``-v`` creates a missing host folder owned by
+root on Linux while ``--mount`` refuses; section 5 what ``docker volume prune`` removes, by the engine's
+release line. Each test does the real thing and asserts what the notebook says for this engine's kind.
+The prune is confined to volumes carrying a label only this test gives (``--filter label=...``).
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+
+import pytest
+
+from dockerlab import engine, enginekind
+from dockerlab.lesson import Lesson
+
+pytestmark = pytest.mark.engine
+
+ANONYMOUS = "com.docker.volume.anonymous"  # the engine's own mark on anonymous volumes (Engine 23.0+)
+
+
+def docker(*args: str, check: bool = True, timeout: float = 120) -> subprocess.CompletedProcess:
+    done = subprocess.run(["docker", *args], capture_output=True, text=True, timeout=timeout)
+    if check:
+        assert done.returncode == 0, done.stderr
+    return done
+
+
+@pytest.fixture
+def lesson(docker_client, tmp_path):
+    lesson = Lesson("07-data-and-volumes", workdir=tmp_path)
+    lesson.volumes = []
+    try:
+        yield lesson
+    finally:
+        lesson.reset()
+        for volume in lesson.volumes:
+            docker("volume", "rm", "-f", volume, check=False)
+
+
+@pytest.fixture(scope="module")
+def kind(docker_client):
+    return enginekind.current()
+
+
+def volume_with_a_file(lesson) -> str:
+    name = lesson.name("claims-notes")
+    lesson.volumes.append(name)
+    docker("volume", "create", name)
+    docker("run", "--rm", "-v", f"{name}:/notes", "busybox:1.37", "sh", "-c", 'echo "buy milk" > /notes/todo.txt')
+    return name
+
+
+def test_a_volume_lives_in_the_engines_data_folder(lesson):
+    name = volume_with_a_file(lesson)
+    root = engine.client().info()["DockerRootDir"]
+    mountpoint = docker("volume", "inspect", "--format", "{{.Mountpoint}}", name).stdout.strip()
+    assert mountpoint == f"{root}/volumes/{name}/_data"
+
+
+def test_the_notebook_reads_the_folder_only_where_it_can(lesson, kind):
+    name = volume_with_a_file(lesson)
+    mountpoint = docker("volume", "inspect", "--format", "{{.Mountpoint}}", name).stdout.strip()
+    # Through a container: on every engine
+    through = docker("run", "--rm", "-v", f"{name}:/notes", "busybox:1.37", "cat", "/notes/todo.txt").stdout
+    assert through == "buy milk\n"
+    if kind.location != "local":
+        # the engine's processes are not visible (row d, Docker Desktop), in a VM or elsewhere: the
+        # notebook does not look on this machine, whatever happens to be at that path here
+        return
+    # The engine on this machine: the folder is on this machine's disk; root reads it ...
+    if os.geteuid() == 0:
+        assert os.access(mountpoint, os.R_OK)
+        with open(f"{mountpoint}/todo.txt") as file:
+            assert file.read() == "buy milk\n"
+        # ... an ordinary user gets "Permission denied"
+        as_nobody = subprocess.run(["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", "cat", f"{mountpoint}/todo.txt"],
+                                   capture_output=True, text=True, timeout=30)
+        assert as_nobody.returncode != 0 and "Permission denied" in as_nobody.stderr, as_nobody
+    else:
+        assert not os.access(mountpoint, os.R_OK)
+
+
+def test_v_creates_a_missing_host_folder_and_mount_refuses(lesson, kind, tmp_path):
+    typo = tmp_path / "sahred"
+    refused = docker("run", "--rm", "--mount", f"type=bind,source={typo},target=/shared", "busybox:1.37", "ls", "/shared", check=False)
+    assert refused.returncode != 0
+    assert f'invalid mount config for type "bind": bind source path does not exist: {typo}' in refused.stderr
+    assert not typo.exists()
+    made = docker("run", "--rm", "-v", f"{typo}:/shared", "busybox:1.37", "ls", "-A", "/shared")
+    assert made.stdout == ""
+    assert typo.is_dir() and not any(typo.iterdir())
+    if kind.location in ("local", "hidden"):  # Linux, this kernel: the engine (root) made it
+        assert typo.stat().st_uid == 0
+    typo.rmdir()
+
+
+def test_anonymous_volumes_carry_the_engines_mark_from_23(lesson, kind):
+    container = lesson.name("claims-cache")
+    docker("run", "--name", container, "-v", "/cache", "busybox:1.37", "true")
+    try:
+        volume = docker("inspect", "--format", "{{range .Mounts}}{{.Name}}{{end}}", container).stdout.strip()
+        volume_labels = engine.client().api.inspect_volume(volume).get("Labels") or {}
+        assert (ANONYMOUS in volume_labels) == (kind.release_line >= (23, 0)), volume_labels
+    finally:
+        docker("rm", "-v", container)
+
+
+def test_volume_prune_removes_named_volumes_only_before_23(lesson, kind):
+    mark = lesson.name("claims-prune")
+    named, anonymous = lesson.name("claims-named"), lesson.name("claims-anonymous")
+    lesson.volumes += [named, anonymous]
+    docker("volume", "create", "--label", f"{mark}=1", named)
+    # an unused volume that the engine takes for an anonymous one (the mark it gives them since 23.0)
+    docker("volume", "create", "--label", f"{mark}=1", "--label", f"{ANONYMOUS}=", anonymous)
+    docker("volume", "prune", "--force", "--filter", f"label={mark}")
+    left = set(docker("volume", "ls", "--quiet", "--filter", f"label={mark}").stdout.split())
+    if kind.release_line >= (23, 0):
+        assert left == {named}, left  # anonymous ones only; --all would add the named one
+        docker("volume", "prune", "--force", "--all", "--filter", f"label={mark}")
+        assert docker("volume", "ls", "--quiet", "--filter", f"label={mark}").stdout.split() == []
+    else:
+        assert left == set(), left  # every unused volume, the named one too

@@ -1,0 +1,118 @@
+"""Notebook 08's claims about the engine, checked against the engine the tests run on.
+
+What the notebook shows about networks holds on every engine of the matrix (20.10 and 28.5, the engine
+visible or not): the three built-in networks; no names on the default bridge; Docker's DNS at 127.0.0.11 on
+a user-defined network, answering only for that network; traffic between two bridge networks dropped (a
+timeout, not a refusal); a container reachable at its own port from its network and at the published
+port from this machine. These tests do each for real, so an engine that behaves otherwise fails here.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import urllib.request
+
+import pytest
+
+from dockerlab.lesson import Lesson
+
+pytestmark = pytest.mark.engine
+
+
+def docker(*args: str, check: bool = True, timeout: float = 120) -> subprocess.CompletedProcess:
+    done = subprocess.run(["docker", *args], capture_output=True, text=True, timeout=timeout)
+    if check:
+        assert done.returncode == 0, done.stderr
+    return done
+
+
+def wget(*args: str, network: str | None = None, seconds: int = 3) -> subprocess.CompletedProcess:
+    net = ["--network", network] if network else []
+    return docker("run", "--rm", *net, "busybox:1.37", "wget", "-qO-", "-T", str(seconds), *args, check=False)
+
+
+@pytest.fixture(scope="module")
+def nets(docker_client, tmp_path_factory):
+    """Two user-defined networks, an nginx on each (one publishing its port 80 on 127.0.0.1)."""
+    lesson = Lesson("08-networks", workdir=tmp_path_factory.mktemp("claims-08"))
+    front, back = lesson.name("claims-front"), lesson.name("claims-back")
+    api, admin = lesson.name("claims-api"), lesson.name("claims-admin")
+    port = lesson.port(8080)
+    try:
+        docker("network", "create", front)
+        docker("network", "create", back)
+        docker("run", "-d", "--name", api, "--network", front, "-p", f"127.0.0.1:{port}:80", "nginx:stable")
+        docker("run", "-d", "--name", admin, "--network", back, "nginx:stable")
+        for network, server in ((front, api), (back, admin)):  # both serving before the tests ask
+            docker("run", "--rm", "--network", network, "busybox:1.37", "sh", "-c",
+                   f"for i in $(seq 40); do wget -qO- -T 1 http://{server}/ >/dev/null 2>&1 && exit 0; sleep 0.25; done; exit 1")
+        yield {"front": front, "back": back, "api": api, "admin": admin, "port": port}
+    finally:
+        lesson.reset()
+
+
+def ip_of(container: str) -> str:
+    return docker("inspect", "--format", "{{range .NetworkSettings.Networks}}{{.IPAddress}}{{end}}", container).stdout.strip()
+
+
+def test_three_builtin_networks(docker_client):
+    names = docker("network", "ls", "--filter", "type=builtin", "--format", "{{.Name}} {{.Driver}}").stdout.split("\n")
+    assert sorted(n for n in names if n) == ["bridge bridge", "host host", "none null"]
+
+
+def test_the_default_bridge_has_no_names(nets):
+    web = nets["api"] + "-bridge"
+    docker("run", "-d", "--name", web, "nginx:stable")
+    try:
+        docker("run", "--rm", "busybox:1.37", "sh", "-c",
+               f"for i in $(seq 40); do wget -qO- -T 1 http://{ip_of(web)}/ >/dev/null 2>&1 && exit 0; sleep 0.25; done; exit 1")
+        by_name = wget(f"http://{web}/")
+        assert by_name.returncode != 0 and f"bad address '{web}'" in by_name.stderr, by_name
+        by_address = wget(f"http://{ip_of(web)}/")
+        assert by_address.returncode == 0 and "<title>Welcome to nginx!</title>" in by_address.stdout, by_address
+    finally:
+        docker("rm", "-f", web)
+
+
+def test_dns_at_127_0_0_11_answers_for_its_own_network(nets):
+    found = docker("run", "--rm", "--network", nets["front"], "busybox:1.37", "sh", "-c",
+                   f"grep nameserver /etc/resolv.conf; nslookup {nets['api']}").stdout
+    assert "nameserver 127.0.0.11" in found
+    assert f"Name:\t{nets['api']}" in found
+    page = wget(f"http://{nets['api']}/", network=nets["front"])
+    assert page.returncode == 0 and "<title>Welcome to nginx!</title>" in page.stdout
+
+
+def test_two_networks_are_isolated_by_a_drop(nets):
+    by_name = wget(f"http://{nets['admin']}/", network=nets["front"])
+    assert by_name.returncode != 0 and f"bad address '{nets['admin']}'" in by_name.stderr, by_name
+    by_address = wget(f"http://{ip_of(nets['admin'])}/", network=nets["front"], seconds=2)
+    # dropped, so the client waits and gives up; a refusal or a reset would mean another firewall
+    assert by_address.returncode != 0 and "download timed out" in by_address.stderr, by_address
+
+
+def test_connect_gives_a_container_both_networks_while_it_runs(nets):
+    tool = nets["api"] + "-tool"
+    docker("run", "-d", "--name", tool, "--network", nets["front"], "busybox:1.37", "sleep", "3600")
+    try:
+        docker("network", "connect", nets["back"], tool)
+        names = docker("inspect", "--format", "{{range $name, $settings := .NetworkSettings.Networks}}{{$name}} {{end}}", tool).stdout.split()
+        assert sorted(names) == sorted([nets["back"], nets["front"]])
+        page = docker("exec", tool, "wget", "-qO-", "-T", "3", f"http://{nets['admin']}/")
+        assert "<title>Welcome to nginx!</title>" in page.stdout
+        docker("network", "disconnect", nets["back"], tool)
+        gone = docker("exec", tool, "wget", "-qO-", "-T", "3", f"http://{nets['admin']}/", check=False)
+        assert gone.returncode != 0 and "bad address" in gone.stderr
+    finally:
+        docker("rm", "-f", tool)
+
+
+def test_published_port_for_this_machine_container_port_inside(nets):
+    port = nets["port"]
+    assert docker("port", nets["api"]).stdout.strip() == f"80/tcp -> 127.0.0.1:{port}"
+    with urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=10) as answer:
+        assert "<title>Welcome to nginx!</title>" in answer.read().decode()
+    inside = wget(f"http://{nets['api']}:80/", network=nets["front"])
+    assert "<title>Welcome to nginx!</title>" in inside.stdout
+    host_port = wget(f"http://{nets['api']}:{port}/", network=nets["front"])
+    assert host_port.returncode != 0 and "Connection refused" in host_port.stderr, host_port
