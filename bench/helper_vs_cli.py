@@ -14,9 +14,11 @@ import time
 from pathlib import Path
 from statistics import median
 
-from dockerlab import containers, kernel, labels
-from dockerlab.lesson import Lesson
-from dockerlab.session import DEFAULT_MEMORY, DEFAULT_PIDS
+from dockerlab.services import containers
+from dockerlab.services import kernel
+from dockerlab import labels
+from dockerlab.jupyter.lesson import Lesson
+from dockerlab.engine.session import DEFAULT_MEMORY, DEFAULT_PIDS
 
 from .common import say
 from .stats import Row, Target, ratio, ratios

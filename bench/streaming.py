@@ -15,8 +15,9 @@ import tempfile
 import time
 from pathlib import Path
 
-from dockerlab import engine, labels
-from dockerlab.lesson import Lesson
+from dockerlab import engine
+from dockerlab import labels
+from dockerlab.jupyter.lesson import Lesson
 
 from .common import say
 from .stats import Row, Target, ratio, ratios

@@ -17,7 +17,7 @@ from pathlib import Path
 import nbformat
 from nbclient import NotebookClient
 
-from dockerlab import suitelock
+from dockerlab.tooling import suitelock
 from dockerlab.classroom.kernels import SocketFileKernelManager
 
 NOTEBOOKS = Path(__file__).resolve().parent.parent / "notebooks"

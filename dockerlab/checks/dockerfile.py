@@ -34,7 +34,7 @@ from dockerfile_parse import DockerfileParser
 from dockerfile_parse.parser import image_from
 from dockerfile_parse.util import WordSplitter, extract_key_values
 
-from .core import Unmet, block, read_text, show
+from dockerlab.checks.blocks import Unmet, block, read_text, show
 
 #: Every instruction the Dockerfile reference defines.
 INSTRUCTIONS = (

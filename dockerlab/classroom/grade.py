@@ -22,8 +22,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .. import errors
-from . import runner
+from dockerlab import errors
+from dockerlab.classroom import runner
 
 STATES = ("passed", "not yet", "not attempted", "could not check")
 
@@ -89,7 +89,7 @@ def submissions(folder: Path) -> dict[str, list[Path]]:
 def grade(folder: str | Path, out: str | Path, *, timeout: int = 600, course: Path = runner.COURSE,
           report: Callable[[str], None] = print) -> Grades:
     """Grade every learner in ``folder``; executed notebooks and progress files go to ``out``."""
-    from .. import progress
+    from dockerlab.record import progress
 
     started = time.monotonic()
     learners = [Learner(name, notebooks) for name, notebooks in submissions(Path(folder)).items()]
@@ -129,7 +129,7 @@ def grade(folder: str | Path, out: str | Path, *, timeout: int = 600, course: Pa
 
 def _columns(learners: list[Learner]) -> list[tuple[str, str]]:
     """Every exercise of every lesson handed in (by anyone), and any other exercise someone checked."""
-    from ..checks import registry
+    from dockerlab.checks import registry
 
     lessons = {run.lesson for learner in learners for run in learner.runs if run.lesson}
     titles = {e.id: e.title for lesson in lessons for e in registry.exercises(lesson)}

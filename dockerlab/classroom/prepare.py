@@ -18,7 +18,8 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from . import runner
+from dockerlab.classroom import runner
+from dockerlab import sizes
 
 Report = Callable[[str], None]
 
@@ -30,7 +31,7 @@ def select(notebooks: list[Path], wanted: str | None) -> list[Path]:
     keys = [w.strip() for w in wanted.split(",") if w.strip()]
     chosen = [nb for nb in notebooks if any(nb.stem == k or nb.stem.split("-", 1)[0] == k.zfill(2) for k in keys)]
     if not chosen:
-        from .. import errors
+        from dockerlab import errors
 
         raise errors.DockerlabError(f"No notebook matches --notebooks {wanted}.", "Give numbers like 00,03 or names like 03-first-image.")
     return chosen
@@ -38,8 +39,8 @@ def select(notebooks: list[Path], wanted: str | None) -> list[Path]:
 
 def run_notebooks(notebooks: list[Path], *, timeout: int, report: Report) -> list[tuple[runner.Run, list[str]]]:
     """Run each notebook in solution mode; return each run with the exercises that did not pass."""
-    from .. import progress
-    from ..checks import registry
+    from dockerlab.record import progress
+    from dockerlab.checks import registry
 
     results = []
     scratch = Path(tempfile.mkdtemp(prefix="dockerlab-prepare-"))
@@ -98,7 +99,9 @@ def _memory() -> str:
 
 
 def checklist(runs, bundle: Path | None, course: Path = runner.COURSE) -> list[str]:
-    from .. import build, engine, lesson
+    from dockerlab.services import build
+    from dockerlab import engine
+    from dockerlab.jupyter import lesson
 
     try:
         root = engine.client().info().get("DockerRootDir") or "/var/lib/docker"
@@ -124,7 +127,7 @@ def checklist(runs, bundle: Path | None, course: Path = runner.COURSE) -> list[s
     else:
         lines.append("time per notebook  not measured (--no-run)")
     if bundle is not None and bundle.exists():
-        lines.append(f"image bundle   {bundle} ({build.human_size(bundle.stat().st_size)}). Copy it to each learner's machine "
+        lines.append(f"image bundle   {bundle} ({sizes.decimal(bundle.stat().st_size)}). Copy it to each learner's machine "
                      f"(USB stick, file share), then there: dockerlab images load {bundle.name}   (or: docker load -i {bundle.name})")
     else:
         lines.append("image bundle   not written (--no-bundle)")
@@ -134,7 +137,7 @@ def checklist(runs, bundle: Path | None, course: Path = runner.COURSE) -> list[s
 def prepare(*, bundle: Path | None, run: bool, notebooks: str | None = None, timeout: int = 900,
             offline: bool = False, report: Report = print) -> int:
     """Do the four steps; return 0 when every notebook passed (or none ran), else 1."""
-    from .. import images
+    from dockerlab.services import images
 
     started = time.monotonic()
     report("== 1. course images ==")

@@ -19,7 +19,7 @@ from pathlib import Path
 
 import nbformat
 
-from . import hook, kernels
+from dockerlab.classroom import hook, kernels
 
 #: The course's notebooks, next to the package in a clone.
 COURSE = Path(__file__).resolve().parents[2] / "notebooks"
@@ -223,7 +223,8 @@ def execute(
 
 def _owned(sessions: list[str]) -> list[tuple[str, str]]:
     """(session id, ``"container web-dl3f9a1c"``) for every container, network and volume of these sessions."""
-    from .. import engine, session
+    from dockerlab import engine
+    from dockerlab.engine import session
 
     if not sessions:
         return []
@@ -247,7 +248,7 @@ def tidy(sessions: list[str]) -> tuple[list[str], list[str]]:
     session (which takes the session's lock, so it fails while any process still holds it) and
     cleaning up removes exactly what that session made, and nothing of anyone else's.
     """
-    from .. import session
+    from dockerlab.engine import session
 
     owned = _owned(sessions)
     left = [item for _sid, item in owned]
@@ -270,7 +271,7 @@ def image_tags() -> dict[str, str]:
     A tag whose id changed or that appeared while a learner's notebooks ran was built (or pulled,
     or tagged) then; a rebuild that comes out identical keeps its id and does not show.
     """
-    from .. import engine
+    from dockerlab import engine
 
     tags = {}
     for image in engine.client().api.images():

@@ -18,8 +18,8 @@ import json
 
 import docker.errors
 
-from ..checks import Unmet, block, dockerfile, exercise, images, run_exercise
-from ..checks.core import show
+from dockerlab.checks import Unmet, block, dockerfile, exercise, images, registry
+from dockerlab.checks.blocks import show
 
 FOLDER = "greeter"
 SCRIPT = "greet.py"
@@ -102,7 +102,7 @@ def write_dockerfile(lesson):
 
 @block(lambda lesson: "the Dockerfile is ready (exercise 03.dockerfile passes)")
 def dockerfile_ready(lesson):
-    result = run_exercise("03.dockerfile", lesson)
+    result = registry.run(registry.registered()["03.dockerfile"], lesson)
     if result.passed:
         return None
     first = result.unmet[0] if result.unmet else None

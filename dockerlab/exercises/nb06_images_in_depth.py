@@ -27,10 +27,11 @@ from pathlib import Path
 
 import docker.errors
 
-from .. import build as builds
-from .. import engine, errors
-from ..checks import Unmet, block, dockerfile, exercise, images
-from ..checks.core import human_bytes, parse_size
+from dockerlab.services import build as builds
+from dockerlab import engine
+from dockerlab import errors
+from dockerlab.checks import Unmet, block, dockerfile, exercise, images
+from dockerlab import sizes
 
 # -- what the notebook writes -------------------------------------------------------------------
 
@@ -338,11 +339,11 @@ def copies_from_stage(path):
     )
 
 
-@block(lambda lesson, tag, limit: f"the image {tag} is smaller than {human_bytes(parse_size(limit))}")
+@block(lambda lesson, tag, limit: f"the image {tag} is smaller than {sizes.decimal(sizes.parse(limit))}")
 def small_enough(lesson, tag: str, limit: str):
     image = images.get(tag)
     size = int(image.attrs.get("Size") or 0)
-    if size < parse_size(limit):
+    if size < sizes.parse(limit):
         return None
     path = folder(lesson, STARS_FOLDER) / "Dockerfile"
     try:
@@ -352,15 +353,15 @@ def small_enough(lesson, tag: str, limit: str):
     base = df.final.base if df else "?"
     if df is not None and len(df.stages) >= 2 and base.lower() == "scratch":
         return (
-            f"{tag} is {human_bytes(size)}, but your Dockerfile's final stage is FROM scratch: the image was built "
+            f"{tag} is {sizes.decimal(size)}, but your Dockerfile's final stage is FROM scratch: the image was built "
             f"before your last change. Build it again"
         )
     if df is not None and len(df.stages) >= 2:
         return (
-            f"{tag} is {human_bytes(size)}: its final stage starts FROM {base}, which is big by itself. Start the final "
+            f"{tag} is {sizes.decimal(size)}: its final stage starts FROM {base}, which is big by itself. Start the final "
             f"stage FROM scratch (empty: the program is static) or busybox:1.37 (2 MB)"
         )
-    return f"{tag} is {human_bytes(size)}: it still holds the compiler and its libraries; a multi-stage build leaves them behind"
+    return f"{tag} is {sizes.decimal(size)}: it still holds the compiler and its libraries; a multi-stage build leaves them behind"
 
 
 @block(lambda lesson, tag: f"a container from {tag} prints the four rows of stars")

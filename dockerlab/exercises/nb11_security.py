@@ -17,9 +17,9 @@ import tarfile
 
 import docker.errors
 
-from .. import engine
-from ..checks import containers, dockerfile, exercise, http, images
-from ..checks.core import Unmet, block, show
+from dockerlab import engine
+from dockerlab.checks import containers, dockerfile, exercise, http, images
+from dockerlab.checks.blocks import Unmet, block, show
 
 #: A made-up token: the notebook writes it to token.txt (no newline) and hunts for it in images.
 TOKEN = "s3cr3t-demo-token-4f9a2c"
@@ -115,7 +115,7 @@ def used_the_token(ref: str, token: str = TOKEN):
 
 def _read_file(ref: str, path: str) -> str:
     """A file's text from an image, through a created (never started) container."""
-    from .. import session
+    from dockerlab.engine import session
 
     api = engine.client().api
     created = api.create_container(ref, command=["true"], labels=session.current().labels())

@@ -13,9 +13,10 @@ import time
 
 import ipywidgets as widgets
 
-from .. import build as builds
-from ..errors import BuildFailed, DockerlabError
-from .common import GREEN, RED, View, card, esc, human_size
+from dockerlab.services import build as builds
+from dockerlab.errors import BuildFailed, DockerlabError
+from dockerlab import sizes
+from dockerlab.views.common import GREEN, RED, View, card, esc
 
 #: Lines of the log tail kept in the static (saved-notebook) forms.
 STATIC_TAIL = 25
@@ -118,7 +119,7 @@ class BuildView(View):
             cached = f", {r.cached_steps} of {r.steps_total} steps from cache" if r.steps_total else ""
             return card(
                 "Built",
-                f"image <code>{esc(r.image_id[7:19])}</code>, {esc(human_size(r.size))}, {r.seconds:.1f} s{esc(cached)}",
+                f"image <code>{esc(r.image_id[7:19])}</code>, {esc(sizes.decimal(r.size))}, {r.seconds:.1f} s{esc(cached)}",
                 GREEN,
             )
         if isinstance(self.error, BuildFailed):

@@ -16,8 +16,9 @@ from pathlib import Path
 
 import pytest
 
-from dockerlab import doctor, engine
-from dockerlab.images.manifest import ImageSpec, load_manifest
+from dockerlab.services import doctor
+from dockerlab import engine
+from dockerlab.services.images.manifest import ImageSpec, load_manifest
 
 ROOT = Path(__file__).resolve().parents[2]
 needs_root = pytest.mark.skipif(os.geteuid() != 0, reason="switches user or mount namespace: needs root")

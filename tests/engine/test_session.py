@@ -10,7 +10,10 @@ import textwrap
 
 import pytest
 
-from dockerlab import build, errors, labels, safety, session
+from dockerlab.services import build
+from dockerlab.engine import safety
+from dockerlab.engine import session
+from dockerlab import errors, labels
 
 
 @pytest.fixture

@@ -8,7 +8,9 @@ import time
 import docker.errors
 import pytest
 
-from dockerlab import engine, errors, session
+from dockerlab import engine
+from dockerlab.engine import session
+from dockerlab import errors
 from dockerlab.views.build import BuildView
 
 

@@ -294,7 +294,7 @@ def machine() -> str:
 
 def resources_of(session_ids) -> dict[str, set[str]]:
     """Containers, networks and volumes that carry one of ``session_ids`` (label or name)."""
-    from dockerlab.session import owner_of
+    from dockerlab.engine.session import owner_of
 
     wanted = set(session_ids)
     client = api(30)

@@ -15,7 +15,7 @@ from datetime import date
 
 import pytest
 
-from dockerlab import enginekind
+from dockerlab.engine import kind as enginekind
 
 KERNEL = platform.release()
 DEBIAN_20_10 = (

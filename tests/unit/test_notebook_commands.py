@@ -23,7 +23,7 @@ from IPython.core.inputtransformer2 import TransformerManager
 from nbclient import NotebookClient
 
 from dockerlab.classroom.kernels import SocketFileKernelManager
-from dockerlab.commandlog import describe, ipython_calls, is_ipython, shell_commands, verb
+from dockerlab.jupyter.commandlog import describe, ipython_calls, is_ipython, shell_commands, verb
 
 ROOT = Path(__file__).resolve().parents[2]
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("[0-9][0-9]-*.ipynb"))

@@ -6,7 +6,11 @@ import json
 
 import pytest
 
-from dockerlab import compose, containers, kernel, layers
+from dockerlab.services import compose
+from dockerlab.services import containers
+from dockerlab.services import kernel
+from dockerlab.services import layers
+from dockerlab import sizes
 
 
 @pytest.mark.parametrize(
@@ -107,8 +111,8 @@ def test_usage_from_stats_drops_inactive_page_cache():
 
 
 def test_binary_size():
-    assert kernel.binary_size(32 * 1024 * 1024) == "32.0 MiB"
-    assert kernel.binary_size(512) == "512 B"
+    assert sizes.binary(32 * 1024 * 1024) == "32.0 MiB"
+    assert sizes.binary(512) == "512 B"
 
 
 PS_LINE = {

@@ -16,7 +16,8 @@ import threading
 from collections.abc import Callable
 from pathlib import Path
 
-from .. import dockercli, errors
+from dockerlab.engine import dockercli
+from dockerlab import errors
 
 Report = Callable[[str], None]
 

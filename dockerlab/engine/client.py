@@ -22,7 +22,7 @@ import docker
 import docker.errors
 import docker.tls
 
-from . import errors
+from dockerlab import errors
 
 #: Seconds any single engine API call may take (builds and pulls go through the CLI instead).
 DEFAULT_TIMEOUT = float(os.environ.get("DOCKERLAB_TIMEOUT", "30"))
@@ -155,7 +155,7 @@ def problem() -> errors.DockerlabError | None:
     except errors.DockerlabError as exc:
         failure = exc
     except (docker.errors.DockerException, OSError) as exc:
-        failure = errors.classify(exc) or errors.EngineNotRunning(errors._short(str(exc)))
+        failure = errors.classify(exc, where=_where()) or errors.EngineNotRunning(errors._short(str(exc)))
     reset()
     return failure
 
@@ -188,12 +188,25 @@ def translated(image: str | None = None) -> Iterator[None]:
     except errors.DockerlabError:
         raise
     except Exception as exc:  # docker-py raises its own, requests' and OS errors
-        known = errors.classify(exc, image=image)
+        known = errors.classify(exc, image=image, where=_where())
         if known is None:
             raise
         if isinstance(known, (errors.EngineNotRunning, errors.EnginePermissionDenied)):
             reset()
         raise known from exc
+
+
+def classify(exc: BaseException, image: str | None = None) -> errors.DockerlabError | None:
+    """:func:`dockerlab.errors.classify`, naming this engine's address where a message needs it."""
+    return errors.classify(exc, image=image, where=_where())
+
+
+def _where() -> str:
+    """The engine's address for a message (the default, if even the context is broken)."""
+    try:
+        return address().url
+    except errors.DockerlabError:
+        return DEFAULT_HOST
 
 
 def server_version() -> dict:

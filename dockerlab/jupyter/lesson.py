@@ -1,21 +1,31 @@
-"""A notebook's handle on the course: its names, ports, files, mode and reset.
+"""A notebook's handle on the course: its names, ports, files, mode, checks and reset.
 
 Each notebook starts with ``lesson = dockerlab.start("04-running-containers", mode=MODE)``. The
 lesson gives session-unique names for the containers the learner creates with the CLI (so a
 classroom sharing one engine has no collisions, and cleanup knows what is the course's), a free
-host port for publishing, a work folder for the files the lesson writes, and :meth:`Lesson.reset`.
+host port for publishing, a work folder for the files the lesson writes, :meth:`Lesson.check`
+(the one way a check cell checks an exercise) and :meth:`Lesson.reset`.
 """
 
 from __future__ import annotations
 
 import contextlib
 import fcntl
+import logging
 import os
 import socket
 import tempfile
 from pathlib import Path
 
-from . import session as sessions
+from IPython import get_ipython
+
+from dockerlab import exercises
+from dockerlab.checks.result import CheckResult
+from dockerlab.engine import session as sessions
+from dockerlab.jupyter import display
+from dockerlab.record import events, progress
+
+log = logging.getLogger(__name__)
 
 MODES = ("learner", "solution")
 
@@ -39,6 +49,7 @@ class Lesson:
         self.workdir.mkdir(parents=True, exist_ok=True)
         self._port_locks: dict[int, object] = {}  # port -> its held lock file
         self._ports: dict[int, int] = {}  # preferred port asked for -> port given
+        self._namespace: dict | None = None
 
     @property
     def solution(self) -> bool:
@@ -87,19 +98,50 @@ class Lesson:
 
     def build(self, context, tag: str | None = None, **kwargs):
         """Build an image with BuildKit (see :func:`dockerlab.build.build`)."""
-        from . import build
+        from dockerlab.services import build
 
         return build.build(context, tag, lesson=self.key, **kwargs)
 
-    def check(self, exercise_id: str):
-        """Check one of this lesson's exercises: run, record and show it (see :mod:`dockerlab.checks`)."""
-        from .checks import check
+    @property
+    def namespace(self) -> dict:
+        """The notebook's variables (the kernel's namespace): exercises read the learner's answers
+        there. Outside a kernel (tests, a script) it is whatever was set, else empty."""
+        if self._namespace is not None:
+            return self._namespace
+        shell = get_ipython()
+        return shell.user_ns if shell is not None else {}
 
-        return check(self, exercise_id)
+    @namespace.setter
+    def namespace(self, values: dict) -> None:
+        self._namespace = values
+
+    def check(self, exercise_id: str, *, show: bool = True) -> CheckResult:
+        """Check one of this lesson's exercises, the one way a notebook's check cell does it:
+        run the check against the real state, record the result in the learner's progress, tell
+        the listeners (:mod:`dockerlab.record.events`), and show the result's view.
+
+        Returns:
+            The result (also when the engine could not be reached: ``result.engine_error``).
+        """
+        result = exercises.run(exercise_id, self)
+        if result.engine_error is None:
+            try:
+                progress.record(result, lesson=self.key)
+            except (OSError, ValueError) as exc:  # progress is a convenience; never lose the result over it
+                log.warning("could not save progress: %s", exc)
+        events.checked(result, self)
+        if show:
+            shell = get_ipython()
+            if shell is not None:
+                display.show_check(result, shell)
+            else:
+                print(result)
+        return result
 
     def reset(self) -> sessions.Removed:
-        """Remove every container, network and volume of this lesson in this session."""
-        removed = self.session.cleanup(lesson=self.key)
+        """Remove what this lesson made in this session: containers, networks and volumes, and the
+        images tagged with the session's name (``greeter-dl3f9a1c``), so a notebook's tidy-up is one call."""
+        removed = self.session.cleanup(lesson=self.key, images=True)
         for handle in self._port_locks.values():
             with contextlib.suppress(OSError):
                 handle.close()
@@ -145,3 +187,27 @@ def port_is_free(port: int) -> bool:
         except OSError:
             return False
     return True
+
+
+def start(key: str, mode: str = "learner", **kwargs) -> Lesson:
+    """Begin a lesson: connect, sweep what dead kernels left, set up the notebook's displays, and say
+    so at the top when images the lesson uses are offline stand-ins.
+
+    Returns:
+        The :class:`Lesson` for this notebook.
+    """
+    from IPython.display import display as show
+
+    from dockerlab import engine
+    from dockerlab.jupyter import magics
+    from dockerlab.services.images import load_manifest
+    from dockerlab.views.doctor import standin_notice
+
+    problem = engine.problem()  # None when an engine answers
+    magics.setup(readonly=problem is not None, problem=problem)
+    lesson = Lesson(key, mode=mode, **kwargs)
+    if problem is None:
+        notice = standin_notice([spec.name for spec in load_manifest() if key in spec.notebooks])
+        if notice is not None:
+            show(notice)
+    return lesson

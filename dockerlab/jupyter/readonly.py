@@ -20,29 +20,27 @@ starting the engine the lesson goes on in the same kernel.
 from __future__ import annotations
 
 import ast
+import contextlib
 import re
-from html import escape
 
 from IPython.display import HTML, display
+
+from dockerlab import engine, errors
+from dockerlab.engine import session
+from dockerlab.views import readonly as views
 
 #: In this mode any failure of a statement is taken for "needs the engine": a cell that parses the
 #: output of a `docker` line, calls a container's URL or uses a name an engine statement would have
 #: set fails for want of the engine, and the learner should see why, not a traceback. (The test
 #: suite runs every notebook with an engine too, so real bugs still fail there.)
 NO_ENGINE = (Exception,)
-RUN_FOR_REAL = "git clone the course, then run make lab (see the README)"
 
 _state = {"enabled": False, "shown": False, "hooked": False, "original": None, "guard": None}
 
 
 def banner(what: str) -> HTML:
     """The notice an engine cell shows in read-only mode."""
-    return HTML(
-        '<div class="dockerlab-readonly" style="border-left:4px solid #2874a6;background:#eaf2f8;'
-        'padding:4px 12px"><b>Needs a Docker engine</b> (read-only mode: none runs here). '
-        f"This cell would run <code>{escape(what)}</code>. The output stored above, if any, is from a "
-        f"real run. To run it yourself: {escape(RUN_FOR_REAL)}.</div>"
-    )
+    return HTML(views.banner_html(what))
 
 
 def _show_once(what: str) -> None:
@@ -89,34 +87,13 @@ def enable(shell, problem=None) -> None:
     if not _state["hooked"]:
         _state["hooked"] = True
         shell.events.register("pre_run_cell", lambda *_: _before_cell(shell))
-    display(HTML(notice(problem)))
-
-
-def notice(problem=None) -> str:
-    """The read-only notice; with ``problem``, also why no engine answers here and the fix."""
-    why = ""
-    if problem is not None:
-        fix = f" <b>What to do:</b> <code>{escape(problem.fix)}</code>" if getattr(problem, "fix", "") else ""
-        why = (
-            f'<p class="dockerlab-engine-problem"><b>{escape(problem.title)}.</b> {escape(problem.message)}{fix} '
-            "On your own machine, start the engine and run the next cell: read-only mode switches itself off "
-            "as soon as an engine answers.</p>"
-        )
-    return (
-        '<div style="border:2px solid #2874a6;padding:6px 12px"><b>Read-only mode.</b> No Docker '
-        "engine answers in this environment (on Binder, none can). The notebooks show the outputs of "
-        "a real run; cells that need the engine say so instead of running, and cells about this "
-        f"machine's own kernel still run live. To do the course for real: {escape(RUN_FOR_REAL)}.{why}</div>"
-    )
+    display(HTML(views.notice_html(problem)))
 
 
 def _before_cell(shell) -> None:
     _state.update(shown=False)
-    if _state["enabled"]:
-        from . import engine
-
-        if engine.answers():
-            disable(shell)
+    if _state["enabled"] and engine.answers():
+        disable(shell)
 
 
 def disable(shell) -> None:
@@ -127,19 +104,9 @@ def disable(shell) -> None:
     shell.system, shell.getoutput = _state["original"]
     if _state["guard"] in shell.ast_transformers:
         shell.ast_transformers.remove(_state["guard"])
-    import contextlib
-
-    from . import errors, session
-
     with contextlib.suppress(errors.DockerlabError, OSError):
         session.sweep_dead()  # skipped when the lesson started without an engine
-    display(
-        HTML(
-            '<div class="dockerlab-readonly-off" style="border-left:4px solid #1e8449;padding:4px 12px">'
-            "<b>The Docker engine answers now:</b> read-only mode is off and cells run for real again. "
-            "Cells run while it was on did nothing; run them again if this one needs what they make.</div>"
-        )
-    )
+    display(HTML(views.engine_back_html()))
 
 
 def _is_docker(cmd: str) -> bool:

@@ -32,8 +32,9 @@ from pathlib import Path
 
 import docker.errors
 
-from . import engine, errors, labels
-from .safety import refuse_unsafe, refuse_unsafe_volume
+from dockerlab import engine
+from dockerlab import errors, labels
+from dockerlab.engine.safety import refuse_unsafe, refuse_unsafe_volume
 
 #: Matches a session id inside a resource name: "web-dl3f9a1c", "app-dl3f9a1c_default", "app-dl3f9a1c-web-1".
 SESSION_IN_NAME = re.compile(r"(?:^|[-_.])(dl[0-9a-f]{6})(?=$|[-_.])")
@@ -213,16 +214,18 @@ class Session:
             return engine.client().volumes.create(name, labels=self.labels(lesson), **kwargs)
 
     # -- removing ---------------------------------------------------------------------------
-    def cleanup(self, lesson: str | None = None) -> Removed:
+    def cleanup(self, lesson: str | None = None, images: bool | None = None) -> Removed:
         """Remove this session's containers, networks and volumes (only a lesson's, if given).
 
         Resources named after the session (made with the CLI) carry no lesson label; they belong
-        to this kernel, which runs one notebook, so a lesson's reset removes them as well. Images
-        tagged with the session's name (``greeter-dl3f9a1c``) go only with the whole session, when
-        the kernel exits: within a lesson the learner may still want them.
+        to this kernel, which runs one notebook, so a lesson's reset removes them as well.
+
+        Args:
+            images: Also untag the images tagged with the session's name (``greeter-dl3f9a1c``), by
+                name. Default: only when the whole session goes (no ``lesson``).
         """
         return _remove(lambda sid, lesson_label, _name: sid == self.id and (lesson is None or lesson_label in (lesson, None)),
-                       tagged_images=lesson is None)
+                       tagged_images=lesson is None if images is None else images)
 
     def close(self) -> None:
         """Clean up and release: what a kernel does on a normal exit.

@@ -16,8 +16,11 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from . import dockercli, engine, errors, labels
-from . import session as sessions
+from dockerlab.engine import dockercli
+from dockerlab import engine
+from dockerlab import errors, labels
+from dockerlab.engine import session as sessions
+from dockerlab import sizes
 
 # "#5 [2/3] RUN apt-get update" or, in a multi-stage build, "#7 [build 2/4] COPY . ."
 _STEP = re.compile(r"^#(\d+) \[(?:([\w.-]+) )?(\d+)/(\d+)\] (.+)$")
@@ -51,15 +54,9 @@ class BuildResult:
     first_line_after: float | None = None
 
     def __str__(self) -> str:
-        return f"{self.tag or self.image_id[:19]}: {self.image_id[7:19]}, {human_size(self.size)}, built in {self.seconds:.1f} s"
+        return f"{self.tag or self.image_id[:19]}: {self.image_id[7:19]}, {sizes.decimal(self.size)}, built in {self.seconds:.1f} s"
 
 
-def human_size(size: int | float) -> str:
-    for unit in ("B", "kB", "MB", "GB"):
-        if size < 1000 or unit == "GB":
-            return f"{size:.0f} {unit}" if unit == "B" else f"{size:.1f} {unit}"
-        size /= 1000
-    return f"{size} B"
 
 
 def build(

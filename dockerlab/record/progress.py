@@ -1,7 +1,8 @@
 """The learner's progress: the latest result of every exercise check, kept in one JSON file.
 
-:func:`dockerlab.checks.check` calls :func:`record` after each check. Notebook 00 shows
-:func:`summary` (per lesson: exercises done / total); an instructor collects :func:`export`.
+:meth:`dockerlab.jupyter.lesson.Lesson.check` calls :func:`record` after each check. Notebook 00
+shows :func:`summary` (per lesson: exercises done / total, :mod:`dockerlab.views.progress`); an
+instructor collects :func:`export`.
 
 The file is ``progress.json`` in :func:`dockerlab.session.state_dir` (``$DOCKERLAB_PROGRESS``
 names another file). Writes are atomic (a temporary file in the same folder, then a rename) and
@@ -25,7 +26,6 @@ import time
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
-from html import escape
 from pathlib import Path
 
 log = logging.getLogger(__name__)
@@ -38,7 +38,7 @@ def path() -> Path:
     override = os.environ.get("DOCKERLAB_PROGRESS")
     if override:
         return Path(override)
-    from . import session
+    from dockerlab.engine import session
 
     return session.state_dir() / "progress.json"
 
@@ -177,23 +177,6 @@ class Summary:
     def __str__(self) -> str:
         return self.as_text()
 
-    def _repr_pretty_(self, printer, cycle) -> None:  # the text Jupyter saves beside the HTML table
-        printer.text(self.as_text())
-
-    def _repr_html_(self) -> str:
-        if not self.lessons:
-            return "<p>No exercises yet.</p>"
-        rows = "".join(
-            f"<tr><td>{escape(row.label)}</td><td>{row.done} / {row.total}</td>"
-            f"<td style='color:#1e8449;font-family:monospace'>{'█' * round(20 * row.done / row.total) if row.total else ''}</td></tr>"
-            for row in self.lessons
-        )
-        return (
-            "<table class='dockerlab-progress'><thead><tr><th style='text-align:left'>Lesson</th>"
-            f"<th style='text-align:left'>Exercises done</th><th></th></tr></thead><tbody>{rows}"
-            f"<tr><td><b>all</b></td><td><b>{self.done} / {self.total}</b></td><td></td></tr></tbody></table>"
-        )
-
     def to_dict(self) -> list[dict]:
         return [
             {"lesson": row.lesson, "label": row.label, "done": row.done, "total": row.total, "exercises": row.exercises}
@@ -211,9 +194,9 @@ def summary(exercises: Iterable | None = None) -> Summary:
     """
     records = load()
     if exercises is None:
-        from .checks import registry
+        from dockerlab import exercises as course
 
-        exercises = registry.exercises()
+        exercises = course.every()
     known = [(e.id, e.title) for e in exercises]
     if not known:
         known = [(k, v.get("title", k)) for k, v in records.items()]

@@ -16,7 +16,8 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, field
 
-from . import engine, errors
+from dockerlab import engine
+from dockerlab import errors
 
 _SOCKETS = ("/var/run/docker.sock", "/run/docker.sock")
 

@@ -11,10 +11,12 @@ import platform
 import re
 import shutil
 from dataclasses import dataclass, field
-from html import escape
 from pathlib import Path
 
-from . import dockercli, engine, enginekind, errors
+from dockerlab.engine import dockercli
+from dockerlab import engine
+from dockerlab.engine import kind as enginekind
+from dockerlab import errors
 
 #: Free bytes the course needs where the engine keeps images: the images and a few lesson builds.
 #: DOCKERLAB_MIN_FREE_GB changes it (a small disk for a short workshop, or a stricter classroom check).
@@ -61,21 +63,6 @@ class Report:
         return "\n".join([*lines, "", verdict])
 
     __str__ = as_text
-
-    def _repr_html_(self) -> str:
-        colours = {True: "#1e8449", False: "#c0392b", None: "#b9770e"}
-        rows = []
-        for f in self.findings:
-            fix = f"<br><small>fix: <code>{escape(f.fix)}</code></small>" if f.fix and f.ok is not True else ""
-            rows.append(
-                f'<tr><td style="color:{colours[f.ok]};font-weight:bold">{f.mark}</td>'
-                f"<td>{escape(f.name)}</td><td>{escape(f.detail)}{fix}</td></tr>"
-            )
-        verdict = "Ready for the course." if self.ok else "Fix the problems above, then run the doctor again."
-        return (
-            '<table class="dockerlab-doctor"><thead><tr><th></th><th>check</th><th>found</th></tr></thead>'
-            f"<tbody>{''.join(rows)}</tbody></table><p><b>{verdict}</b></p>"
-        )
 
 
 def run_checks(with_images: bool = True, specs=None) -> Report:
@@ -235,7 +222,7 @@ def _disk(info: dict) -> Finding:
 
 
 def _images(specs=None) -> Finding:
-    from . import images
+    from dockerlab.services import images
 
     states = images.status(specs)
     missing = [s.spec.name for s in states if s.state == "missing"]

@@ -13,8 +13,8 @@ import re
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 
-from . import engine
-from .build import human_size
+from dockerlab import engine
+from dockerlab import sizes
 
 #: Instructions that never add a filesystem layer.
 METADATA_ONLY = {
@@ -41,7 +41,7 @@ class Layer:
     id: str = ""
 
     def __str__(self) -> str:
-        size = "no layer" if self.empty else human_size(self.size)
+        size = "no layer" if self.empty else sizes.decimal(self.size)
         return f"{size:>10}  {self.instruction}"
 
 
@@ -62,7 +62,7 @@ class ImageLayers:
         return sum(layer.size for layer in self.layers)
 
     def __str__(self) -> str:
-        head = f"{self.image} ({self.image_id[7:19]}): {human_size(self.size)} in {self.layer_count} layers"
+        head = f"{self.image} ({self.image_id[7:19]}): {sizes.decimal(self.size)} in {self.layer_count} layers"
         return "\n".join([head, *map(str, self.layers)])
 
 

@@ -17,10 +17,13 @@ from pathlib import Path
 
 import docker.errors
 
-from .. import build as builds
-from .. import dockercli, engine, errors, labels
-from . import rootfs
-from .manifest import STANDINS, ImageSpec, load_manifest
+from dockerlab.services import build as builds
+from dockerlab.engine import dockercli
+from dockerlab import engine
+from dockerlab import errors, labels
+from dockerlab.services.images import rootfs
+from dockerlab.services.images.manifest import STANDINS, ImageSpec, load_manifest
+from dockerlab import sizes
 
 Report = Callable[[str], None]
 
@@ -40,7 +43,7 @@ class ImageStatus:
         if self.state == "missing":
             return f"{self.spec.name:<22} missing"
         extra = f"  stand-in ({self.reason})" if self.state == "standin" else ""
-        return f"{self.spec.name:<22} {self.image_id[7:19]}  {builds.human_size(self.size):>9}{extra}"
+        return f"{self.spec.name:<22} {self.image_id[7:19]}  {sizes.decimal(self.size):>9}{extra}"
 
 
 def status(specs: Iterable[ImageSpec] | None = None) -> list[ImageStatus]:
@@ -206,7 +209,7 @@ def save(path: str | os.PathLike, names: Iterable[str] | None = None, report: Re
     done = dockercli.run(["save", "-o", str(path), *wanted], timeout=900)
     if done.returncode != 0:
         raise errors.DockerlabError(f"docker save failed: {done.stderr.strip()}", "Check free disk space and try again.")
-    report(f"saved {len(wanted)} images, {builds.human_size(Path(path).stat().st_size)}")
+    report(f"saved {len(wanted)} images, {sizes.decimal(Path(path).stat().st_size)}")
     return Path(path)
 
 

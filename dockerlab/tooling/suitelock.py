@@ -13,7 +13,7 @@ import time
 from collections.abc import Callable, Iterator
 from typing import IO
 
-from .session import engine_address, state_dir
+from dockerlab.engine.session import engine_address, state_dir
 
 
 def acquire(wait_minutes: float = 90, on_wait: Callable[[str], None] = print) -> IO:

@@ -19,8 +19,10 @@ from datetime import datetime, timedelta, timezone
 
 import docker.errors
 
-from . import engine, errors
-from . import session as sessions
+from dockerlab import engine
+from dockerlab import errors
+from dockerlab.engine import session as sessions
+from dockerlab import sizes
 
 #: Namespace kinds a course compares, in display order.
 KINDS = ("pid", "net", "mnt", "uts", "ipc", "user", "cgroup", "time")
@@ -103,9 +105,9 @@ class CgroupLimits:
 
     def __str__(self) -> str:
         return (
-            f"{self.container} (cgroup v{self.cgroup_version}): memory {_fmt(self.memory)} / kernel {_fmt(self.kernel_memory)}, "
-            f"pids {_fmt(self.pids, False)} / {_fmt(self.kernel_pids, False)}, "
-            f"cpus {_fmt(self.cpus, False)} / {_fmt(self.kernel_cpus, False)}"
+            f"{self.container} (cgroup v{self.cgroup_version}): memory {sizes.limit(self.memory)} / kernel {sizes.limit(self.kernel_memory)}, "
+            f"pids {sizes.limit(self.pids, False)} / {sizes.limit(self.kernel_pids, False)}, "
+            f"cpus {sizes.limit(self.cpus, False)} / {sizes.limit(self.kernel_cpus, False)}"
         )
 
 
@@ -127,7 +129,7 @@ class MemoryUsage:
     def __str__(self) -> str:
         if not self.running:
             return f"{self.container}: not running"
-        return f"{self.container}: {_fmt(self.usage)} of {_fmt(self.limit)} ({self.percent or 0:.1f} %)"
+        return f"{self.container}: {sizes.limit(self.usage)} of {sizes.limit(self.limit)} ({self.percent or 0:.1f} %)"
 
 
 @dataclass
@@ -145,7 +147,7 @@ class OomEvidence:
 
     def __str__(self) -> str:
         lines = [
-            f"{self.container}: limit {_fmt(self.limit)}, OOMKilled={self.oom_killed}, exit code {self.exit_code} "
+            f"{self.container}: limit {sizes.limit(self.limit)}, OOMKilled={self.oom_killed}, exit code {self.exit_code} "
             f"after {self.seconds:.1f} s; last output: {self.last_output!r}",
             f"engine events: {', '.join(self.engine_events) or '-'}",
         ]
@@ -403,18 +405,3 @@ def _strip_stamp(line: str) -> str:
     return re.sub(r"^\[\s*\d+\.\d+\]\s*", "", line)
 
 
-def _fmt(value, size: bool = True) -> str:
-    if value is None:
-        return "no limit"
-    if not size:
-        return f"{value:g}" if isinstance(value, float) else str(value)
-    return binary_size(value)
-
-
-def binary_size(size: int | float) -> str:
-    """Bytes in the binary units docker's flags use (``-m 32m`` is 32 MiB)."""
-    for unit in ("B", "KiB", "MiB", "GiB"):
-        if abs(size) < 1024 or unit == "GiB":
-            return f"{size:.0f} {unit}" if unit == "B" else f"{size:.1f} {unit}"
-        size /= 1024
-    return f"{size} B"

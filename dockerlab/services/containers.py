@@ -13,8 +13,9 @@ from datetime import datetime, timezone
 
 import docker.errors
 
-from . import engine, errors
-from . import session as sessions
+from dockerlab import engine
+from dockerlab import errors
+from dockerlab.engine import session as sessions
 
 #: Host addresses that a browser on this machine reaches as 127.0.0.1.
 _LOCAL = {"", "0.0.0.0", "::", "127.0.0.1", "::1"}

@@ -16,9 +16,11 @@ from pathlib import Path
 
 import yaml
 
-from . import dockercli, errors, safety
-from . import session as sessions
-from .containers import Port, may_manage
+from dockerlab.engine import dockercli
+from dockerlab.engine import safety
+from dockerlab import errors
+from dockerlab.engine import session as sessions
+from dockerlab.services.containers import Port, may_manage
 
 _PROJECT_CHARS = re.compile(r"[^a-z0-9_-]+")
 

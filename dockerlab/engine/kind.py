@@ -193,7 +193,7 @@ def current() -> EngineKind:
     """
     global _current
     if _current is None:
-        from . import engine
+        from dockerlab import engine
 
         with engine.translated():
             client = engine.client()

@@ -12,7 +12,7 @@ import subprocess
 import threading
 from collections.abc import Iterator, Sequence
 
-from . import errors
+from dockerlab import errors
 
 
 def docker_binary() -> str:
