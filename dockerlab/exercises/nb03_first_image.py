@@ -20,6 +20,7 @@ import docker.errors
 
 from dockerlab.checks import Unmet, block, dockerfile, exercise, images, registry
 from dockerlab.checks.blocks import show
+from dockerlab.services import dockerfile as dockerfiles
 
 FOLDER = "greeter"
 SCRIPT = "greet.py"
@@ -43,16 +44,11 @@ def dockerfile_path(lesson):
 
 
 def _final_cmd(path) -> list[str] | None:
-    """The exec-form CMD of the final stage (through FROM <stage>), or None."""
-    df = dockerfile.parse(path)
-    cmds = [i for s in reversed(df.lineage()) for i in s.find("CMD")]
-    if not cmds:
+    """The words of the final stage's CMD (through FROM <stage>) when it is a JSON list, else None."""
+    cmds = dockerfile.parse(path).inherited("CMD")
+    if not cmds or not cmds[-1].value.strip().startswith("["):
         return None
-    try:
-        value = json.loads(cmds[-1].value.strip())
-    except ValueError:
-        return None
-    return value if isinstance(value, list) and all(isinstance(v, str) for v in value) else None
+    return dockerfiles.words(cmds[-1].value)  # None when the JSON is broken or not a list of strings
 
 
 @block(lambda path, script: f"the CMD runs {script}")
@@ -116,8 +112,7 @@ def matches_dockerfile(lesson, tag: str):
     path = dockerfile_path(lesson)
     config = images.get(tag).attrs.get("Config") or {}
     wanted_cmd = _final_cmd(path)
-    df = dockerfile.parse(path)
-    workdirs = [i for s in reversed(df.lineage()) for i in s.find("WORKDIR")]
+    workdirs = dockerfile.parse(path).inherited("WORKDIR")
     wanted_dir = workdirs[-1].value.strip() if workdirs else None
     got_cmd = config.get("Cmd")
     rebuild = f"build it again from the folder {show(lesson.path(FOLDER))} (docker build -t {tag} ...)"

@@ -20,6 +20,7 @@ import docker.errors
 from dockerlab import engine
 from dockerlab.checks import containers, dockerfile, exercise, http, images
 from dockerlab.checks.blocks import Unmet, block, show
+from dockerlab.services import dockerfile as dockerfiles
 
 #: A made-up token: the notebook writes it to token.txt (no newline) and hunts for it in images.
 TOKEN = "s3cr3t-demo-token-4f9a2c"
@@ -68,7 +69,7 @@ def token_not_in(ref: str, token: str = TOKEN):
     )
 
 
-@block(lambda path, secret_id=SECRET_ID: f"{show(dockerfile.resolve(path))} mounts the build secret {secret_id} in a RUN")
+@block(lambda path, secret_id=SECRET_ID: f"{show(dockerfiles.resolve(path))} mounts the build secret {secret_id} in a RUN")
 def mounts_secret(path, secret_id: str = SECRET_ID):
     df = dockerfile.parse(path)
     mounts = []

@@ -1,13 +1,14 @@
-"""Building images with BuildKit, the log streamed line by line as the engine emits it.
+"""Building images with BuildKit, each step shown as the engine reports it.
 
 docker-py's ``images.build`` only drives the legacy builder and returns the log when the build
-has ended, so builds go through ``docker buildx build --progress=plain`` and its output is read
-as it is printed. Each line becomes a :class:`BuildEvent`; the step counter comes from BuildKit's
-``[2/3] RUN ...`` headers.
+has ended, so builds go through ``docker buildx build --progress=rawjson``: BuildKit's own status
+updates, read as they are printed by :mod:`dockerlab.services.buildkit`, which also turns them
+into the lines ``--progress=plain`` shows. Each line becomes a :class:`BuildEvent`.
 """
 
 from __future__ import annotations
 
+import functools
 import os
 import re
 import tempfile
@@ -16,15 +17,13 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from dockerlab import engine, errors, labels, sizes
 from dockerlab.engine import dockercli
-from dockerlab import engine
-from dockerlab import errors, labels
 from dockerlab.engine import session as sessions
-from dockerlab import sizes
+from dockerlab.services import buildkit
 
-# "#5 [2/3] RUN apt-get update" or, in a multi-stage build, "#7 [build 2/4] COPY . ."
-_STEP = re.compile(r"^#(\d+) \[(?:([\w.-]+) )?(\d+)/(\d+)\] (.+)$")
-_VERTEX_ERROR = re.compile(r"^#(\d+) ERROR: (.*)$")
+#: buildx release that added ``--progress=rawjson``; older ones refuse it (0.11: "not a valid progress option").
+RAWJSON_SINCE = (0, 12)
 
 
 @dataclass
@@ -52,11 +51,11 @@ class BuildResult:
     cached_steps: int = 0
     #: Seconds from starting the build to the first line of output reaching the caller.
     first_line_after: float | None = None
+    #: The Dockerfile steps BuildKit ran or took from its cache (``.step``, ``.cached``, ``.seconds``).
+    steps: list[buildkit.Vertex] = field(default_factory=list)
 
     def __str__(self) -> str:
         return f"{self.tag or self.image_id[:19]}: {self.image_id[7:19]}, {sizes.decimal(self.size)}, built in {self.seconds:.1f} s"
-
-
 
 
 def build(
@@ -100,7 +99,7 @@ def build(
     image_labels = {**own, **(extra_labels or {})}
     with tempfile.TemporaryDirectory(prefix="dockerlab-build-") as scratch:
         iidfile = Path(scratch) / "iid"
-        args = ["buildx", "build", "--progress=plain", "--iidfile", str(iidfile)]
+        args = ["buildx", "build", f"--progress={progress_mode()}", "--iidfile", str(iidfile)]
         if tag:
             args += ["-t", tag]
         if dockerfile:
@@ -116,9 +115,9 @@ def build(
         if no_cache:
             args.append("--no-cache")
         args.append(str(context))
-        log, result = _follow(args, on_event, timeout)
+        reader, result = _follow(args, on_event, timeout)
         if result.returncode != 0 or not iidfile.exists():
-            raise errors.BuildFailed(result.failing_step, "\n".join(log), result.returncode)
+            raise errors.BuildFailed(reader.failure, "\n".join(reader.log), result.returncode)
         image_id = iidfile.read_text().strip()
     with engine.translated():
         size = engine.client().api.inspect_image(image_id)["Size"]
@@ -127,61 +126,56 @@ def build(
         image_id=image_id,
         size=size,
         seconds=result.seconds,
-        log=log,
-        steps_total=result.total,
-        cached_steps=result.cached,
+        log=reader.log,
+        steps_total=reader.steps_total,
+        cached_steps=reader.cached_steps,
         first_line_after=result.first_line_after,
+        steps=reader.steps,
     )
+
+
+@functools.cache
+def progress_mode() -> str:
+    """``rawjson``; ``plain`` for a buildx older than 0.12, whose log is then shown without steps."""
+    text = dockercli.plugin_version("buildx") or ""
+    found = re.search(r"(\d+)\.(\d+)\.\d+", text)
+    return "plain" if found and tuple(map(int, found.groups())) < RAWJSON_SINCE else "rawjson"
 
 
 @dataclass
 class _Followed:
     returncode: int = 0
     seconds: float = 0.0
-    total: int = 0
-    cached: int = 0
-    failing_step: str = ""
     first_line_after: float | None = None
 
 
-def _follow(args: list[str], on_event, timeout: float) -> tuple[list[str], _Followed]:
-    """Run the build, turning each printed line into an event; return the log and a summary."""
+def _follow(args: list[str], on_event, timeout: float) -> tuple[buildkit.ProgressReader, _Followed]:
+    """Run the build, passing on each line to show as soon as BuildKit reports it."""
     started = time.monotonic()
     followed = _Followed()
-    steps: dict[str, tuple[int, int, str | None, str]] = {}  # vertex id -> (step, total, stage, text)
-    current: tuple[int, int, str | None, str] | None = None
-    log: list[str] = []
-    env = {**os.environ, "DOCKER_BUILDKIT": "1", "BUILDKIT_PROGRESS": "plain"}
-    lines = dockercli.stream(args, env=env, timeout=timeout)
+    reader = buildkit.ProgressReader()
+
+    def pass_on(shown: list[buildkit.Line]) -> None:
+        if shown and followed.first_line_after is None:
+            followed.first_line_after = time.monotonic() - started
+        for line in shown if on_event is not None else ():
+            on_event(_event(line))
+
+    lines = dockercli.stream(args, env={**os.environ, "DOCKER_BUILDKIT": "1"}, timeout=timeout)
     while True:
         try:
             line = next(lines)
         except StopIteration as done:
             followed.returncode = done.value if done.value is not None else 1
             break
-        now = time.monotonic()
-        if followed.first_line_after is None:
-            followed.first_line_after = now - started
-        log.append(line)
-        match = _STEP.match(line)
-        if match:
-            vertex, stage, step, total, text = match.groups()
-            steps[vertex] = current = (int(step), int(total), stage, text)
-            followed.total = max(followed.total, int(total))
-        else:
-            vertex = line[1:].split(" ", 1)[0] if line.startswith("#") else None
-            if vertex in steps:
-                current = steps[vertex]
-                if line.rstrip().endswith(" CACHED"):
-                    followed.cached += 1
-        failed = _VERTEX_ERROR.match(line)
-        if failed and failed.group(1) in steps:
-            step, total, stage, text = steps[failed.group(1)]
-            followed.failing_step = f"[{stage + ' ' if stage else ''}{step}/{total}] {text}"
-        elif line.startswith("ERROR:") and not followed.failing_step:
-            followed.failing_step = line.removeprefix("ERROR:").strip()
-        if on_event is not None:
-            step = current or (None, None, None, None)
-            on_event(BuildEvent(line, time.time(), step[0], step[1], step[2], step[3]))
+        pass_on(reader.feed(line))
+    pass_on(reader.finish())
     followed.seconds = time.monotonic() - started
-    return log, followed
+    return reader, followed
+
+
+def _event(line: buildkit.Line) -> BuildEvent:
+    step = line.step
+    if step is None:
+        return BuildEvent(line.text, time.time())
+    return BuildEvent(line.text, time.time(), step.number, step.total, step.stage, step.instruction)

@@ -54,7 +54,7 @@ class BuildView(View):
 
     # -- live -------------------------------------------------------------------------------
     def on_event(self, event: builds.BuildEvent) -> None:
-        """Show one build line at once (passed to :func:`dockerlab.build.build` as ``on_event``)."""
+        """Show one build line at once (passed to :func:`dockerlab.services.build.build` as ``on_event``)."""
         if self.first_line_after is None and self.started is not None:
             self.first_line_after = time.monotonic() - self.started
         self.lines.append(event.line)
@@ -71,7 +71,7 @@ class BuildView(View):
             self.step_label.value = self._step[:100]
 
     def run(self, *, raise_on_failure: bool = True, **build_kwargs) -> builds.BuildResult | None:
-        """Run the build, feeding this view; ``build_kwargs`` go to :func:`dockerlab.build.build`.
+        """Run the build, feeding this view; ``build_kwargs`` go to :func:`dockerlab.services.build.build`.
 
         Returns:
             The BuildResult, or None if the build failed and ``raise_on_failure`` is False.
@@ -155,7 +155,7 @@ def show_build(context: str | os.PathLike, tag: str | None = None, lesson=None, 
 
     Args:
         context, tag, lesson: As for :class:`BuildView`.
-        **kwargs: ``raise_on_failure`` and :func:`dockerlab.build.build`'s options (``no_cache``...).
+        **kwargs: ``raise_on_failure`` and :func:`dockerlab.services.build.build`'s options (``no_cache``...).
 
     Returns:
         The BuildResult (None on failure when ``raise_on_failure=False``).

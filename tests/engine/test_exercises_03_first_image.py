@@ -13,7 +13,7 @@ import uuid
 
 import pytest
 
-from dockerlab import checks
+from dockerlab import checks, errors
 from dockerlab.exercises import nb03_first_image as ex
 from dockerlab.jupyter.lesson import Lesson
 from dockerlab import exercises
@@ -128,6 +128,27 @@ def test_build_right_answer_passes(lesson, tag):
     res = exercises.run("03.build", lesson)
     assert res.passed, str(res)
     assert not [c for c in docker("ps", "-aq", "--filter", f"ancestor={tag}").stdout.split()], "the check's run left a container"
+
+
+def test_build_through_the_helper_as_the_notebook_shows_it(lesson, tag):
+    """The notebook's build view builds with the helper: its steps, then every one from the cache."""
+    write(lesson, RIGHT)
+    first = lesson.build(lesson.path(ex.FOLDER), tag, no_cache=True)
+    assert [str(v.step) for v in first.steps] == [
+        "[1/3] FROM docker.io/library/python:3.13-slim", "[2/3] WORKDIR /app", "[3/3] COPY greet.py .",
+    ]
+    assert not first.steps[-1].cached  # (engine 20.10's BuildKit reports the WORKDIR cached even with --no-cache)
+    again = lesson.build(lesson.path(ex.FOLDER), tag)
+    assert [v.cached for v in again.steps[1:]] == [True, True] and again.image_id == first.image_id
+    assert exercises.run("03.build", lesson).passed
+
+
+def test_build_of_a_broken_dockerfile_names_the_step(lesson, tag):
+    write(lesson, RIGHT.replace("COPY greet.py .", "COPY hello.py ."))
+    with pytest.raises(errors.BuildFailed) as failed:
+        lesson.build(lesson.path(ex.FOLDER), tag)
+    assert failed.value.step == "[3/3] COPY hello.py ."
+    assert "hello.py" in failed.value.log.splitlines()[-1]  # buildx's own last line says what is missing
 
 
 def test_build_waits_for_the_dockerfile(lesson, tag):
