@@ -21,14 +21,10 @@ A notebook starts with::
     lesson = dockerlab.start("03-first-image", mode=MODE)
 """
 
-from importlib.metadata import PackageNotFoundError, version
-
 from dockerlab.errors import DockerlabError
 
-try:
-    __version__ = version("dockerlab")
-except PackageNotFoundError:  # a checkout that was never installed
-    __version__ = "0+unknown"
+#: The one version source: pyproject.toml reads it (``[tool.setuptools.dynamic]``) for the package's metadata.
+__version__ = "0.1.0"
 
 
 def start(key: str, mode: str = "learner", **kwargs):

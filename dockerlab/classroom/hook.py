@@ -15,11 +15,12 @@ import os
 import time
 from pathlib import Path
 
+from dockerlab import config
 from dockerlab.engine import session
 from dockerlab.jupyter import cells
 from dockerlab.record import events
 
-ENV = "DOCKERLAB_CLASSROOM_LOG"
+ENV = config.CLASSROOM_LOG.name
 
 #: Tag of the added cell, so it is easy to tell from the learner's own cells in an executed notebook.
 TAG = "added-by-dockerlab-classroom"
@@ -64,7 +65,9 @@ _installed: dict[str, object] = {}
 def install(log: str | os.PathLike | None = None) -> None:
     """Write every check's result to the log (a listener of :mod:`dockerlab.record.events`), and
     after each cell the session's id and any error the cell raised (once per kernel and log)."""
-    path = Path(log or os.environ[ENV])
+    path = Path(log) if log else config.CLASSROOM_LOG.path()
+    if path is None:
+        raise ValueError(f"no log to write to: pass one, or set {ENV} (dockerlab prepare and grade do)")
     if str(path) in _installed:
         return
 

@@ -22,10 +22,10 @@ import docker
 import docker.errors
 import docker.tls
 
-from dockerlab import errors
+from dockerlab import config, errors
 
 #: Seconds any single engine API call may take (builds and pulls go through the CLI instead).
-DEFAULT_TIMEOUT = float(os.environ.get("DOCKERLAB_TIMEOUT", "30"))
+DEFAULT_TIMEOUT = config.TIMEOUT.number()
 
 #: Where the engine listens when neither DOCKER_HOST nor a docker context says otherwise.
 DEFAULT_HOST = "unix:///var/run/docker.sock"

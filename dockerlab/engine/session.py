@@ -2,7 +2,15 @@
 
 A :class:`Session` lives as long as its process (one Jupyter kernel). It has a short id such as
 ``dl3f9a1c`` and holds an exclusive lock on a file under the state directory for its whole life,
-so another process can tell a live session from a dead one without guessing from PIDs.
+so another process can tell a live session from a dead one without guessing from PIDs: the
+operating system drops the lock when the process ends, however it ends (a ``flock`` on Unix,
+through ``filelock`` with its soft, marker-file fallback turned off, since a marker outlives a
+killed process).
+
+The state directory is the platform's user state folder (:func:`dockerlab.config.default_state_dir`,
+``~/.local/state/dockerlab`` on Linux), or ``$DOCKERLAB_STATE``. The session files older versions kept
+in ``~/.cache/dockerlab`` (a cache folder, which cleaners empty) are moved there on first use
+(:func:`move_legacy_state`; the progress file moves in :mod:`dockerlab.record.progress`).
 
 Course resources are recognised in two ways, both tied to a session id:
 
@@ -19,8 +27,8 @@ from __future__ import annotations
 
 import atexit
 import contextlib
-import fcntl
 import json
+import logging
 import os
 import re
 import secrets
@@ -31,8 +39,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import docker.errors
+import filelock
 
-from dockerlab import engine
+from dockerlab import config, engine
 from dockerlab import errors, labels
 from dockerlab.engine.safety import refuse_unsafe, refuse_unsafe_volume
 
@@ -45,12 +54,77 @@ DEFAULT_LOG = {"type": "json-file", "config": {"max-size": "1m", "max-file": "2"
 #: Where published ports bind unless the caller names an address.
 LOOPBACK = "127.0.0.1"
 
+log = logging.getLogger(__name__)
+
+#: State folders this process has already moved the legacy state into.
+_moved_into: set[Path] = set()
+
 
 def state_dir() -> Path:
-    """Where session files live (``$DOCKERLAB_STATE``, else ``~/.cache/dockerlab``)."""
-    path = Path(os.environ.get("DOCKERLAB_STATE") or Path.home() / ".cache" / "dockerlab")
+    """Where the progress file and session files live: ``$DOCKERLAB_STATE``, else the platform's user
+    state folder, into which the first call in a process moves the dead sessions of ``~/.cache/dockerlab``."""
+    chosen = config.STATE.path()
+    path = chosen or config.default_state_dir()
     (path / "sessions").mkdir(parents=True, exist_ok=True)
+    if chosen is None and path not in _moved_into:
+        _moved_into.add(path)
+        try:
+            move_legacy_state(config.legacy_state_dir(), path)
+        except OSError as exc:  # the old folder stays as it was; nothing is lost
+            log.warning("could not move dockerlab's state from %s to %s: %s", config.legacy_state_dir(), path, exc)
     return path
+
+
+def lock(path: Path, **options) -> filelock.BaseFileLock:
+    """A lock file (``filelock``) that the operating system releases when its holder's process ends.
+
+    The soft fallback (a marker file, where the filesystem has no ``flock``) is off: a marker outlives
+    a killed process, and a dead session must not look alive (nor a killed test run hold its engine).
+    Shared across threads: a session lives as long as its process, not one thread.
+    """
+    return filelock.FileLock(path, thread_local=False, fallback_to_soft=False, **options)
+
+
+def _lock_is_free(path: Path) -> bool:
+    """True when no process holds the lock at ``path`` (a missing file is free)."""
+    probe = lock(path, blocking=False)
+    try:
+        probe.acquire()
+    except filelock.Timeout:
+        return False
+    probe.release()
+    return True
+
+
+def move_legacy_state(old: Path, new: Path) -> list[str]:
+    """Move the session files older versions of dockerlab kept in ``old`` (``~/.cache/dockerlab``) into ``new``; safe to repeat.
+
+    Moved: the files and work folder of every session whose process is gone, so the sweep finds what
+    it left. A live session stays where its process looks for it (it tidies up after itself, or moves
+    on a later call once it has died). Lock files stay: another process may hold one, and a lock file
+    moved or removed under its holder no longer excludes anyone (the test suites' engine locks). The
+    progress file is moved by :func:`dockerlab.record.progress.path`, which knows how to merge it.
+
+    Returns:
+        What was moved (``sessions/dl3f9a1c``).
+    """
+    sessions = old / "sessions"
+    if not sessions.is_dir() or old.resolve() == new.resolve():
+        return []
+    moved = []
+    (new / "sessions").mkdir(parents=True, exist_ok=True)
+    with lock(new / ".move-legacy.lock", timeout=60):  # two kernels starting at once: one moves
+        for info in sorted(sessions.glob("dl*.json")):
+            sid = info.stem
+            if (new / "sessions" / info.name).exists() or not _lock_is_free(info.with_suffix(".lock")):
+                continue  # moved already, or its process still runs
+            for source in (sessions / sid, info.with_suffix(".lock"), info):  # the .json last: it marks a session
+                with contextlib.suppress(FileNotFoundError):  # an older dockerlab's sweep may remove it meanwhile
+                    shutil.move(source, new / "sessions" / source.name)
+            moved.append(f"sessions/{sid}")
+    if moved:
+        log.info("moved %d dead session(s) from %s to %s", len(moved), sessions, new / "sessions")
+    return moved
 
 
 @dataclass
@@ -82,7 +156,7 @@ class Session:
         self.id = session_id or "dl" + secrets.token_hex(3)
         self.host = host or socket.gethostname()
         self.started = time.time()
-        self._lock_file = None
+        self._lock: filelock.BaseFileLock | None = None
         self._hold_lock()
 
     # -- liveness ---------------------------------------------------------------------------
@@ -91,9 +165,18 @@ class Session:
         return base.with_suffix(".json"), base.with_suffix(".lock")
 
     def _hold_lock(self) -> None:
-        info, lock = self._paths()
-        self._lock_file = open(lock, "w")  # noqa: SIM115 - held open for the life of the process
-        fcntl.flock(self._lock_file, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        """Take the session's lock for the life of the process.
+
+        Raises:
+            BlockingIOError: another process holds it (the session is alive).
+        """
+        info, path = self._paths()
+        held = lock(path, blocking=False)
+        try:
+            held.acquire()
+        except filelock.Timeout:
+            raise BlockingIOError(f"session {self.id} is alive: another process holds {path}") from None
+        self._lock = held
         info.write_text(
             json.dumps(
                 {"id": self.id, "host": self.host, "engine": engine_address(), "pid": os.getpid(), "started": self.started}
@@ -107,11 +190,14 @@ class Session:
         path.mkdir(exist_ok=True)
         return path
 
+    def _drop_lock(self) -> None:
+        if self._lock is not None:
+            self._lock.release(force=True)
+            self._lock = None
+
     def release(self) -> None:
         """Drop this session's lock, state files and work folder (after its resources are gone)."""
-        if self._lock_file is not None:
-            self._lock_file.close()
-            self._lock_file = None
+        self._drop_lock()
         _forget(self.id)
 
     @staticmethod
@@ -122,16 +208,9 @@ class Session:
         so it counts as alive: the sweep leaves it alone.
         """
         info = state_dir() / "sessions" / f"{sid}.json"
-        lock = info.with_suffix(".lock")
         if not info.exists():
             return False
-        try:
-            with open(lock, "a") as handle:
-                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                fcntl.flock(handle, fcntl.LOCK_UN)
-            return True
-        except BlockingIOError:
-            return False
+        return _lock_is_free(info.with_suffix(".lock"))
 
     # -- naming and labels ------------------------------------------------------------------
     def name(self, base: str) -> str:
@@ -233,10 +312,8 @@ class Session:
         With ``DOCKERLAB_KEEP_ON_EXIT=1`` the resources stay (and the session files too, so the
         next sweep removes them): the test suite uses it to see what a notebook itself left behind.
         """
-        if os.environ.get("DOCKERLAB_KEEP_ON_EXIT") == "1":
-            if self._lock_file is not None:
-                self._lock_file.close()
-                self._lock_file = None
+        if config.KEEP_ON_EXIT.flag():
+            self._drop_lock()
             return
         with contextlib.suppress(errors.DockerlabError, docker.errors.DockerException, OSError):
             if engine.available():

@@ -14,12 +14,11 @@ import fcntl
 import logging
 import os
 import socket
-import tempfile
 from pathlib import Path
 
 from IPython import get_ipython
 
-from dockerlab import exercises
+from dockerlab import config, exercises
 from dockerlab.checks.result import CheckResult
 from dockerlab.engine import session as sessions
 from dockerlab.jupyter import display
@@ -154,8 +153,14 @@ def ports_dir() -> Path:
     """Where port reservations live: one folder for the whole machine (``$DOCKERLAB_PORTS``, else
     ``/tmp/dockerlab-ports``), not the user's state folder, because host ports belong to the
     machine: learners with their own accounts (their own state) on one shared machine must not
-    be handed the same port. The folder is sticky and world-writable, like /tmp."""
-    path = Path(os.environ.get("DOCKERLAB_PORTS") or Path(tempfile.gettempdir()) / "dockerlab-ports")
+    be handed the same port. The folder is sticky and world-writable, like /tmp.
+
+    The reservations are plain ``flock`` calls, not ``filelock`` (which the progress file and the
+    sessions use): a port's lock file may belong to another learner's account, and in a sticky folder
+    only a read-only open of it works (``fs.protected_regular`` refuses even an ``O_CREAT`` open of
+    another user's file there), which is enough for ``flock``. filelock opens its lock files for
+    writing, and refuses on purpose a lock file of another account in a sticky folder."""
+    path = config.PORTS.path()
     if not path.is_dir():
         path.mkdir(parents=True, exist_ok=True)
         with contextlib.suppress(OSError):

@@ -4,22 +4,27 @@
 shows :func:`summary` (per lesson: exercises done / total, :mod:`dockerlab.views.progress`); an
 instructor collects :func:`export`.
 
-The file is ``progress.json`` in :func:`dockerlab.session.state_dir` (``$DOCKERLAB_PROGRESS``
+The file is ``progress.json`` in :func:`dockerlab.engine.session.state_dir` (``$DOCKERLAB_PROGRESS``
 names another file). Writes are atomic (a temporary file in the same folder, then a rename) and
-serialised with a lock file, so two kernels checking at once never leave half a file. A file that
-cannot be read (hand-edited, truncated by a full disk) is kept as ``progress.json.bad`` and
-progress starts over rather than failing a check.
+serialised with a lock file (``filelock``, waiting at most :data:`LOCK_TIMEOUT` seconds: a check
+never hangs on a stuck lock, it says that its result was not saved), so two kernels checking at
+once never leave half a file. A file that cannot be read (hand-edited, truncated by a full disk) is
+kept as ``progress.json.bad`` and progress starts over rather than failing a check.
+
+Older versions of dockerlab kept the file in ``~/.cache/dockerlab``, a folder cleaners empty: the first
+:func:`path` of a process moves it to the state folder (:func:`adopt`), merging it record by record
+with a file already there.
 """
 
 from __future__ import annotations
 
 import contextlib
 import csv
-import fcntl
 import getpass
 import json
 import logging
 import os
+import shutil
 import socket
 import tempfile
 import time
@@ -28,19 +33,94 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 
+from dockerlab import config
+from dockerlab.engine import session
+
 log = logging.getLogger(__name__)
 
 FORMAT = 1
+#: Seconds a read or write waits for another process's hold on the file (each holds it for milliseconds).
+LOCK_TIMEOUT = 30.0
+
+_adopted: set[Path] = set()
 
 
 def path() -> Path:
-    """The progress file (``$DOCKERLAB_PROGRESS``, else ``progress.json`` in the state folder)."""
-    override = os.environ.get("DOCKERLAB_PROGRESS")
-    if override:
-        return Path(override)
-    from dockerlab.engine import session
+    """The progress file (``$DOCKERLAB_PROGRESS``, else ``progress.json`` in the state folder, where
+    the first call of a process moves the file an older dockerlab kept in ``~/.cache/dockerlab``)."""
+    chosen = config.PROGRESS.path()
+    if chosen is not None:
+        return chosen
+    file = session.state_dir() / "progress.json"
+    if not config.STATE.is_set() and file not in _adopted:
+        _adopted.add(file)
+        legacy = config.legacy_state_dir() / "progress.json"
+        try:
+            adopt(legacy, file)
+        except (OSError, ValueError) as exc:  # the old file stays where it was; nothing is lost
+            log.warning("could not move the progress file %s to %s: %s", legacy, file, exc)
+    return file
 
-    return session.state_dir() / "progress.json"
+
+def adopt(old: Path, file: Path) -> bool:
+    """Move the progress file ``old`` (an older dockerlab's) to ``file``; safe to repeat.
+
+    If ``file`` exists, the two are merged: for each exercise the later check's record wins, with the
+    earlier of the two first passes and the larger attempt count; then ``old`` is removed. A file that
+    cannot be read is never merged or removed: both stay, and a warning says so. ``old``'s damaged-file
+    copy (``.bad``) moves too when ``file`` has none. Both files' locks are held (an older dockerlab
+    still running writes under the old one).
+
+    Returns:
+        True when something moved.
+    """
+    if not old.exists() or old.resolve() == file.resolve():
+        return False
+    file.parent.mkdir(parents=True, exist_ok=True)
+    with _locked(old), _locked(file):
+        if not old.exists():
+            return False  # another process moved it meanwhile
+        bad = old.with_name(old.name + ".bad")
+        if bad.exists() and not file.with_name(file.name + ".bad").exists():
+            shutil.move(bad, file.with_name(file.name + ".bad"))
+        if not file.exists():
+            shutil.move(old, file)
+            log.info("moved the progress file %s to %s", old, file)
+            return True
+        theirs, ours = _records_or_none(old), _records_or_none(file)
+        if theirs is None or ours is None:
+            log.warning("kept %s beside %s: one of them cannot be read, so they were not merged", old, file)
+            return False
+        for exercise, record in theirs.items():
+            ours[exercise] = _later(ours.get(exercise), record)
+        _write(file, ours)
+        old.unlink()
+        log.info("merged the progress file %s into %s", old, file)
+        return True
+
+
+def _records_or_none(file: Path) -> dict[str, dict] | None:
+    """The records of a readable progress file; None for one that cannot be read (it is left alone)."""
+    try:
+        data = json.loads(file.read_bytes().decode("utf-8"))
+    except (OSError, ValueError, UnicodeDecodeError):
+        return None
+    if not isinstance(data, dict) or not isinstance(data.get("exercises"), dict):
+        return None
+    if not all(isinstance(v, dict) for v in data["exercises"].values()):
+        return None
+    return dict(data["exercises"])
+
+
+def _later(mine: dict | None, theirs: dict) -> dict:
+    """The record of the later check (times are UTC ISO 8601: they sort as text), keeping the earlier
+    first pass and the larger attempt count of the two."""
+    if mine is None:
+        return theirs
+    newer, older = (theirs, mine) if str(theirs.get("time", "")) > str(mine.get("time", "")) else (mine, theirs)
+    passes = [p for p in (newer.get("first_passed"), older.get("first_passed")) if p]
+    attempts = max(int(newer.get("attempts", 0) or 0), int(older.get("attempts", 0) or 0))
+    return {**newer, "first_passed": min(passes) if passes else None, "attempts": attempts}
 
 
 def _iso(seconds: float) -> str:
@@ -49,13 +129,14 @@ def _iso(seconds: float) -> str:
 
 @contextlib.contextmanager
 def _locked(file: Path) -> Iterator[None]:
+    """Hold ``<file>.lock`` (a ``flock``, as older versions took it, so old and new exclude each other).
+
+    Raises:
+        filelock.Timeout: (an OSError) after :data:`LOCK_TIMEOUT` seconds.
+    """
     file.parent.mkdir(parents=True, exist_ok=True)
-    with open(file.with_name(file.name + ".lock"), "a") as handle:
-        fcntl.flock(handle, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(handle, fcntl.LOCK_UN)
+    with session.lock(file.with_name(file.name + ".lock"), timeout=LOCK_TIMEOUT):
+        yield
 
 
 def _read(file: Path) -> dict[str, dict]:
@@ -95,9 +176,9 @@ def _write(file: Path, records: dict[str, dict]) -> None:
         raise
 
 
-def load() -> dict[str, dict]:
-    """Every exercise's latest record, by exercise id."""
-    file = path()
+def load(file: str | os.PathLike | None = None) -> dict[str, dict]:
+    """Every exercise's latest record, by exercise id, from ``file`` (default: :func:`path`)."""
+    file = Path(file) if file is not None else path()
     with _locked(file):
         return _read(file)
 

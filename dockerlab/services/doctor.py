@@ -16,11 +16,12 @@ from pathlib import Path
 from dockerlab.engine import dockercli
 from dockerlab import engine
 from dockerlab.engine import kind as enginekind
-from dockerlab import errors
+from dockerlab import config, errors
+from dockerlab.services import build as builds
 
 #: Free bytes the course needs where the engine keeps images: the images and a few lesson builds.
-#: DOCKERLAB_MIN_FREE_GB changes it (a small disk for a short workshop, or a stricter classroom check).
-MIN_FREE_DISK = int(float(os.environ.get("DOCKERLAB_MIN_FREE_GB", "5")) * 10**9)
+#: $DOCKERLAB_MIN_FREE_GB changes it (a small disk for a short workshop, or a stricter classroom check).
+MIN_FREE_DISK = int(config.MIN_FREE_GB.number() * 10**9)
 
 
 @dataclass
@@ -95,7 +96,7 @@ def run_checks(with_images: bool = True, specs=None) -> Report:
     )
     add(_image_store(kind))
     add(_location(kind))
-    add(_plugin("buildx", "BuildKit (docker buildx)"))
+    add(_buildx())
     add(_compose())
     add(_cgroups(info))
     add(_disk(info))
@@ -202,6 +203,17 @@ def _plugin(name: str, label: str) -> Finding:
     if version:
         return Finding(label, True, version)
     return Finding(label, False, f"`docker {name}` is missing", "bash scripts/ensure-engine.sh   (installs it as a CLI plugin)")
+
+
+def _buildx() -> Finding:
+    """buildx, and whether it has the structured progress (``--progress=rawjson``) builds are read from."""
+    finding = _plugin("buildx", "BuildKit (docker buildx)")
+    found = compose_version(finding.detail) if finding.ok else None
+    if found is not None and found[:2] < builds.RAWJSON_SINCE:
+        return Finding(finding.name, None, f"{finding.detail}: older than 0.12, so builds through the helper show "
+                       "their log but not their steps (BuildKit's structured progress came in buildx 0.12)",
+                       "install a newer buildx: https://docs.docker.com/build/install-buildx/")
+    return finding
 
 
 def _cgroups(info: dict) -> Finding:

@@ -20,7 +20,7 @@ import docker.errors
 from dockerlab.services import build as builds
 from dockerlab.engine import dockercli
 from dockerlab import engine
-from dockerlab import errors, labels
+from dockerlab import config, errors, labels
 from dockerlab.services.images import rootfs
 from dockerlab.services.images.manifest import STANDINS, ImageSpec, load_manifest
 from dockerlab import sizes
@@ -97,9 +97,9 @@ def ensure(
         report: Receives one line per thing done, for the console or a widget.
     """
     specs = list(specs or load_manifest())
-    if offline is None and os.environ.get("DOCKERLAB_OFFLINE") == "1":
+    if offline is None and config.OFFLINE.flag():
         offline = True
-    reason = "DOCKERLAB_OFFLINE=1" if offline else ""
+    reason = f"{config.OFFLINE.name}=1" if offline else ""
     started = time.monotonic()
     for position, item in enumerate(status(specs), 1):
         prefix = f"[{position}/{len(specs)}] {item.spec.name}"

@@ -17,7 +17,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from dockerlab.engine import dockercli
-from dockerlab import errors
+from dockerlab import config, errors
 
 Report = Callable[[str], None]
 
@@ -31,7 +31,7 @@ Dir::Cache::srcpkgcache "";
 """
 
 #: Seconds the Debian base may take (mmdebstrap + docker import; about 25 s here). A silent mirror stops it.
-BOOTSTRAP_TIMEOUT = float(os.environ.get("DOCKERLAB_BOOTSTRAP_TIMEOUT", "900"))
+BOOTSTRAP_TIMEOUT = config.BOOTSTRAP_TIMEOUT.number()
 #: Seconds mmdebstrap may take to clean up after SIGTERM (it waits for its current step) before it is killed.
 BOOTSTRAP_GRACE = 60.0
 
@@ -56,8 +56,8 @@ class StandinTimeout(errors.DockerlabError):
 
 def debian_mirror() -> str:
     """The Debian mirror to bootstrap from: $DOCKERLAB_DEBIAN_MIRROR, this machine's apt mirror, or deb.debian.org."""
-    if os.environ.get("DOCKERLAB_DEBIAN_MIRROR"):
-        return os.environ["DOCKERLAB_DEBIAN_MIRROR"]
+    if config.DEBIAN_MIRROR.is_set():
+        return config.DEBIAN_MIRROR.text()
     for source in [Path("/etc/apt/sources.list"), *sorted(Path("/etc/apt/sources.list.d").glob("*"))]:
         try:
             text = source.read_text()
