@@ -1,6 +1,6 @@
 # The two commands a learner needs: `make lab` and `make test`. Both do all their own set-up
 # (scripts/setup.sh: engine first, then venv and images); a second run only checks.
-.PHONY: help setup lab test notebooks unit record reliability browser clean-course hub-smoke bench matrix matrix-report
+.PHONY: help setup lab test notebooks unit record reliability browser clean-course hub-smoke bench matrix matrix-report lock
 
 PYTEST := .venv/bin/python -m pytest
 NBVAL  := --nbval --nbval-sanitize-with tests/nbval_sanitize.cfg --nbval-current-env
@@ -30,12 +30,12 @@ notebooks: setup
 	$(PYTEST) notebooks $(NBVAL) -p no:cacheprovider
 
 # Debian's chromium (apt, only if missing, as root) and the `browser` extra of pyproject.toml
-# (playwright; its own browser download is never used), then every notebook in JupyterLab.
+# (playwright at requirements.lock's version; its own browser download is never used), then every notebook in JupyterLab.
 browser: setup
 	@[ -x /usr/bin/chromium ] || { [ "$$(id -u)" -eq 0 ] && command -v apt-get >/dev/null && \
 	  apt-get update -qq && apt-get install -y -qq chromium >/dev/null; } || \
 	  { echo "make browser needs Debian's chromium at /usr/bin/chromium: sudo apt-get install chromium"; exit 1; }
-	@.venv/bin/python -c 'import playwright' 2>/dev/null || .venv/bin/pip install --quiet $$(.venv/bin/python -c \
+	@.venv/bin/python -c 'import playwright' 2>/dev/null || .venv/bin/pip install --quiet --constraint requirements.lock $$(.venv/bin/python -c \
 	  "import tomllib; print(' '.join(tomllib.load(open('pyproject.toml', 'rb'))['project']['optional-dependencies']['browser']))")
 	$(PYTEST) tests/browser -v -p no:cacheprovider
 
@@ -59,6 +59,10 @@ record: setup
 
 clean-course:
 	.venv/bin/python -m dockerlab sweep
+
+# requirements.lock from pyproject.toml (uv in build/lock-tools): after changing the dependencies; UPGRADE=1 moves every pin.
+lock:
+	bash scripts/lock.sh
 
 # JupyterHub + DockerSpawner, two learners each with an engine of their own, on this machine; run by .ci/run, not `make test`
 # (needs PyPI and npm from the host, root for the per-learner engines). See docs/classroom.md.

@@ -19,7 +19,7 @@ _suite_lock = None
 def _take_engine(wait_minutes: float = 90) -> None:
     """One test suite per engine at a time (see dockerlab.suitelock): a second run waits here, saying why."""
     global _suite_lock
-    from dockerlab import suitelock
+    from dockerlab.tooling import suitelock
 
     _suite_lock = suitelock.acquire(wait_minutes)
 
@@ -44,7 +44,7 @@ def pytest_runtest_setup(item):
     if path and path not in _before:
         import tempfile
 
-        from dockerlab.session import inventory
+        from dockerlab.engine.session import inventory
 
         _before[path] = inventory()
         # Each notebook's kernel (started right after this hook) gets a progress file of its own,
@@ -56,7 +56,7 @@ def pytest_runtest_teardown(item, nextitem):
     # Runs before pytest's own teardown, so the notebook's kernel (and its session) is still alive.
     path = _notebook(item)
     if path and (nextitem is None or _notebook(nextitem) != path):
-        from dockerlab.session import added_since
+        from dockerlab.engine.session import added_since
 
         left = added_since(_before.pop(path))
         if left:
@@ -105,7 +105,7 @@ _session_tags_before: set[str] = set()
 
 def _session_tags(client) -> set[str]:
     """Image tags named after a course session (``greeter-dl3f9a1c:latest``)."""
-    from dockerlab.session import session_of_tag
+    from dockerlab.engine.session import session_of_tag
 
     return {tag for image in client.api.images() for tag in image.get("RepoTags") or [] if session_of_tag(tag)}
 
@@ -143,7 +143,7 @@ def pytest_sessionfinish(session, exitstatus):
 
 def _check_bystanders() -> list[str]:
     from dockerlab import engine
-    from dockerlab import session as sessions
+    from dockerlab.engine import session as sessions
 
     client = engine.client()
     problems = []

@@ -59,7 +59,7 @@ def stop_group(proc: subprocess.Popen, grace: float = 10) -> None:
 def engine_lock(wait_minutes: float = 120):
     """The test suites' engine lock (dockerlab.suitelock): no suite runs while we measure, and we
     never measure while one runs. Released around ``make test``, which takes it itself."""
-    from dockerlab import suitelock
+    from dockerlab.tooling import suitelock
 
     return suitelock.held(wait_minutes, on_wait=say)
 
@@ -69,7 +69,7 @@ def course_leftovers() -> set[str]:
     stopped), and images named after this session: what a group must not leave. Other people's
     resources, a live classmate's or a test run's, are not counted."""
     from dockerlab import engine
-    from dockerlab import session as sessions
+    from dockerlab.engine import session as sessions
 
     api = engine.client().api
     own = sessions.current_id()

@@ -21,8 +21,8 @@ from collections.abc import Callable
 from pathlib import Path
 
 from dockerlab import labels
-from dockerlab.images.manifest import load_manifest
-from dockerlab.session import Session, session_of_tag, state_dir
+from dockerlab.services.images.manifest import load_manifest
+from dockerlab.engine.session import Session, session_of_tag, state_dir
 
 from .common import ROOT, say
 

@@ -15,8 +15,8 @@ import tempfile
 from pathlib import Path
 
 from dockerlab import engine
-from dockerlab.images.manifest import load_manifest
-from dockerlab.lesson import Lesson
+from dockerlab.services.images.manifest import load_manifest
+from dockerlab.jupyter.lesson import Lesson
 
 from .common import ROOT, say
 from .stats import Row

@@ -14,9 +14,11 @@ import time
 from pathlib import Path
 from statistics import median
 
-from dockerlab import containers, kernel, labels
-from dockerlab.lesson import Lesson
-from dockerlab.session import DEFAULT_MEMORY, DEFAULT_PIDS
+from dockerlab.services import containers
+from dockerlab.services import kernel
+from dockerlab import labels
+from dockerlab.jupyter.lesson import Lesson
+from dockerlab.engine.session import DEFAULT_MEMORY, DEFAULT_PIDS
 
 from .common import say
 from .stats import Row, Target, ratio, ratios
@@ -82,8 +84,9 @@ def measure(runs: int) -> list[Row]:
         image_labels = [f"--label={k}={v}" for k, v in labels.for_image(lesson.session.id, "bench").items()]
         rows.append(_compare("cached build", lambda: lesson.build(work, tag),
                              lambda: _docker("build", "--progress=plain", *image_labels, "-t", tag, str(work)), runs,
-                             "Every step from the cache. Helper: build.build (`docker buildx build --progress=plain`, "
-                             "then inspects the image for its size; whether buildx exists is asked once per process); "
+                             "Every step from the cache. Helper: build.build (`docker buildx build --progress=rawjson`, "
+                             "then inspects the image for its size; whether buildx exists, and its version, are asked once "
+                             "per process); "
                              "CLI: `docker build` (BuildKit) with the same labels, so both make the same image.",
                              "the build is the same CLI process; after it, build.build inspects the image for its size. "
                              "(Until 2026-11-28 it also started `docker buildx version` before every build: 1.2x.)"))

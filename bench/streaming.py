@@ -15,8 +15,9 @@ import tempfile
 import time
 from pathlib import Path
 
-from dockerlab import engine, labels
-from dockerlab.lesson import Lesson
+from dockerlab import engine
+from dockerlab import labels
+from dockerlab.jupyter.lesson import Lesson
 
 from .common import say
 from .stats import Row, Target, ratio, ratios
@@ -80,7 +81,7 @@ def measure(runs: int) -> list[Row]:
            "delay = host clock on receipt − stamp, first line, `--no-cache`.")
     return [
         Row("stream", "dockerlab build: log line → widget", "s", ours, Target(0.5),
-            note=how + " dockerlab: build.build's on_event (BuildKit, `--progress=plain`), what the build view shows."),
+            note=how + " dockerlab: build.build's on_event (BuildKit's `--progress=rawjson`), what the build view shows."),
         Row("stream", "docker-py `images.build`: log line → caller", "s", theirs,
             note="Same Dockerfile, legacy builder; the log comes back only when the build has ended, so the "
                  f"delay is about the rest of the build (the {SLEEP} s sleep and the commit)."),

@@ -1,15 +1,19 @@
 """dockerlab: the helper behind the interactive Docker course.
 
 The notebooks teach the real ``docker`` CLI; this package shows what the engine did and checks the
-learner's work. Layers, each importing only from the ones below it:
+learner's work. Its folders are its layers, each importing only from those below it (DEVELOPERS.md
+draws them; tests/unit/test_architecture.py holds the package to it):
 
-    views/                 ipywidgets (each with a text/HTML form); no Docker calls of their own
-    checks/                exercise checks returning results, never raising on a wrong answer
-    doctor, lesson         what notebook 00 and every lesson start with
-    build, images/, ...    services over the engine and the CLI
-    session                session id, labels, safe creation, cleanup and sweep
-    engine, dockercli      the docker-py client and the CLI subprocess, errors translated
-    errors, labels         no imports from the rest
+    jupyter/      a lesson and its one check entry point, magics, display, read-only mode
+    views/        widgets, each with an HTML and a text form
+    record/       the learner's progress, and events listeners subscribe to
+    exercises/    one module per notebook, and the catalogue of them
+    checks/       judging real state: results, building blocks, the exercise registry
+    services/     what the course does with the engine: builds, containers, Compose, images, ...
+    engine/       the client, the CLI, the kind of engine, safety rules, sessions
+    errors.py, labels.py, sizes.py, config.py   the base: nothing of dockerlab below them
+
+(classroom/ and cli.py sit on top: an instructor's tools and the command line.)
 
 A notebook starts with::
 
@@ -17,38 +21,17 @@ A notebook starts with::
     lesson = dockerlab.start("03-first-image", mode=MODE)
 """
 
-from .errors import DockerlabError
+from dockerlab.errors import DockerlabError
 
+#: The one version source: pyproject.toml reads it (``[tool.setuptools.dynamic]``) for the package's metadata.
 __version__ = "0.1.0"
 
 
 def start(key: str, mode: str = "learner", **kwargs):
-    """Begin a lesson: connect, sweep what dead kernels left, set up notebook display.
+    """Begin a lesson (see :func:`dockerlab.jupyter.lesson.start`); returns its :class:`Lesson`."""
+    from dockerlab.jupyter.lesson import start as start_lesson
 
-    Returns:
-        The :class:`dockerlab.lesson.Lesson` for this notebook.
-    """
-    from . import checks, engine, notebook  # noqa: F401 - checks: so `dockerlab.checks.check` works
-    from .lesson import Lesson
-
-    problem = engine.problem()  # None when an engine answers
-    notebook.setup(readonly=problem is not None, problem=problem)
-    lesson = Lesson(key, mode=mode, **kwargs)
-    if problem is None:
-        _show_standin_notice(key)
-    return lesson
-
-
-def _show_standin_notice(key: str) -> None:
-    """Say so at the top of a lesson when images it uses are offline stand-ins."""
-    from IPython.display import display
-
-    from .images import load_manifest
-    from .views.doctor import standin_notice
-
-    notice = standin_notice([spec.name for spec in load_manifest() if key in spec.notebooks])
-    if notice is not None:
-        display(notice)
+    return start_lesson(key, mode=mode, **kwargs)
 
 
 __all__ = ["DockerlabError", "start", "__version__"]

@@ -1,3 +1,3 @@
-from .cli import main
+from dockerlab.cli import main
 
 raise SystemExit(main())

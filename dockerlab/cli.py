@@ -16,11 +16,11 @@ from __future__ import annotations
 import argparse
 import sys
 
-from . import errors
+from dockerlab import errors
 
 
 def _doctor(args) -> int:
-    from . import doctor
+    from dockerlab.services import doctor
 
     report = doctor.run_checks()
     print(report.as_text())
@@ -31,7 +31,7 @@ def _doctor(args) -> int:
 
 
 def _images(args) -> int:
-    from . import images
+    from dockerlab.services import images
 
     if args.action == "list":
         for item in images.status():
@@ -54,7 +54,7 @@ def _images(args) -> int:
 
 
 def _sweep(_args) -> int:
-    from . import session
+    from dockerlab.engine import session
 
     print(session.sweep_dead())
     return 0
@@ -69,7 +69,7 @@ EXPORT_CONTENTS = (
 
 
 def _progress(args) -> int:
-    from . import progress
+    from dockerlab.record import progress
 
     if args.action == "show":
         print(f"progress file: {progress.path()}")
@@ -93,14 +93,14 @@ def _progress(args) -> int:
 def _prepare(args) -> int:
     from pathlib import Path
 
-    from .classroom.prepare import prepare
+    from dockerlab.classroom.prepare import prepare
 
     bundle = None if args.no_bundle else Path(args.bundle)
     return prepare(bundle=bundle, run=not args.no_run, notebooks=args.notebooks, timeout=args.timeout, offline=args.offline)
 
 
 def _grade(args) -> int:
-    from .classroom import grade, report
+    from dockerlab.classroom import grade, report
 
     grades = grade.grade(args.dir, args.out, timeout=args.timeout)
     files = report.write(grades, args.out)

@@ -4,9 +4,9 @@ Every error a learner can meet is a :class:`DockerlabError`: a short paragraph t
 wrong, and ``fix``, what to do about it. :func:`classify` turns the exceptions docker-py raises
 into these, keeping the original as ``__cause__`` so nothing is lost for a debugger.
 
-This module imports nothing from the rest of the package at import time (docker-py's and
-requests' exception types only); :mod:`dockerlab.engine`, which imports it, is asked for the
-engine's address only when a message names it.
+This module imports nothing from the rest of the package (docker-py's and requests' exception
+types only): it is the bottom layer. The engine layer passes the engine's address in when a
+message names it.
 """
 
 from __future__ import annotations
@@ -36,19 +36,6 @@ class DockerlabError(Exception):
 
     def __str__(self) -> str:
         return f"{self.message}\nFix: {self.fix}" if self.fix else self.message
-
-    def _repr_pretty_(self, printer, cycle) -> None:  # the text form Jupyter saves beside the HTML
-        printer.text(f"{self.title}\n{self.message}" + (f"\nWhat to do: {self.fix}" if self.fix else ""))
-
-    def _repr_html_(self) -> str:  # shown by Jupyter when an error object is displayed
-        from html import escape
-
-        fix = f"<p><b>What to do:</b> <code>{escape(self.fix)}</code></p>" if self.fix else ""
-        return (
-            '<div class="dockerlab-error" style="border-left:4px solid #c0392b;padding:6px 12px;'
-            'background:#fdf0ee">'
-            f"<b>{escape(self.title)}</b><p>{escape(self.message)}</p>{fix}</div>"
-        )
 
 
 class EngineNotRunning(DockerlabError):
@@ -275,7 +262,7 @@ _NOTHING_TO_PULL = ("pull access denied", "repository does not exist", "manifest
 _REGISTRY_UNREACHABLE = ("no such host", "dial tcp", "i/o timeout", "tls handshake", "server misbehaving", "connection refused")
 
 
-def classify(exc: BaseException, image: str | None = None) -> DockerlabError | None:
+def classify(exc: BaseException, image: str | None = None, where: str | None = None) -> DockerlabError | None:
     """Map an exception from docker-py (or requests under it) to a dockerlab error.
 
     The exception's type and HTTP status decide first, its words second: "connection refused"
@@ -286,6 +273,8 @@ def classify(exc: BaseException, image: str | None = None) -> DockerlabError | N
         exc: The exception docker-py raised (or, for an error event of a stream, a RuntimeError
             holding the engine's words).
         image: The image the failing call was about, to name it in the message.
+        where: The engine's address, to name it when no engine was reached (the engine layer
+            passes it; this module knows nothing above it).
 
     Returns:
         A :class:`DockerlabError` whose ``__cause__`` is ``exc``, or None if the failure is not
@@ -293,7 +282,7 @@ def classify(exc: BaseException, image: str | None = None) -> DockerlabError | N
     """
     if isinstance(exc, DockerlabError):
         return exc
-    found = _unreached(exc) if _is_transport(exc) else _answered(exc, image)
+    found = _unreached(exc, where) if _is_transport(exc) else _answered(exc, image)
     if found is not None:
         found.__cause__ = exc
     return found
@@ -306,7 +295,7 @@ def _is_transport(exc: BaseException) -> bool:
     return isinstance(exc, (docker.errors.DockerException, requests.exceptions.RequestException, OSError))
 
 
-def _unreached(exc: BaseException) -> DockerlabError | None:
+def _unreached(exc: BaseException, where: str | None) -> DockerlabError | None:
     """The engine could not be reached, or did not reply in time."""
     text = str(exc)
     lowered = text.lower()
@@ -315,7 +304,7 @@ def _unreached(exc: BaseException) -> DockerlabError | None:
     if isinstance(exc, requests.exceptions.Timeout) or "read timed out" in lowered:
         return EngineTimeout("answer", _timeout_of(exc))
     if "fetching server api version" in lowered or "connection refused" in lowered or "filenotfounderror" in lowered:
-        return EngineNotRunning(_engine_detail(text, lowered))
+        return EngineNotRunning(_engine_detail(text, lowered, where))
     return None
 
 
@@ -352,14 +341,9 @@ def _answered(exc: BaseException, image: str | None) -> DockerlabError | None:
     return None
 
 
-def _engine_detail(text: str, lowered: str) -> str:
+def _engine_detail(text: str, lowered: str, where: str | None) -> str:
     """Where dockerlab looked for the engine and what it found, in words (not docker-py's repr)."""
-    from .engine import DEFAULT_HOST, address  # here: engine imports this module
-
-    try:
-        where = address().url  # DOCKER_HOST, else the docker context, else the default socket
-    except DockerlabError:
-        where = DEFAULT_HOST
+    where = where or "the engine's address"
     if "filenotfounderror" in lowered or "no such file" in lowered:
         return f"there is no socket at {where}"
     if "connection refused" in lowered:

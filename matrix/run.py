@@ -93,7 +93,7 @@ def engine_facts(env: dict, prefix: list[str] = ()) -> dict:
 
 def ask_where(env: dict, prefix: list[str]) -> str:
     """Where the notebooks' processes find the engine, as the course itself decides it (the doctor's line)."""
-    done = subprocess.run([*prefix, PYTHON, "-c", "from dockerlab import enginekind as k; print(k.LOCATIONS[k.current().location])"],
+    done = subprocess.run([*prefix, PYTHON, "-c", "from dockerlab.engine import kind as k; print(k.LOCATIONS[k.current().location])"],
                           env=env, capture_output=True, text=True, timeout=60, cwd=ROOT)
     return done.stdout.strip() or done.stderr.strip()[-200:]
 

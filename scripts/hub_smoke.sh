@@ -7,19 +7,28 @@
 #   HUB_SMOKE_ENGINES  none | socket (default: a dockerd per learner on this host) | dind | sysbox:
 #                      how each learner gets a Docker engine of their own (see scripts/hub_smoke.py)
 #   HUB_SMOKE_TIMEOUT  seconds for the whole run (default 900)
+# The hub's versions are pinned (a new JupyterHub, DockerSpawner or proxy changes the test, so move them on
+# purpose); the learner image gets jupyterhub-singleuser of the same JupyterHub version.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 HUBVENV=${HUBVENV:-/tmp/hubvenv}
 CHPDIR=${CHPDIR:-/tmp/dlhub-chp}
 WHEELS=${WHEELS:-/tmp/dlhub-wheels}
 PYVER=${PYVER:-3.13}   # the Python of the learner image (FROM python:3.13-slim)
+JUPYTERHUB_VERSION=6.1.1
+DOCKERSPAWNER_VERSION=14.0.0
+CHP_VERSION=5.3.0      # configurable-http-proxy, from npm
 started=$(date +%s)
 
 command -v npm >/dev/null || { echo "make hub-smoke needs Node.js and npm (for configurable-http-proxy): sudo apt-get install npm"; exit 1; }
-[ -x "$HUBVENV/bin/jupyterhub" ] || { python3 -m venv "$HUBVENV" && "$HUBVENV/bin/pip" install -q jupyterhub dockerspawner; }
-[ -x "$CHPDIR/node_modules/.bin/configurable-http-proxy" ] || {
-  mkdir -p "$CHPDIR" && (cd "$CHPDIR" && npm install --no-audit --no-fund --loglevel=error configurable-http-proxy); }
-hub_version=$("$HUBVENV/bin/python" -c 'import jupyterhub; print(jupyterhub.__version__)')
+installed=$("$HUBVENV/bin/python" -c 'from importlib.metadata import version as v; print(v("jupyterhub"), v("dockerspawner"))' 2>/dev/null || true)
+if [ "$installed" != "$JUPYTERHUB_VERSION $DOCKERSPAWNER_VERSION" ]; then
+  [ -x "$HUBVENV/bin/pip" ] || python3 -m venv "$HUBVENV"
+  "$HUBVENV/bin/pip" install -q "jupyterhub==$JUPYTERHUB_VERSION" "dockerspawner==$DOCKERSPAWNER_VERSION"
+fi
+[ "$(cd "$CHPDIR" 2>/dev/null && node -p 'require("configurable-http-proxy/package.json").version' 2>/dev/null)" = "$CHP_VERSION" ] || {
+  mkdir -p "$CHPDIR" && (cd "$CHPDIR" && npm install --no-audit --no-fund --loglevel=error "configurable-http-proxy@$CHP_VERSION"); }
+hub_version=$JUPYTERHUB_VERSION
 
 # Wheels for the learner image: jupyterhub-singleuser of the hub's version, JupyterLab, and dockerlab with its
 # dependencies (read from pyproject.toml), for CPython $PYVER on x86_64 Linux.
@@ -33,8 +42,10 @@ mkdir -p "$WHEELS"
   "${platforms[@]}" "jupyterhub==$hub_version" "jupyterlab>=4.2,<5" "${deps[@]}"
 context=$(mktemp -d /tmp/dlhub-context.XXXXXX)
 trap 'rm -rf "$context"' EXIT
-# dockerlab's own wheel, built from a copy so that the build leaves nothing in the clone
-mkdir -p "$context/src" && cp -r pyproject.toml README.md dockerlab "$context/src/"
+# dockerlab's own wheel (it carries the course: pyproject.toml maps notebooks/ into the package), built from
+# a copy so that the build leaves nothing in the clone
+mkdir -p "$context/src/notebooks" && cp -r pyproject.toml README.md dockerlab "$context/src/"
+cp notebooks/*.ipynb "$context/src/notebooks/" && cp -r notebooks/figures "$context/src/notebooks/"
 rm -f "$WHEELS"/dockerlab-*.whl
 "$HUBVENV/bin/pip" wheel -q --no-deps -w "$WHEELS" "$context/src"
 mkdir -p "$context/learner/notebooks" "$context/dind/bin" "$context/dind/lib"

@@ -2,7 +2,8 @@
 # All the set-up `make lab` and `make test` share, idempotent: a second run only checks.
 #   1. a Docker engine with buildx and Compose v2 (scripts/ensure-engine.sh), first: where no engine
 #      can be had, it fails within seconds instead of after minutes of pip installs
-#   2. a Python virtual environment in .venv with dockerlab and its test tools
+#   2. a Python virtual environment in .venv with dockerlab and its test tools, at the exact versions of
+#      requirements.lock (made by scripts/lock.sh from pyproject.toml)
 #   3. every image the course uses (dockerlab images ensure: pull, else build offline stand-ins)
 # Every failure ends in an ERROR paragraph that says what to do.
 set -Eeuo pipefail
@@ -46,10 +47,13 @@ if [ ! -x .venv/bin/python ]; then
     fi
   fi
 fi
-wanted=$(sha256sum pyproject.toml | cut -c1-16)
+# Reinstalled when either file changes: the lock's pins are constraints, so every package pip installs for
+# dockerlab and its test extra (and all they pull in) comes at the locked version.
+wanted=$(sha256sum pyproject.toml requirements.lock | sha256sum | cut -c1-16)
 if [ "$(cat .venv/.dockerlab-installed 2>/dev/null)" != "$wanted" ]; then
   echo "==> installing dockerlab and its tools into .venv (first run: a minute or two)"
-  { .venv/bin/python -m pip install --quiet --upgrade pip && .venv/bin/python -m pip install --progress-bar on -e '.[test]'; } || \
+  { .venv/bin/python -m pip install --quiet --upgrade pip && \
+    .venv/bin/python -m pip install --progress-bar on --constraint requirements.lock -e '.[test]'; } || \
     fail "pip could not install dockerlab and its tools (its messages are above)." \
          "Check that this machine reaches PyPI (or set PIP_INDEX_URL to a mirror), then run again."
   echo "$wanted" > .venv/.dockerlab-installed

@@ -8,7 +8,8 @@ import itertools
 import docker.errors
 import pytest
 
-from dockerlab import engine, session
+from dockerlab import engine
+from dockerlab.engine import session
 
 
 @pytest.fixture(scope="session")

@@ -10,7 +10,8 @@ import papermill
 import pytest
 
 from dockerlab.classroom.kernels import SocketFileKernelManager
-from dockerlab.session import added_since, inventory
+from dockerlab.engine.session import added_since, inventory
+from dockerlab import exercises
 
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("[0-9][0-9]-*.ipynb"))
@@ -19,7 +20,7 @@ NOTEBOOKS = sorted((ROOT / "notebooks").glob("[0-9][0-9]-*.ipynb"))
 def exercises_of(lesson_key: str) -> list[str]:
     from dockerlab import checks
 
-    return [e.id for e in checks.exercises(lesson=lesson_key)]
+    return [e.id for e in exercises.of_lesson(lesson_key)]
 
 
 @pytest.mark.parametrize("notebook", NOTEBOOKS, ids=[p.stem for p in NOTEBOOKS])
@@ -39,11 +40,11 @@ def test_solution_mode(notebook, tmp_path, monkeypatch, docker_client):
         kernel_manager_class=SocketFileKernelManager,
     )
     left = added_since(before)
-    from dockerlab import session
+    from dockerlab.engine import session
 
     session.sweep_dead()  # the kernel kept its resources on exit (above), images included: they go now
     assert not left, f"{notebook.name} left resources behind: {left}"
-    from dockerlab import progress
+    from dockerlab.record import progress
 
     wanted = exercises_of(notebook.stem)
     assert wanted, f"{notebook.stem} has no exercises"

@@ -145,7 +145,7 @@ def test_setup_fails_before_any_pip_install_where_no_engine_can_be_had(open_fold
     who may create one, with no engine and no way to get one: it stops at step 1, in plain words."""
     clone = open_folder / "clone"
     (clone / "scripts").mkdir(parents=True)
-    for name in ("scripts/setup.sh", "scripts/ensure-engine.sh", "pyproject.toml"):
+    for name in ("scripts/setup.sh", "scripts/ensure-engine.sh", "pyproject.toml", "requirements.lock"):
         shutil.copy(ROOT / name, clone / name)
     for folder in (clone, clone / "scripts"):
         folder.chmod(0o777)

@@ -2,14 +2,16 @@
 
 A notebook's check cell is one line::
 
-    dockerlab.checks.check(lesson, "04.name-container")
+    lesson.check("04.name-container")
 
-It runs the exercise's check, saves the result in the learner's progress
-(:mod:`dockerlab.progress`), shows it (each requirement with a tick or a cross and, for a cross,
-what exactly is wrong; a "Show a hint" button reveals the general hints one at a time) and returns
-the :class:`CheckResult`. A wrong answer never raises: a missing file, binary junk, a container
-that does not exist all become unmet requirements with a plain reason. Only an engine that cannot
-be reached at all is reported as such (``result.engine_error``), still as a result.
+The lesson (:mod:`dockerlab.jupyter.lesson`) runs the exercise's check (:func:`registry.run`),
+saves the result in the learner's progress (:mod:`dockerlab.record`), tells whoever listens
+(:mod:`dockerlab.record.events`) and shows it (:mod:`dockerlab.views.checks`: each requirement with
+a tick or a cross and, for a cross, what exactly is wrong; a "Show a hint" button reveals the
+general hints one at a time). Nothing here displays anything or knows Jupyter. A wrong answer
+never raises: a missing file, binary junk, a container that does not exist all become unmet
+requirements with a plain reason. Only an engine that cannot be reached at all is reported as
+such (``result.engine_error``), still as a result.
 
 Writing an exercise
 -------------------
@@ -17,7 +19,7 @@ Exercises live in ``dockerlab/exercises/<notebook>.py``, one module per notebook
 imports every module in it). An exercise is a function of the lesson that returns or yields
 requirements, registered under an id ``<lesson number>.<name>``::
 
-    # dockerlab/exercises/nb04.py
+    # dockerlab/exercises/nb04_running_containers.py
     from dockerlab.checks import containers, exercise, http
 
     @exercise("04.web-on-localhost", title="Run nginx on 127.0.0.1:8080",
@@ -55,13 +57,14 @@ unmet requirement too::
         if word not in open(path).read():
             return f"{path} does not mention {word}; add it"
 
-Test an exercise in the notebook with ``dockerlab.checks.run_exercise("04.x", lesson)`` (no
-display, no progress) or in a test file with a real engine, as ``tests/engine/test_checks*.py`` do.
+Test an exercise in the notebook with ``dockerlab.exercises.run("04.x", lesson)`` (no display, no
+progress) or in a test file with a real engine, as ``tests/engine/test_checks*.py`` do.
 """
 
-from . import compose, containers, dockerfile, http, images
-from .core import CheckResult, Requirement, Unmet, block
-from .registry import Exercise, check, exercise, exercises, get, run_exercise, unregister
+from dockerlab.checks import compose, containers, dockerfile, http, images
+from dockerlab.checks.blocks import Unmet, block
+from dockerlab.checks.registry import Exercise, exercise, unregister
+from dockerlab.checks.result import CheckResult, Requirement
 
 __all__ = [
     "CheckResult",
@@ -69,15 +72,11 @@ __all__ = [
     "Requirement",
     "Unmet",
     "block",
-    "check",
     "compose",
     "containers",
     "dockerfile",
     "exercise",
-    "exercises",
-    "get",
     "http",
     "images",
-    "run_exercise",
     "unregister",
 ]

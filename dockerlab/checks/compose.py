@@ -26,10 +26,11 @@ from pathlib import Path
 
 import yaml
 
-from .. import dockercli
-from ..compose import COMPOSE_FILES  # the names Compose looks for, in its order
-from . import _ports
-from .core import Unmet, block, read_text, show, typo_of
+from dockerlab.engine import dockercli
+from dockerlab.services.compose import COMPOSE_FILES  # the names Compose looks for, in its order
+from dockerlab.services.dockerfile import split_image
+from dockerlab.checks import _ports
+from dockerlab.checks.blocks import Unmet, block, read_text, show, typo_of
 
 _cache: dict[tuple, dict] = {}
 _LOG_LINE = re.compile(r'^time="[^"]*" level=(\w+) msg="(.*)"$')
@@ -182,8 +183,6 @@ def builds(file: str | os.PathLike, name: str, context: str | None = None):
 
 
 def _norm_image(ref: str) -> str:
-    from .dockerfile import split_image
-
     name, tag, digest = split_image(ref)
     return f"{name}:{tag or 'latest'}" + (f"@{digest}" if digest else "")
 

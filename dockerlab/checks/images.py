@@ -14,8 +14,9 @@ import re
 
 import docker.errors
 
-from .. import engine
-from .core import Unmet, block, human_bytes, parse_size, typo_of
+from dockerlab import engine
+from dockerlab import sizes
+from dockerlab.checks.blocks import Unmet, block, typo_of
 
 
 def _repo(ref: str) -> str:
@@ -125,15 +126,15 @@ def _likely_base(image) -> str | None:
     return best
 
 
-@block(lambda ref, limit: f"the image {ref} is smaller than {human_bytes(parse_size(limit))}")
+@block(lambda ref, limit: f"the image {ref} is smaller than {sizes.decimal(sizes.parse(limit))}")
 def size_under(ref: str, limit: int | str):
     """The image's size (as ``docker images`` shows it) is below ``limit`` (bytes, or "300MB")."""
-    most = parse_size(limit)
+    most = sizes.parse(limit)
     size = int(get(ref).attrs.get("Size") or 0)
     if size < most:
         return None
     return (
-        f"{ref} is {human_bytes(size)}; the limit is {human_bytes(most)}. Start FROM a slim image, install with "
+        f"{ref} is {sizes.decimal(size)}; the limit is {sizes.decimal(most)}. Start FROM a slim image, install with "
         "--no-install-recommends and delete /var/lib/apt/lists/* in the same RUN, and use pip install --no-cache-dir"
     )
 

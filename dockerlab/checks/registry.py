@@ -1,17 +1,19 @@
-"""Exercises by id: :func:`exercise` registers one, :func:`run_exercise` checks it, :func:`check` is
-what a notebook cell calls (run, record progress, show the result)."""
+"""Exercises: :func:`exercise` registers one, :func:`run` checks it against the real state.
+
+Which exercises the course has is :mod:`dockerlab.exercises`' business (it imports one module per
+notebook, each registering its own); this module only keeps them and runs them.
+"""
 
 from __future__ import annotations
 
-import difflib
-import importlib
 import logging
 import re
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
-from .core import CheckResult, Requirement, as_engine_error, plain_reason
+from dockerlab.checks.blocks import as_engine_error, plain_reason
+from dockerlab.checks.result import CheckResult, Requirement
 
 log = logging.getLogger(__name__)
 
@@ -46,16 +48,14 @@ class Exercise:
 
 
 _registry: dict[str, Exercise] = {}
-_loaded = False
 
 
 def exercise(exercise_id: str, *, title: str, hints: Iterable[str] = ()):
     """Register the decorated function as the check of exercise ``exercise_id``.
 
-    The function takes the notebook's :class:`dockerlab.lesson.Lesson` and returns or yields
-    :class:`Requirement` objects (usually from the building blocks). Registering the same id
-    again from the same function (a re-run cell, a reloaded module) replaces it; from another
-    function it is an error.
+    The function takes the notebook's lesson and returns or yields :class:`Requirement` objects
+    (usually from the building blocks). Registering the same id again from the same function (a
+    re-run cell, a reloaded module) replaces it; from another function it is an error.
     """
     if not EXERCISE_ID.match(exercise_id):
         raise ValueError(
@@ -84,60 +84,17 @@ def unregister(exercise_id: str) -> None:
     _registry.pop(exercise_id, None)
 
 
-def load_exercises() -> None:
-    """Import :mod:`dockerlab.exercises`, which imports every exercise module (once)."""
-    global _loaded
-    if not _loaded:
-        _loaded = True
-        importlib.import_module("dockerlab.exercises")
+def registered() -> dict[str, Exercise]:
+    """Every exercise registered so far, by id (import :mod:`dockerlab.exercises` to have the course's)."""
+    return dict(_registry)
 
 
-def exercises(lesson: str | None = None) -> list[Exercise]:
-    """Every registered exercise (of one lesson, given its key or number), in id order."""
-    load_exercises()
-    found = sorted(_registry.values(), key=lambda e: e.id)
-    return [e for e in found if lesson is None or e.belongs_to(lesson)]
-
-
-def get(exercise_id: str) -> Exercise:
-    """The exercise registered as ``exercise_id``.
-
-    Raises:
-        KeyError: no such exercise (a typo in the notebook); the message names close ids.
-    """
-    load_exercises()
-    try:
-        return _registry[exercise_id]
-    except KeyError:
-        close = difflib.get_close_matches(exercise_id, list(_registry), n=3)
-        broken = _import_failures()
-        message = f"no exercise {exercise_id!r} is registered"
-        if close:
-            message += "; did you mean " + " or ".join(repr(c) for c in close) + "?"
-        if broken:
-            message += f" (exercise modules that failed to import: {broken})"
-        raise KeyError(message) from None
-
-
-def _import_failures() -> str:
-    try:
-        from .. import exercises as package
-    except Exception as exc:  # noqa: BLE001
-        return f"dockerlab.exercises itself: {exc}"
-    failed = getattr(package, "failed", {})
-    return ", ".join(f"{name} ({type(exc).__name__}: {exc})" for name, exc in failed.items())
-
-
-def run_exercise(exercise_id: str, lesson=None) -> CheckResult:
-    """Check exercise ``exercise_id`` against the real state and return the result.
+def run(ex: Exercise, lesson=None) -> CheckResult:
+    """Check exercise ``ex`` against the real state and return the result.
 
     Never raises because of the learner's answer: every failure is an unmet requirement. When the
     engine cannot be reached the result's ``engine_error`` says so and nothing is judged.
-
-    Raises:
-        KeyError: only when no exercise has that id.
     """
-    ex = get(exercise_id)
     result = CheckResult(
         exercise=ex.id,
         title=ex.title,
@@ -159,9 +116,7 @@ def run_exercise(exercise_id: str, lesson=None) -> CheckResult:
         if problem is not None:
             result.engine_error = problem
         else:
-            result.requirements.append(
-                Requirement("the check ran to the end", False, plain_reason(exc))
-            )
+            result.requirements.append(Requirement("the check ran to the end", False, plain_reason(exc)))
     if not result.requirements and result.engine_error is None:
         result.requirements.append(
             Requirement("the check has something to check", False, "the exercise produced no requirements (a bug in the exercise)")
@@ -181,44 +136,3 @@ def _collect(items, into: list[Requirement]) -> None:
             into.append(item)
         else:
             _collect(item, into)
-
-
-def check(lesson, exercise_id: str, *, show: bool = True) -> CheckResult:
-    """Check an exercise, record the result in the learner's progress, and show it.
-
-    This is the call in a notebook's check cell: ``dockerlab.checks.check(lesson, "04.name-container")``.
-    In Jupyter the result appears as a view with a "Show a hint" button; elsewhere its text is printed.
-
-    Returns:
-        The :class:`CheckResult` (also when the engine could not be reached).
-    """
-    from .. import progress
-
-    result = run_exercise(exercise_id, lesson)
-    if result.engine_error is None:
-        try:
-            progress.record(result, lesson=getattr(lesson, "key", None))
-        except (OSError, ValueError) as exc:  # progress is a convenience; never lose the result over it
-            log.warning("could not save progress: %s", exc)
-    if show:
-        _show(result)
-    return result
-
-
-def _show(result: CheckResult) -> None:
-    from .core import _execution_count
-
-    count = _execution_count()
-    if count is None:  # not in IPython
-        print(result)
-        return
-    from IPython.display import display
-
-    # views sit above checks in the layers; imported here, at display time only.
-    from ..views.checks import CheckView
-
-    display(CheckView(result))
-    result._shown_in_cell = count
-
-
-__all__ = ["Exercise", "exercise", "exercises", "get", "run_exercise", "check", "unregister"]

@@ -8,9 +8,10 @@ Layout of DIR, one entry per learner (hidden entries and names starting with ``_
 Each notebook runs as handed in (the learner's own cells are what is graded) with ``MODE =
 "learner"`` forced and the course's ``%%solution`` cells emptied, in a fresh kernel, in a working
 folder of its own (with the course's ``figures/``), every cell even after one fails. A learner's
-notebooks share one ``DOCKERLAB_PROGRESS`` file, as on their own machine. An exercise is *passed*
-or *not yet* by its latest check; *not attempted* when its check never ran (no notebook of that
-lesson, or the notebook stopped before the check cell); *could not check* when no engine answered.
+notebooks share one progress file (their kernels' ``$DOCKERLAB_PROGRESS``), as on their own
+machine. An exercise is *passed* or *not yet* by its latest check; *not attempted* when its check
+never ran (no notebook of that lesson, or the notebook stopped before the check cell); *could not
+check* when no engine answered.
 """
 
 from __future__ import annotations
@@ -22,8 +23,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .. import errors
-from . import runner
+from dockerlab import errors
+from dockerlab.classroom import runner
 
 STATES = ("passed", "not yet", "not attempted", "could not check")
 
@@ -86,11 +87,16 @@ def submissions(folder: Path) -> dict[str, list[Path]]:
     return found
 
 
-def grade(folder: str | Path, out: str | Path, *, timeout: int = 600, course: Path = runner.COURSE,
+def grade(folder: str | Path, out: str | Path, *, timeout: int = 600, course: Path | None = None,
           report: Callable[[str], None] = print) -> Grades:
-    """Grade every learner in ``folder``; executed notebooks and progress files go to ``out``."""
-    from .. import progress
+    """Grade every learner in ``folder``; executed notebooks and progress files go to ``out``.
 
+    Args:
+        course: The course's notebooks, for their ``figures/`` (default :func:`runner.course_dir`).
+    """
+    from dockerlab.record import progress
+
+    course = course or runner.course_dir()
     started = time.monotonic()
     learners = [Learner(name, notebooks) for name, notebooks in submissions(Path(folder)).items()]
     out = Path(out)
@@ -116,8 +122,7 @@ def grade(folder: str | Path, out: str | Path, *, timeout: int = 600, course: Pa
                 extra += f"; LEFT ON THE ENGINE: {', '.join(run.left)}" if run.left else ""
                 report(f"      {notebook.name}: {len(run.checks)} check(s) in {run.seconds:.0f} s{extra}")
             learner.built = sorted(t for t, image in runner.image_tags().items() if tags.get(t) != image)
-            with runner.environment(DOCKERLAB_PROGRESS=str(progress_file)):
-                learner.records = progress.load()
+            learner.records = progress.load(progress_file)
             if progress_file.exists():
                 (out / "progress").mkdir(exist_ok=True)
                 shutil.copy(progress_file, out / "progress" / f"{learner.name}.json")
@@ -129,10 +134,10 @@ def grade(folder: str | Path, out: str | Path, *, timeout: int = 600, course: Pa
 
 def _columns(learners: list[Learner]) -> list[tuple[str, str]]:
     """Every exercise of every lesson handed in (by anyone), and any other exercise someone checked."""
-    from ..checks import registry
+    from dockerlab import exercises
 
     lessons = {run.lesson for learner in learners for run in learner.runs if run.lesson}
-    titles = {e.id: e.title for lesson in lessons for e in registry.exercises(lesson)}
+    titles = {e.id: e.title for lesson in lessons for e in exercises.of_lesson(lesson)}
     for learner in learners:
         for ex, record in learner.records.items():
             titles.setdefault(ex, record.get("title", ex))

@@ -15,7 +15,12 @@ import os
 import time
 from pathlib import Path
 
-ENV = "DOCKERLAB_CLASSROOM_LOG"
+from dockerlab import config
+from dockerlab.engine import session
+from dockerlab.jupyter import cells
+from dockerlab.record import events
+
+ENV = config.CLASSROOM_LOG.name
 
 #: Tag of the added cell, so it is easy to tell from the learner's own cells in an executed notebook.
 TAG = "added-by-dockerlab-classroom"
@@ -54,28 +59,27 @@ def _entry(result, lesson) -> dict:
     }
 
 
-def install(log: str | os.PathLike | None = None) -> None:
-    """Wrap :func:`dockerlab.checks.check` so every result is also written to the log (once per kernel)."""
-    path = Path(log or os.environ[ENV])
-    import dockerlab.checks as checks
+_installed: dict[str, object] = {}
 
-    original = checks.check
-    if getattr(original, "_classroom_log", None) == str(path):
+
+def install(log: str | os.PathLike | None = None) -> None:
+    """Write every check's result to the log (a listener of :mod:`dockerlab.record.events`), and
+    after each cell the session's id and any error the cell raised (once per kernel and log)."""
+    path = Path(log) if log else config.CLASSROOM_LOG.path()
+    if path is None:
+        raise ValueError(f"no log to write to: pass one, or set {ENV} (dockerlab prepare and grade do)")
+    if str(path) in _installed:
         return
 
-    def check(lesson, exercise_id: str, *, show: bool = True):
-        result = original(lesson, exercise_id, show=show)
+    def on_check(result, lesson) -> None:
         with contextlib.suppress(Exception):  # the report is a convenience; the learner's cell must not fail over it
             _write(path, _entry(result, lesson))
-        return result
 
-    check._classroom_log = str(path)  # type: ignore[attr-defined]
-    checks.check = check
+    _installed[str(path)] = on_check
+    events.subscribe(on_check)
     noted: set[str] = set()
 
     def after_cell(result=None) -> None:
-        from dockerlab import session
-
         sid = session.current_id()
         if sid and sid not in noted:
             noted.add(sid)
@@ -88,13 +92,7 @@ def install(log: str | os.PathLike | None = None) -> None:
                 _write(path, {"type": "error", "count": getattr(result, "execution_count", None),
                               "error": f"{type(problem).__name__}: {text.strip().splitlines()[0] if text.strip() else ''}"})
 
-    try:
-        from IPython import get_ipython
-    except ImportError:
-        return
-    shell = get_ipython()
-    if shell is not None:
-        shell.events.register("post_run_cell", after_cell)
+    cells.after_each(after_cell)
 
 
 def read(path: str | os.PathLike) -> list[dict]:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from jupyter_server.services.kernels.kernelmanager import ServerKernelManager
 
-from .kernels import SocketFiles
+from dockerlab.classroom.kernels import SocketFiles
 
 
 class LabKernelManager(SocketFiles, ServerKernelManager):

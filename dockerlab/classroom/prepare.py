@@ -18,7 +18,8 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from . import runner
+from dockerlab.classroom import runner
+from dockerlab import sizes
 
 Report = Callable[[str], None]
 
@@ -30,7 +31,7 @@ def select(notebooks: list[Path], wanted: str | None) -> list[Path]:
     keys = [w.strip() for w in wanted.split(",") if w.strip()]
     chosen = [nb for nb in notebooks if any(nb.stem == k or nb.stem.split("-", 1)[0] == k.zfill(2) for k in keys)]
     if not chosen:
-        from .. import errors
+        from dockerlab import errors
 
         raise errors.DockerlabError(f"No notebook matches --notebooks {wanted}.", "Give numbers like 00,03 or names like 03-first-image.")
     return chosen
@@ -38,8 +39,8 @@ def select(notebooks: list[Path], wanted: str | None) -> list[Path]:
 
 def run_notebooks(notebooks: list[Path], *, timeout: int, report: Report) -> list[tuple[runner.Run, list[str]]]:
     """Run each notebook in solution mode; return each run with the exercises that did not pass."""
-    from .. import progress
-    from ..checks import registry
+    from dockerlab.record import progress
+    from dockerlab import exercises
 
     results = []
     scratch = Path(tempfile.mkdtemp(prefix="dockerlab-prepare-"))
@@ -47,12 +48,11 @@ def run_notebooks(notebooks: list[Path], *, timeout: int, report: Report) -> lis
         report(f"[{position}/{len(notebooks)}] {notebook.stem} (solution mode) ...")
         progress_file = scratch / f"{notebook.stem}.progress.json"
         run = runner.execute(
-            notebook, scratch / notebook.name, cwd=notebook.parent, log=scratch / f"{notebook.stem}.jsonl",
+            notebook, scratch / notebook.name, cwd=_working_folder(notebook.parent, scratch), log=scratch / f"{notebook.stem}.jsonl",
             progress=progress_file, parameters={"MODE": "solution"}, timeout=timeout,
         )
-        with runner.environment(DOCKERLAB_PROGRESS=str(progress_file)):
-            records = progress.load()
-        failed = [e.id for e in registry.exercises(run.lesson or notebook.stem) if not records.get(e.id, {}).get("passed")]
+        records = progress.load(progress_file)
+        failed = [e.id for e in exercises.of_lesson(run.lesson or notebook.stem) if not records.get(e.id, {}).get("passed")]
         verdict = "passed" if run.ok and not failed and not run.left else "FAILED"
         report(f"      {verdict} in {run.seconds:.0f} s")
         for problem in run.errors[:3]:
@@ -72,8 +72,23 @@ def run_notebooks(notebooks: list[Path], *, timeout: int, report: Report) -> lis
     return results
 
 
-def lesson_ports(course: Path = runner.COURSE) -> dict[int, list[str]]:
+def _working_folder(course: Path, scratch: Path) -> Path:
+    """Where a course notebook runs: its own folder in a clone (as in JupyterLab; the lessons' ``work/``
+    there is git-ignored), else, for the copy inside an installed package, a folder of the run's own with
+    the course's ``figures/`` (an installed package is no place for a lesson's files)."""
+    if not course.is_relative_to(runner.PACKAGE):
+        return course
+    folder = scratch / "course"
+    if not folder.exists():
+        folder.mkdir()
+        if (course / "figures").is_dir():
+            (folder / "figures").symlink_to(course / "figures")
+    return folder
+
+
+def lesson_ports(course: Path | None = None) -> dict[int, list[str]]:
     """Host ports the lessons ask for by number (``lesson.port(8080)``), with the lessons asking."""
+    course = course or runner.course_dir()
     found: dict[int, list[str]] = {}
     pattern = re.compile(r"\bport\((\d{2,5})\)|PREFERRED_PORT\s*=\s*(\d{2,5})")
     sources = [(nb.stem, nb.read_text(encoding="utf-8")) for nb in sorted(course.glob("[0-9][0-9]-*.ipynb"))]
@@ -97,8 +112,10 @@ def _memory() -> str:
         return "unknown (no /proc/meminfo)"
 
 
-def checklist(runs, bundle: Path | None, course: Path = runner.COURSE) -> list[str]:
-    from .. import build, engine, lesson
+def checklist(runs, bundle: Path | None, course: Path | None = None) -> list[str]:
+    from dockerlab.services import build
+    from dockerlab import engine
+    from dockerlab.jupyter import lesson
 
     try:
         root = engine.client().info().get("DockerRootDir") or "/var/lib/docker"
@@ -124,7 +141,7 @@ def checklist(runs, bundle: Path | None, course: Path = runner.COURSE) -> list[s
     else:
         lines.append("time per notebook  not measured (--no-run)")
     if bundle is not None and bundle.exists():
-        lines.append(f"image bundle   {bundle} ({build.human_size(bundle.stat().st_size)}). Copy it to each learner's machine "
+        lines.append(f"image bundle   {bundle} ({sizes.decimal(bundle.stat().st_size)}). Copy it to each learner's machine "
                      f"(USB stick, file share), then there: dockerlab images load {bundle.name}   (or: docker load -i {bundle.name})")
     else:
         lines.append("image bundle   not written (--no-bundle)")
@@ -134,7 +151,7 @@ def checklist(runs, bundle: Path | None, course: Path = runner.COURSE) -> list[s
 def prepare(*, bundle: Path | None, run: bool, notebooks: str | None = None, timeout: int = 900,
             offline: bool = False, report: Report = print) -> int:
     """Do the four steps; return 0 when every notebook passed (or none ran), else 1."""
-    from .. import images
+    from dockerlab.services import images
 
     started = time.monotonic()
     report("== 1. course images ==")
@@ -151,7 +168,7 @@ def prepare(*, bundle: Path | None, run: bool, notebooks: str | None = None, tim
     report("== 3. notebooks in solution mode ==")
     runs = []
     if run:
-        chosen = select(sorted(runner.COURSE.glob("[0-9][0-9]-*.ipynb")), notebooks)
+        chosen = select(sorted(runner.course_dir().glob("[0-9][0-9]-*.ipynb")), notebooks)
         runs = run_notebooks(chosen, timeout=timeout, report=lambda line: report("   " + line))
     else:
         report("   skipped (--no-run)")

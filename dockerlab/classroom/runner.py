@@ -19,10 +19,30 @@ from pathlib import Path
 
 import nbformat
 
-from . import hook, kernels
+from dockerlab import config, errors
+from dockerlab.classroom import hook, kernels
 
-#: The course's notebooks, next to the package in a clone.
-COURSE = Path(__file__).resolve().parents[2] / "notebooks"
+#: The package's folder.
+PACKAGE = Path(__file__).resolve().parents[1]
+
+
+def course_dir() -> Path:
+    """The course's notebooks (``NN-topic.ipynb`` and ``figures/``).
+
+    In a clone (the package next to pyproject.toml), the repository's own ``notebooks/``, where
+    JupyterLab and Binder open them; installed from a wheel, the copy the wheel carries in the
+    package (``dockerlab/course``: pyproject.toml maps the package ``dockerlab.course`` to ``notebooks/``).
+    """
+    checkout = PACKAGE.parent
+    if (checkout / "pyproject.toml").is_file() and (checkout / "notebooks").is_dir():
+        return checkout / "notebooks"
+    shipped = PACKAGE / "course"
+    if shipped.is_dir():
+        return shipped
+    raise errors.DockerlabError(
+        f"The course's notebooks are not installed with dockerlab ({shipped} is missing).",
+        "Install dockerlab from its wheel or a clone of the repository (pip install dockerlab, or pip install -e . in the clone).",
+    )
 
 _START = re.compile(r"dockerlab\.start\(\s*[\"']([^\"']+)[\"']")
 _LESSON_FILE = re.compile(r"^\d\d-[a-z0-9-]+$")
@@ -169,7 +189,7 @@ def execute(
         output: Where the executed notebook goes.
         cwd: The kernel's working folder (the lesson's ``work/`` folder is made there).
         log: The :mod:`hook` log of this run (appended to).
-        progress: The ``DOCKERLAB_PROGRESS`` file the kernel records checks in.
+        progress: The progress file the kernel records checks in (its ``$DOCKERLAB_PROGRESS``).
         parameters: papermill parameters (``{"MODE": "solution"}``).
         mode, drop_solutions: See :func:`prepared`.
         keep_going: Run every cell even after one fails (grading), instead of stopping at the first.
@@ -184,7 +204,7 @@ def execute(
         return Run(source.name, None, output, errors=[f"the notebook could not be read: {type(exc).__name__}: {exc}"[:300]])
     run = Run(source.name, lesson, output)
     started = time.monotonic()
-    env = {hook.ENV: str(log), "DOCKERLAB_PROGRESS": str(progress), "DOCKERLAB_KEEP_ON_EXIT": None}
+    env = {config.CLASSROOM_LOG.name: str(log), config.PROGRESS.name: str(progress), config.KEEP_ON_EXIT.name: None}
     try:
         with environment(**env):
             papermill.execute_notebook(
@@ -223,7 +243,8 @@ def execute(
 
 def _owned(sessions: list[str]) -> list[tuple[str, str]]:
     """(session id, ``"container web-dl3f9a1c"``) for every container, network and volume of these sessions."""
-    from .. import engine, session
+    from dockerlab import engine
+    from dockerlab.engine import session
 
     if not sessions:
         return []
@@ -247,7 +268,7 @@ def tidy(sessions: list[str]) -> tuple[list[str], list[str]]:
     session (which takes the session's lock, so it fails while any process still holds it) and
     cleaning up removes exactly what that session made, and nothing of anyone else's.
     """
-    from .. import session
+    from dockerlab.engine import session
 
     owned = _owned(sessions)
     left = [item for _sid, item in owned]
@@ -270,7 +291,7 @@ def image_tags() -> dict[str, str]:
     A tag whose id changed or that appeared while a learner's notebooks ran was built (or pulled,
     or tagged) then; a rebuild that comes out identical keeps its id and does not show.
     """
-    from .. import engine
+    from dockerlab import engine
 
     tags = {}
     for image in engine.client().api.images():

@@ -9,9 +9,10 @@
 
 from __future__ import annotations
 
-from .. import dockercli, engine
-from ..checks import block, exercise
-from ..checks.core import MISSING, learner_value
+from dockerlab.engine import dockercli
+from dockerlab import engine
+from dockerlab.checks import block, exercise
+from dockerlab.checks.blocks import MISSING, learner_value
 
 VARIABLE = "engine_version"
 

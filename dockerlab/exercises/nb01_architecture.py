@@ -10,9 +10,10 @@
 
 from __future__ import annotations
 
-from .. import engine, kernel
-from ..checks import Unmet, block, containers, exercise
-from ..checks.core import show
+from dockerlab import engine
+from dockerlab.services import kernel
+from dockerlab.checks import Unmet, block, containers, exercise
+from dockerlab.checks.blocks import show
 
 MEMORY = 48 * 1024**2  # --memory 48m
 MEMORY_FLAG = "48m"

@@ -13,9 +13,9 @@ from __future__ import annotations
 
 import os
 
-from .. import dockercli
-from ..checks import block, containers, exercise
-from ..checks.core import show
+from dockerlab.engine import dockercli
+from dockerlab.checks import block, containers, exercise
+from dockerlab.checks.blocks import show
 
 HELLO_IMAGE = "hello-world:latest"
 GREETING = "Hello from Docker!"

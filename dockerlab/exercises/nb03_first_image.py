@@ -18,8 +18,9 @@ import json
 
 import docker.errors
 
-from ..checks import Unmet, block, dockerfile, exercise, images, run_exercise
-from ..checks.core import show
+from dockerlab.checks import Unmet, block, dockerfile, exercise, images, registry
+from dockerlab.checks.blocks import show
+from dockerlab.services import dockerfile as dockerfiles
 
 FOLDER = "greeter"
 SCRIPT = "greet.py"
@@ -43,16 +44,11 @@ def dockerfile_path(lesson):
 
 
 def _final_cmd(path) -> list[str] | None:
-    """The exec-form CMD of the final stage (through FROM <stage>), or None."""
-    df = dockerfile.parse(path)
-    cmds = [i for s in reversed(df.lineage()) for i in s.find("CMD")]
-    if not cmds:
+    """The words of the final stage's CMD (through FROM <stage>) when it is a JSON list, else None."""
+    cmds = dockerfile.parse(path).inherited("CMD")
+    if not cmds or not cmds[-1].value.strip().startswith("["):
         return None
-    try:
-        value = json.loads(cmds[-1].value.strip())
-    except ValueError:
-        return None
-    return value if isinstance(value, list) and all(isinstance(v, str) for v in value) else None
+    return dockerfiles.words(cmds[-1].value)  # None when the JSON is broken or not a list of strings
 
 
 @block(lambda path, script: f"the CMD runs {script}")
@@ -102,7 +98,7 @@ def write_dockerfile(lesson):
 
 @block(lambda lesson: "the Dockerfile is ready (exercise 03.dockerfile passes)")
 def dockerfile_ready(lesson):
-    result = run_exercise("03.dockerfile", lesson)
+    result = registry.run(registry.registered()["03.dockerfile"], lesson)
     if result.passed:
         return None
     first = result.unmet[0] if result.unmet else None
@@ -116,8 +112,7 @@ def matches_dockerfile(lesson, tag: str):
     path = dockerfile_path(lesson)
     config = images.get(tag).attrs.get("Config") or {}
     wanted_cmd = _final_cmd(path)
-    df = dockerfile.parse(path)
-    workdirs = [i for s in reversed(df.lineage()) for i in s.find("WORKDIR")]
+    workdirs = dockerfile.parse(path).inherited("WORKDIR")
     wanted_dir = workdirs[-1].value.strip() if workdirs else None
     got_cmd = config.get("Cmd")
     rebuild = f"build it again from the folder {show(lesson.path(FOLDER))} (docker build -t {tag} ...)"

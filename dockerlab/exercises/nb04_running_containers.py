@@ -12,8 +12,8 @@
 
 from __future__ import annotations
 
-from ..checks import Unmet, block, containers, exercise
-from ..checks.core import MISSING, learner_value
+from dockerlab.checks import Unmet, block, containers, exercise
+from dockerlab.checks.blocks import MISSING, learner_value
 
 IMAGE = "my-python-app"
 #: The image's CMD, as the engine stores it.

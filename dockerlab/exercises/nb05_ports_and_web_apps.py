@@ -7,7 +7,7 @@
 
 from __future__ import annotations
 
-from ..checks import containers, exercise, http
+from dockerlab.checks import containers, exercise, http
 
 IMAGE = "simple-webapp"
 CONTAINER_PORT = 80

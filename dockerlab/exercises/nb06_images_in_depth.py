@@ -3,7 +3,8 @@
 ``06.cache-order``   ``cache-exercise/Dockerfile`` copies the app before installing figlet, so every
                      code change reinstalls it. The learner reorders it. The check copies the folder,
                      builds it, changes one line of ``app.py`` in the copy, builds again and reads
-                     BuildKit's log: the install step must say CACHED, and the image must still work.
+                     BuildKit's steps: the install step must come from the cache, and the image must
+                     still work.
 ``06.multi-stage``   ``stars/Dockerfile`` compiles a C program in an image that keeps the compiler
                      (hundreds of MB). The learner makes it a multi-stage build and builds the image
                      ``lesson.name("stars")``: at least two stages, ``COPY --from`` an earlier stage,
@@ -27,10 +28,9 @@ from pathlib import Path
 
 import docker.errors
 
-from .. import build as builds
-from .. import engine, errors
-from ..checks import Unmet, block, dockerfile, exercise, images
-from ..checks.core import human_bytes, parse_size
+from dockerlab import engine, errors, sizes
+from dockerlab.checks import Unmet, block, dockerfile, exercise, images
+from dockerlab.services import build as builds
 
 # -- what the notebook writes -------------------------------------------------------------------
 
@@ -178,30 +178,6 @@ def _start_failure(image: str, exc: BaseException) -> str:
     return f"a container from {image} cannot start: {text.strip()[:300]}"
 
 
-# -- reading a BuildKit log ---------------------------------------------------------------------
-
-_HEADER = re.compile(r"^#(\d+) \[(?:([\w.-]+) )?(\d+)/(\d+)\] (.+)$")
-
-
-def build_steps(log: list[str]) -> list[dict]:
-    """The build's steps in order, each with its instruction and whether BuildKit took it from cache.
-
-    A step's header ``#7 [3/4] COPY . .`` is followed (later) by ``#7 CACHED`` when its result came
-    from the cache, else by the step's own output and ``#7 DONE``.
-    """
-    steps: dict[str, dict] = {}
-    for line in log:
-        header = _HEADER.match(line)
-        if header:
-            vertex, stage, step, total, text = header.groups()
-            steps.setdefault(vertex, {"stage": stage, "step": int(step), "total": int(total), "text": text, "cached": False})
-        elif line.startswith("#"):
-            vertex, _, rest = line[1:].partition(" ")
-            if vertex in steps and rest.strip() == "CACHED":
-                steps[vertex]["cached"] = True
-    return sorted(steps.values(), key=lambda s: (s["stage"] or "", s["step"]))
-
-
 # -- 06.cache-order -----------------------------------------------------------------------------
 
 
@@ -248,14 +224,13 @@ def install_cached_after_edit(lesson, path):
                 after = builds.build(context, tags[1], lesson=lesson.key)
             except errors.BuildFailed as exc:
                 raise Unmet(f"the Dockerfile does not build: it stopped at {exc.step or 'an unknown step'}") from None
-            steps = build_steps(after.log)
-            install = next((s for s in steps if re.search(r"\binstall\b", s["text"])), None)
+            install = next((s for s in after.steps if re.search(r"\binstall\b", s.step.instruction)), None)
             if install is None:
                 raise Unmet("the rebuild had no install step to look at")
-            if install["cached"]:
+            if install.cached:
                 return _image_works(lesson, tags[1])
-            rerun = [s for s in steps if not s["cached"] and not s["text"].startswith("FROM")]
-            listed = " and ".join(f"[{s['step']}/{s['total']}] {_short(s['text'])}" for s in rerun)
+            rerun = [s.step for s in after.steps if not s.cached and not s.step.instruction.startswith("FROM")]
+            listed = " and ".join(f"[{s.number}/{s.total}] {_short(s.instruction)}" for s in rerun)
             return (
                 f"the rebuild took {after.seconds:.1f} s: it ran {listed} again. The install comes after a step "
                 f"that copies app.py, so every code change reinstalls; copy the code after installing"
@@ -338,11 +313,11 @@ def copies_from_stage(path):
     )
 
 
-@block(lambda lesson, tag, limit: f"the image {tag} is smaller than {human_bytes(parse_size(limit))}")
+@block(lambda lesson, tag, limit: f"the image {tag} is smaller than {sizes.decimal(sizes.parse(limit))}")
 def small_enough(lesson, tag: str, limit: str):
     image = images.get(tag)
     size = int(image.attrs.get("Size") or 0)
-    if size < parse_size(limit):
+    if size < sizes.parse(limit):
         return None
     path = folder(lesson, STARS_FOLDER) / "Dockerfile"
     try:
@@ -352,15 +327,15 @@ def small_enough(lesson, tag: str, limit: str):
     base = df.final.base if df else "?"
     if df is not None and len(df.stages) >= 2 and base.lower() == "scratch":
         return (
-            f"{tag} is {human_bytes(size)}, but your Dockerfile's final stage is FROM scratch: the image was built "
+            f"{tag} is {sizes.decimal(size)}, but your Dockerfile's final stage is FROM scratch: the image was built "
             f"before your last change. Build it again"
         )
     if df is not None and len(df.stages) >= 2:
         return (
-            f"{tag} is {human_bytes(size)}: its final stage starts FROM {base}, which is big by itself. Start the final "
+            f"{tag} is {sizes.decimal(size)}: its final stage starts FROM {base}, which is big by itself. Start the final "
             f"stage FROM scratch (empty: the program is static) or busybox:1.37 (2 MB)"
         )
-    return f"{tag} is {human_bytes(size)}: it still holds the compiler and its libraries; a multi-stage build leaves them behind"
+    return f"{tag} is {sizes.decimal(size)}: it still holds the compiler and its libraries; a multi-stage build leaves them behind"
 
 
 @block(lambda lesson, tag: f"a container from {tag} prints the four rows of stars")

@@ -14,8 +14,8 @@ import contextlib
 
 import docker.errors
 
-from .. import engine
-from ..checks import Unmet, block, containers, exercise
+from dockerlab import engine
+from dockerlab.checks import Unmet, block, containers, exercise
 
 TARGET = "/diary"
 FILE = "entries.txt"

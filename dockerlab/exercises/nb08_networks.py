@@ -13,8 +13,8 @@ import time
 
 import docker.errors
 
-from .. import engine
-from ..checks import Unmet, block, containers, exercise
+from dockerlab import engine
+from dockerlab.checks import Unmet, block, containers, exercise
 
 DB_PORT = 6379
 

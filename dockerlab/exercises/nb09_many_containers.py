@@ -9,10 +9,10 @@ from __future__ import annotations
 
 import docker.errors
 
-from .. import compose as compose_service
-from .. import engine
-from ..checks import compose, exercise, http
-from ..checks.core import block, show
+from dockerlab.services import compose as compose_service
+from dockerlab import engine
+from dockerlab.checks import compose, exercise, http
+from dockerlab.checks.blocks import block, show
 
 #: The counter app's image, as the notebook builds it: ``counter-app-<session>:1.0`` (see :func:`image`).
 IMAGE = "counter-app"

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import docker.errors
 
-from .. import engine
-from ..checks import compose, exercise, http
-from ..checks.core import block
-from .nb09_many_containers import project_runs
+from dockerlab import engine
+from dockerlab.checks import compose, exercise, http
+from dockerlab.checks.blocks import block
+from dockerlab.exercises.nb09_many_containers import project_runs
 
 
 @block("the container {name} reports healthy")

@@ -17,9 +17,10 @@ import tarfile
 
 import docker.errors
 
-from .. import engine
-from ..checks import containers, dockerfile, exercise, http, images
-from ..checks.core import Unmet, block, show
+from dockerlab import engine
+from dockerlab.checks import containers, dockerfile, exercise, http, images
+from dockerlab.checks.blocks import Unmet, block, show
+from dockerlab.services import dockerfile as dockerfiles
 
 #: A made-up token: the notebook writes it to token.txt (no newline) and hunts for it in images.
 TOKEN = "s3cr3t-demo-token-4f9a2c"
@@ -76,7 +77,7 @@ def token_not_in(ref: str, token: str = TOKEN):
     )
 
 
-@block(lambda path, secret_id=SECRET_ID: f"{show(dockerfile.resolve(path))} mounts the build secret {secret_id} in a RUN")
+@block(lambda path, secret_id=SECRET_ID: f"{show(dockerfiles.resolve(path))} mounts the build secret {secret_id} in a RUN")
 def mounts_secret(path, secret_id: str = SECRET_ID):
     df = dockerfile.parse(path)
     mounts = []
@@ -123,7 +124,7 @@ def used_the_token(ref: str, token: str = TOKEN):
 
 def _read_file(ref: str, path: str) -> str:
     """A file's text from an image, through a created (never started) container."""
-    from .. import session
+    from dockerlab.engine import session
 
     api = engine.client().api
     created = api.create_container(ref, command=["true"], labels=session.current().labels())

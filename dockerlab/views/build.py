@@ -13,9 +13,10 @@ import time
 
 import ipywidgets as widgets
 
-from .. import build as builds
-from ..errors import BuildFailed, DockerlabError
-from .common import GREEN, RED, View, card, esc, human_size
+from dockerlab.services import build as builds
+from dockerlab.errors import BuildFailed, DockerlabError
+from dockerlab import sizes
+from dockerlab.views.common import GREEN, RED, View, card, esc
 
 #: Lines of the log tail kept in the static (saved-notebook) forms.
 STATIC_TAIL = 25
@@ -53,7 +54,7 @@ class BuildView(View):
 
     # -- live -------------------------------------------------------------------------------
     def on_event(self, event: builds.BuildEvent) -> None:
-        """Show one build line at once (passed to :func:`dockerlab.build.build` as ``on_event``)."""
+        """Show one build line at once (passed to :func:`dockerlab.services.build.build` as ``on_event``)."""
         if self.first_line_after is None and self.started is not None:
             self.first_line_after = time.monotonic() - self.started
         self.lines.append(event.line)
@@ -70,7 +71,7 @@ class BuildView(View):
             self.step_label.value = self._step[:100]
 
     def run(self, *, raise_on_failure: bool = True, **build_kwargs) -> builds.BuildResult | None:
-        """Run the build, feeding this view; ``build_kwargs`` go to :func:`dockerlab.build.build`.
+        """Run the build, feeding this view; ``build_kwargs`` go to :func:`dockerlab.services.build.build`.
 
         Returns:
             The BuildResult, or None if the build failed and ``raise_on_failure`` is False.
@@ -118,7 +119,7 @@ class BuildView(View):
             cached = f", {r.cached_steps} of {r.steps_total} steps from cache" if r.steps_total else ""
             return card(
                 "Built",
-                f"image <code>{esc(r.image_id[7:19])}</code>, {esc(human_size(r.size))}, {r.seconds:.1f} s{esc(cached)}",
+                f"image <code>{esc(r.image_id[7:19])}</code>, {esc(sizes.decimal(r.size))}, {r.seconds:.1f} s{esc(cached)}",
                 GREEN,
             )
         if isinstance(self.error, BuildFailed):
@@ -154,7 +155,7 @@ def show_build(context: str | os.PathLike, tag: str | None = None, lesson=None, 
 
     Args:
         context, tag, lesson: As for :class:`BuildView`.
-        **kwargs: ``raise_on_failure`` and :func:`dockerlab.build.build`'s options (``no_cache``...).
+        **kwargs: ``raise_on_failure`` and :func:`dockerlab.services.build.build`'s options (``no_cache``...).
 
     Returns:
         The BuildResult (None on failure when ``raise_on_failure=False``).

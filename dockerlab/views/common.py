@@ -13,10 +13,10 @@ from html import escape
 
 import ipywidgets as widgets
 
-from ..build import human_size
-from ..errors import DockerlabError
+from dockerlab.errors import DockerlabError
+from dockerlab.views.errors import error_html
 
-__all__ = ["View", "badge", "bar", "card", "esc", "human_size", "link", "run_guarded", "state_color", "table", "text_bar"]
+__all__ = ["View", "badge", "bar", "card", "esc", "link", "run_guarded", "state_color", "table", "text_bar"]
 
 GREEN, RED, AMBER, GREY, BLUE = "#2e7d32", "#c62828", "#ef6c00", "#757575", "#1565c0"
 
@@ -78,7 +78,7 @@ def run_guarded(buttons: Iterable[widgets.Button], message: widgets.HTML, action
         message.value = esc(done) if done else ""
         return True
     except DockerlabError as exc:
-        message.value = exc._repr_html_()
+        message.value = error_html(exc)
         return False
     finally:
         for button in buttons:

@@ -11,9 +11,9 @@ from collections import defaultdict
 
 import ipywidgets as widgets
 
-from .. import compose as service
-from ..errors import DockerlabError
-from .common import GREY, View, badge, esc, run_guarded, state_color, table
+from dockerlab.services import compose as service
+from dockerlab.errors import DockerlabError
+from dockerlab.views.common import GREY, View, badge, esc, run_guarded, state_color, table
 
 COL, BAND, TOP, PAD = 170, 78, 46, 10
 NO_NETWORK = "(no network)"

@@ -8,10 +8,10 @@ from __future__ import annotations
 
 import ipywidgets as widgets
 
-from .. import containers as service
-from .. import errors
-from ..errors import DockerlabError
-from .common import BLUE, GREY, RED, View, badge, card, esc, link, run_guarded, state_color, table
+from dockerlab.services import containers as service
+from dockerlab import errors
+from dockerlab.errors import DockerlabError
+from dockerlab.views.common import BLUE, GREY, RED, View, badge, card, esc, link, run_guarded, state_color, table
 
 
 def _ports_html(row: service.ContainerRow) -> str:

@@ -7,9 +7,10 @@ import time
 
 import ipywidgets as widgets
 
-from .. import kernel as service
-from ..errors import DockerlabError
-from .common import AMBER, GREEN, RED, View, badge, bar, esc, run_guarded, table, text_bar
+from dockerlab.services import kernel as service
+from dockerlab.errors import DockerlabError
+from dockerlab.views.common import AMBER, GREEN, RED, View, badge, bar, esc, run_guarded, table, text_bar
+from dockerlab import sizes
 
 
 class NamespacesView(View):
@@ -80,7 +81,7 @@ class CgroupView(View):
             else ("memory/memory.limit_in_bytes", "pids/pids.max", "cpu/cpu.cfs_quota_us ÷ cfs_period_us")
         )
         return [
-            ("memory", _size(lim.memory), _size(lim.kernel_memory), files[0]),
+            ("memory", sizes.limit(lim.memory), sizes.limit(lim.kernel_memory), files[0]),
             ("processes (pids)", _num(lim.pids), _num(lim.kernel_pids), files[1]),
             ("CPUs", _num(lim.cpus), _num(lim.kernel_cpus), files[2]),
         ]
@@ -190,7 +191,7 @@ class MemoryView(View):
         color = RED if fraction >= 0.9 else AMBER if fraction >= 0.7 else GREEN
         return (
             f"<p>memory of <code>{esc(u.container)}</code>: {bar(fraction, 40, color)} "
-            f"{esc(_size(u.usage))} of {esc(_size(u.limit))} ({u.percent or 0:.1f} %)</p>"
+            f"{esc(sizes.limit(u.usage))} of {esc(sizes.limit(u.limit))} ({u.percent or 0:.1f} %)</p>"
         )
 
     def text(self) -> str:
@@ -199,11 +200,7 @@ class MemoryView(View):
         u = self.usage
         if u is None or not u.running:
             return f"{self.container}: not running"
-        return f"{u.container}: [{text_bar((u.percent or 0) / 100, 30):<30}] {_size(u.usage)} of {_size(u.limit)}"
-
-
-def _size(value) -> str:
-    return "no limit" if value is None else service.binary_size(value)
+        return f"{u.container}: [{text_bar((u.percent or 0) / 100, 30):<30}] {sizes.limit(u.usage)} of {sizes.limit(u.limit)}"
 
 
 def _num(value) -> str:

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import ipywidgets as widgets
 
-from .. import layers as service
-from .common import BLUE, GREY, View, bar, esc, human_size, table, text_bar
+from dockerlab.services import layers as service
+from dockerlab import sizes
+from dockerlab.views.common import BLUE, GREY, View, bar, esc, table, text_bar
 
 BAR_WIDTH = 40
 
@@ -29,7 +30,7 @@ class LayersView(View):
         d = self.data
         rows = []
         for layer in d.layers:
-            size = "no layer" if layer.empty else human_size(layer.size)
+            size = "no layer" if layer.empty else sizes.decimal(layer.size)
             color = GREY if layer.empty or not layer.size else BLUE
             rows.append(
                 (
@@ -39,7 +40,7 @@ class LayersView(View):
                 )
             )
         head = (
-            f"<p><b>{esc(d.image)}</b> <code>{esc(d.image_id[7:19])}</code>: {esc(human_size(d.size))} in "
+            f"<p><b>{esc(d.image)}</b> <code>{esc(d.image_id[7:19])}</code>: {esc(sizes.decimal(d.size))} in "
             f"{d.layer_count} filesystem layers, {len(d.layers)} history entries. "
             "Newest on top; entries marked “no layer” only changed metadata.</p>"
         )
@@ -47,9 +48,9 @@ class LayersView(View):
 
     def text(self) -> str:
         d = self.data
-        lines = [f"{d.image} ({d.image_id[7:19]}): {human_size(d.size)} in {d.layer_count} layers, newest first"]
+        lines = [f"{d.image} ({d.image_id[7:19]}): {sizes.decimal(d.size)} in {d.layer_count} layers, newest first"]
         for layer in d.layers:
-            size = "no layer" if layer.empty else human_size(layer.size)
+            size = "no layer" if layer.empty else sizes.decimal(layer.size)
             lines.append(f"{text_bar(self._fraction(layer), 20):<20} {size:>9}  {_short(layer.instruction, 70)}")
         return "\n".join(lines)
 

@@ -150,7 +150,7 @@ def kernel_pid(kernel_id: str) -> int | None:
 
 def dockerlab_session_of(pid: int | None) -> str | None:
     """The dockerlab session id a kernel process holds (its state file names its pid)."""
-    from dockerlab import session as sessions
+    from dockerlab.engine import session as sessions
 
     for info in (sessions.state_dir() / "sessions").glob("dl*.json"):
         try:
@@ -163,7 +163,7 @@ def dockerlab_session_of(pid: int | None) -> str | None:
 
 def engine_resources_of(session_id: str) -> list[str]:
     from dockerlab import engine
-    from dockerlab import session as sessions
+    from dockerlab.engine import session as sessions
 
     api = engine.client().api
     found = [(c["Names"][0].lstrip("/"), c.get("Labels")) for c in api.containers(all=True)]
@@ -333,7 +333,7 @@ def test_notebook_in_browser(name, lab, page, runs):
 
     # The kernel is gone: its dockerlab session must have cleaned up and released its files.
     if run.session_id:
-        from dockerlab import session as sessions
+        from dockerlab.engine import session as sessions
 
         left = engine_resources_of(run.session_id)
         assert not left, f"{name}: session {run.session_id} left {left} on the engine after its kernel shut down"

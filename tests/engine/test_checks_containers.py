@@ -10,9 +10,12 @@ import docker.errors
 import pytest
 from docker.types import Mount
 
-from dockerlab import checks, engine, session
+from dockerlab import engine
+from dockerlab.engine import session
+from dockerlab import checks
 from dockerlab.checks import containers, http
-from dockerlab.lesson import Lesson
+from dockerlab.jupyter.lesson import Lesson
+from dockerlab import exercises
 
 pytestmark = pytest.mark.engine
 
@@ -265,8 +268,8 @@ def test_exercise_through_check(world, tmp_path, monkeypatch, capsys):
         return web_on_localhost(lesson, "chk-wrong")
 
     try:
-        good = checks.check(lesson, "99.web-on-localhost")
-        bad = checks.run_exercise("99.web-wrong", lesson)
+        good = lesson.check("99.web-on-localhost")
+        bad = exercises.run("99.web-wrong", lesson)
     finally:
         checks.unregister("99.web-on-localhost")
         checks.unregister("99.web-wrong")

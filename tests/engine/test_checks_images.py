@@ -7,7 +7,8 @@ import contextlib
 import docker.errors
 import pytest
 
-from dockerlab import labels, session
+from dockerlab.engine import session
+from dockerlab import labels
 from dockerlab.checks import images
 
 pytestmark = pytest.mark.engine

@@ -14,7 +14,8 @@ from pathlib import Path
 
 import pytest
 
-from dockerlab import doctor, enginekind
+from dockerlab.services import doctor
+from dockerlab.engine import kind as enginekind
 from exercise_support import docker, remove
 
 pytestmark = pytest.mark.engine

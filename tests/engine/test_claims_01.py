@@ -2,7 +2,7 @@
 
 Each claim of the notebook that depends on the engine (its version, image store, cgroup version and
 driver, where it runs) is done here for real and asserted for this engine's kind
-(:func:`dockerlab.enginekind.current`): the matrix runs this file on every row, so each row checks
+(:func:`dockerlab.engine.kind.current`): the matrix runs this file on every row, so each row checks
 the branch of the claim that is its own. The cells that read this machine's kernel are also run
 without /proc (an empty folder mounted over it, in a mount namespace of their own), as on macOS or Windows, where they must say
 so instead of raising.
@@ -24,7 +24,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from dockerlab import enginekind
+from dockerlab.engine import kind as enginekind
 from exercise_support import docker, remove
 
 pytestmark = pytest.mark.engine
@@ -181,7 +181,7 @@ def test_limit_files_inside_follow_the_cgroup_version(kind, capped):
              else ("/sys/fs/cgroup/memory/memory.limit_in_bytes", "/sys/fs/cgroup/pids/pids.max"))
     assert docker("exec", capped, "cat", files[0]).stdout.strip() == str(64 * 1024**2)
     assert docker("exec", capped, "cat", files[1]).stdout.strip() == "50"
-    from dockerlab import kernel
+    from dockerlab.services import kernel
 
     assert kernel.cgroup_limits(capped).cgroup_version == kind.cgroup_version
 

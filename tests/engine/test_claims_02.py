@@ -19,7 +19,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from dockerlab import enginekind
+from dockerlab.engine import kind as enginekind
 from exercise_support import docker, remove
 
 pytestmark = pytest.mark.engine

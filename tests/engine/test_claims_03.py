@@ -19,9 +19,11 @@ import uuid
 
 import pytest
 
-from dockerlab import enginekind, labels, layers
-from dockerlab.build import build as view_build
-from dockerlab.lesson import Lesson
+from dockerlab import labels
+from dockerlab.engine import kind as enginekind
+from dockerlab.services import layers
+from dockerlab.services.build import build as view_build
+from dockerlab.jupyter.lesson import Lesson
 
 pytestmark = pytest.mark.engine
 

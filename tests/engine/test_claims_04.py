@@ -15,8 +15,8 @@ import subprocess
 
 import pytest
 
-from dockerlab import enginekind
-from dockerlab.lesson import Lesson
+from dockerlab.engine import kind as enginekind
+from dockerlab.jupyter.lesson import Lesson
 
 pytestmark = pytest.mark.engine
 

@@ -22,8 +22,9 @@ from pathlib import Path
 import docker.errors
 import pytest
 
-from dockerlab import engine, enginekind, labels
-from dockerlab.lesson import Lesson
+from dockerlab import engine, labels
+from dockerlab.engine import kind as enginekind
+from dockerlab.jupyter.lesson import Lesson
 
 pytestmark = pytest.mark.engine
 

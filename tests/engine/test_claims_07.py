@@ -15,8 +15,9 @@ import subprocess
 
 import pytest
 
-from dockerlab import engine, enginekind
-from dockerlab.lesson import Lesson
+from dockerlab import engine
+from dockerlab.engine import kind as enginekind
+from dockerlab.jupyter.lesson import Lesson
 
 pytestmark = pytest.mark.engine
 

@@ -14,7 +14,7 @@ import urllib.request
 
 import pytest
 
-from dockerlab.lesson import Lesson
+from dockerlab.jupyter.lesson import Lesson
 
 pytestmark = pytest.mark.engine
 

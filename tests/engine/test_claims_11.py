@@ -23,7 +23,8 @@ from pathlib import Path
 
 import pytest
 
-from dockerlab import enginekind, kernel
+from dockerlab.engine import kind as enginekind
+from dockerlab.services import kernel
 from dockerlab.exercises.nb11_security import TOKEN, where_in_image
 
 pytestmark = pytest.mark.engine

@@ -47,7 +47,7 @@ def _dying_notebook(path: Path) -> None:
         nbformat.v4.new_code_cell('orphan = lesson.name("orphan")\n!docker run -d --name {orphan} busybox:1.37 sleep 300'),
         nbformat.v4.new_code_cell('lesson.run("no-such-image-dl:1")  # a DockerlabError: shown as a message, not a traceback'),
         nbformat.v4.new_code_cell("import os\nos._exit(1)  # the kernel dies: its session cannot clean up"),
-        nbformat.v4.new_code_cell('dockerlab.checks.check(lesson, "04.keep-running")'),
+        nbformat.v4.new_code_cell('lesson.check("04.keep-running")'),
     ]
     nbformat.write(nb, path)
 

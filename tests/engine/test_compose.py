@@ -7,7 +7,10 @@ import xml.etree.ElementTree as ET
 
 import pytest
 
-from dockerlab import compose, dockercli, errors, labels, session
+from dockerlab.services import compose
+from dockerlab.engine import dockercli
+from dockerlab.engine import session
+from dockerlab import errors, labels
 from dockerlab.views.compose import ComposeView
 
 APP = """\

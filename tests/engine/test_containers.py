@@ -7,7 +7,10 @@ import contextlib
 import docker.errors
 import pytest
 
-from dockerlab import containers, engine, errors, session
+from dockerlab.services import containers
+from dockerlab import engine
+from dockerlab.engine import session
+from dockerlab import errors
 from dockerlab.views.containers import ContainerCard, ContainersTable
 
 SERVE = ["sh", "-c", "echo hello from the test; trap 'exit 0' TERM; httpd -f -p 8000 & wait"]

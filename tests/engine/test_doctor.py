@@ -16,13 +16,14 @@ from pathlib import Path
 
 import pytest
 
-from dockerlab import doctor, engine
-from dockerlab.images.manifest import ImageSpec, load_manifest
+from dockerlab.services import doctor
+from dockerlab import engine
+from dockerlab.services.images.manifest import ImageSpec, load_manifest
 
 ROOT = Path(__file__).resolve().parents[2]
 needs_root = pytest.mark.skipif(os.geteuid() != 0, reason="switches user or mount namespace: needs root")
 
-FINDINGS = "import json; from dockerlab import doctor; print(json.dumps([vars(f) for f in doctor.run_checks().findings]))"
+FINDINGS = "import json; from dockerlab.services import doctor; print(json.dumps([vars(f) for f in doctor.run_checks().findings]))"
 # Where the docker CLI looks for plugins on Linux, besides $DOCKER_CONFIG/cli-plugins.
 PLUGIN_DIRS = ("/usr/local/lib/docker/cli-plugins", "/usr/local/libexec/docker/cli-plugins",
                "/usr/lib/docker/cli-plugins", "/usr/libexec/docker/cli-plugins")

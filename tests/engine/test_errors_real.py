@@ -15,8 +15,10 @@ import docker
 import docker.errors
 import pytest
 
-from dockerlab import build, engine, errors
-from dockerlab.images import kit
+from dockerlab.services import build
+from dockerlab import engine
+from dockerlab import errors
+from dockerlab.services.images import kit
 
 
 def test_engine_not_running_when_the_socket_is_missing(tmp_path, docker_client):

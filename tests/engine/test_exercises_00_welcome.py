@@ -11,7 +11,8 @@ import json
 import pytest
 
 from dockerlab import checks
-from dockerlab.lesson import Lesson
+from dockerlab.jupyter.lesson import Lesson
+from dockerlab import exercises
 from exercise_support import docker, unmet
 
 pytestmark = pytest.mark.engine
@@ -30,7 +31,7 @@ def lesson(docker_client, tmp_path):
 
 def answer(lesson, value):
     lesson.namespace = {} if value is ... else {"engine_version": value}
-    return checks.run_exercise("00.engine-version", lesson)
+    return exercises.run("00.engine-version", lesson)
 
 
 def reason(lesson, value) -> str:
@@ -80,12 +81,12 @@ def test_start_of_the_version_only(lesson, versions):
 
 
 def test_progress_records_the_result(lesson, versions, tmp_path, monkeypatch):
-    from dockerlab import progress
+    from dockerlab.record import progress
 
     monkeypatch.setenv("DOCKERLAB_PROGRESS", str(tmp_path / "progress.json"))
     lesson.namespace = {"engine_version": None}
-    checks.check(lesson, "00.engine-version")
+    lesson.check("00.engine-version")
     lesson.namespace = {"engine_version": versions["Server"]["Version"]}
-    checks.check(lesson, "00.engine-version")
+    lesson.check("00.engine-version")
     record = progress.load()["00.engine-version"]
     assert record["passed"] is True and record["attempts"] == 2 and record["lesson"] == "00-welcome"

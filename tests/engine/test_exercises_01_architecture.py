@@ -12,7 +12,8 @@ import subprocess
 import pytest
 
 from dockerlab import checks
-from dockerlab.lesson import Lesson
+from dockerlab.jupyter.lesson import Lesson
+from dockerlab import exercises
 from exercise_support import remove, unmet
 
 pytestmark = pytest.mark.engine
@@ -30,7 +31,7 @@ def lesson(docker_client, tmp_path):
 
 
 def result(lesson, exercise_id):
-    return checks.run_exercise(exercise_id, lesson)
+    return exercises.run(exercise_id, lesson)
 
 
 # -- 01.limits -------------------------------------------------------------------------------

@@ -13,7 +13,8 @@ import pytest
 
 from dockerlab import checks
 from dockerlab.exercises import nb02_setup
-from dockerlab.lesson import Lesson
+from dockerlab.jupyter.lesson import Lesson
+from dockerlab import exercises
 from exercise_support import docker, remove, unmet
 
 pytestmark = pytest.mark.engine
@@ -39,34 +40,34 @@ def hello(lesson):
 
 def test_first_container_right_answer_passes(lesson, hello):
     docker("run", "--name", hello, "hello-world")
-    res = checks.run_exercise("02.first-container", lesson)
+    res = exercises.run("02.first-container", lesson)
     assert res.passed, str(res)
 
 
 def test_first_container_with_rm_is_gone(lesson, hello):
     docker("run", "--rm", "hello-world")
-    res = checks.run_exercise("02.first-container", lesson)
+    res = exercises.run("02.first-container", lesson)
     assert "--rm" in unmet(res, "exists")
     assert [r.met for r in res.requirements] == [True, True, False]  # the plugins are there
 
 
 def test_first_container_wrong_image(lesson, hello):
     docker("run", "--name", hello, "busybox:1.37", "echo", "Hello from Docker!")
-    res = checks.run_exercise("02.first-container", lesson)
+    res = exercises.run("02.first-container", lesson)
     assert "not hello-world:latest" in unmet(res, "image")
     assert res.met_count == len(res.requirements) - 1
 
 
 def test_first_container_never_started(lesson, hello):
     docker("create", "--name", hello, "hello-world")
-    res = checks.run_exercise("02.first-container", lesson)
+    res = exercises.run("02.first-container", lesson)
     assert "never started" in unmet(res, "exit code 0")
     assert "never started" in unmet(res, "output")
 
 
 def test_first_container_failed_run(lesson, hello):
     docker("run", "--name", hello, "busybox:1.37", "sh", "-c", "echo oops; exit 3", check=False)
-    res = checks.run_exercise("02.first-container", lesson)
+    res = exercises.run("02.first-container", lesson)
     reason = unmet(res, "exit code 0")
     assert "code 3" in reason and "oops" in reason
 
@@ -75,7 +76,7 @@ def test_first_container_missing_plugin_is_named(lesson, hello, monkeypatch):
     docker("run", "--name", hello, "hello-world")
     real = nb02_setup.dockercli.plugin_version
     monkeypatch.setattr(nb02_setup.dockercli, "plugin_version", lambda name: None if name == "compose" else real(name))
-    res = checks.run_exercise("02.first-container", lesson)
+    res = exercises.run("02.first-container", lesson)
     assert "ensure-engine.sh" in unmet(res, "Compose plugin")
     assert res.met_count == len(res.requirements) - 1
 
@@ -107,14 +108,14 @@ def run_writer(name, shared, *flags, target="/shared/mine.txt", check=True):
 def test_as_your_user_right_answer_passes(lesson, writer):
     name, shared, user = writer
     run_writer(name, shared, "--user", user)
-    res = checks.run_exercise("02.as-your-user", lesson)
+    res = exercises.run("02.as-your-user", lesson)
     assert res.passed, str(res)
 
 
 def test_as_your_user_without_user_flag(lesson, writer):
     name, shared, user = writer
     run_writer(name, shared)
-    res = checks.run_exercise("02.as-your-user", lesson)
+    res = exercises.run("02.as-your-user", lesson)
     assert "no --user was given" in unmet(res, "--user") and user in unmet(res, "--user")
     if os.getuid() == 0:  # as root the wanted user is 1000, so the root-owned file is wrong too
         assert "belongs to root" in unmet(res, "belongs to")
@@ -123,14 +124,14 @@ def test_as_your_user_without_user_flag(lesson, writer):
 def test_as_your_user_uid_without_gid(lesson, writer):
     name, shared, user = writer
     run_writer(name, shared, "--user", user.split(":")[0])
-    res = checks.run_exercise("02.as-your-user", lesson)
+    res = exercises.run("02.as-your-user", lesson)
     assert "sets only the user" in unmet(res, "--user")
 
 
 def test_as_your_user_someone_else_cannot_write(lesson, writer):
     name, shared, user = writer
     run_writer(name, shared, "--user", "4242:4242", check=False)
-    res = checks.run_exercise("02.as-your-user", lesson)
+    res = exercises.run("02.as-your-user", lesson)
     assert "Permission denied" in unmet(res, "exit code 0")
     assert "ran as 4242:4242, not" in unmet(res, "--user")
     assert "there is no" in unmet(res, "belongs to")
@@ -139,12 +140,12 @@ def test_as_your_user_someone_else_cannot_write(lesson, writer):
 def test_as_your_user_without_mount(lesson, writer):
     name, _shared, user = writer
     docker("run", "--name", name, "--user", user, "busybox:1.37", "true")  # writes nothing anywhere
-    res = checks.run_exercise("02.as-your-user", lesson)
+    res = exercises.run("02.as-your-user", lesson)
     assert "Mount the folder" in unmet(res, "belongs to")
 
 
 def test_as_your_user_with_rm_is_gone(lesson, writer):
     name, shared, user = writer
     docker("run", "--rm", "--name", name, "--user", user, "-v", f"{shared}:/shared", "busybox:1.37", "touch", "/shared/mine.txt")
-    res = checks.run_exercise("02.as-your-user", lesson)
+    res = exercises.run("02.as-your-user", lesson)
     assert "--rm" in unmet(res, "exists")

@@ -13,9 +13,11 @@ import uuid
 
 import pytest
 
-from dockerlab import checks, enginekind
+from dockerlab import checks, errors
+from dockerlab.engine import kind as enginekind
 from dockerlab.exercises import nb03_first_image as ex
-from dockerlab.lesson import Lesson
+from dockerlab.jupyter.lesson import Lesson
+from dockerlab import exercises
 from exercise_support import docker, unmet
 
 pytestmark = pytest.mark.engine
@@ -47,30 +49,30 @@ def write(lesson, text: str) -> None:
 
 def test_dockerfile_right_answer_passes(lesson):
     write(lesson, RIGHT)
-    res = checks.run_exercise("03.dockerfile", lesson)
+    res = exercises.run("03.dockerfile", lesson)
     assert res.passed, str(res)
 
 
 def test_dockerfile_notes_version_also_passes_with_other_comments(lesson):
     write(lesson, "# my image\nFROM python:3.13-slim\n\nWORKDIR /app\n# the script\nCOPY greet.py /app/\nCMD [\"python3\", \"/app/greet.py\"]\n")
-    assert checks.run_exercise("03.dockerfile", lesson).passed
+    assert exercises.run("03.dockerfile", lesson).passed
 
 
 def test_dockerfile_as_shipped_says_it_is_empty(lesson):
     write(lesson, SKELETON)
-    res = checks.run_exercise("03.dockerfile", lesson)
+    res = exercises.run("03.dockerfile", lesson)
     assert len(res.requirements) == 1, "one reason, not the same one seven times"
     assert "only comments and no instructions" in res.requirements[0].reason
 
 
 def test_dockerfile_missing_file(lesson):
-    res = checks.run_exercise("03.dockerfile", lesson)
+    res = exercises.run("03.dockerfile", lesson)
     assert "there is no Dockerfile" in res.requirements[0].reason
 
 
 def test_dockerfile_python_39_is_end_of_life(lesson):
     write(lesson, RIGHT.replace("3.13", "3.9"))
-    res = checks.run_exercise("03.dockerfile", lesson)
+    res = exercises.run("03.dockerfile", lesson)
     reason = unmet(res, "supported python")
     assert "end of life in October 2025" in reason and "python:3.13-slim" in reason
     assert res.met_count == len(res.requirements) - 1
@@ -78,27 +80,27 @@ def test_dockerfile_python_39_is_end_of_life(lesson):
 
 def test_dockerfile_shell_form_cmd(lesson):
     write(lesson, RIGHT.replace('CMD ["python", "greet.py"]', "CMD python greet.py"))
-    res = checks.run_exercise("03.dockerfile", lesson)
+    res = exercises.run("03.dockerfile", lesson)
     assert "shell form" in unmet(res, "exec form")
     assert "DL3025" in unmet(res, "hadolint")
 
 
 def test_dockerfile_runs_the_examples_app_py(lesson):
     write(lesson, RIGHT.replace('"greet.py"]', '"app.py"]'))
-    res = checks.run_exercise("03.dockerfile", lesson)
+    res = exercises.run("03.dockerfile", lesson)
     assert "the CMD runs app.py, but the script in this folder is greet.py" in unmet(res, "CMD runs greet.py")
     assert res.met_count == len(res.requirements) - 1
 
 
 def test_dockerfile_without_copy(lesson):
     write(lesson, RIGHT.replace("COPY greet.py .\n", ""))
-    res = checks.run_exercise("03.dockerfile", lesson)
+    res = exercises.run("03.dockerfile", lesson)
     assert "no COPY names greet.py" in unmet(res, "copies greet.py")
 
 
 def test_dockerfile_without_workdir_cd_in_run(lesson):
     write(lesson, 'FROM python:3.13-slim\nRUN cd /app\nCOPY greet.py /app/\nCMD ["python", "/app/greet.py"]\n')
-    res = checks.run_exercise("03.dockerfile", lesson)
+    res = exercises.run("03.dockerfile", lesson)
     assert "no WORKDIR" in unmet(res, "working directory")
     assert "DL3003" in unmet(res, "hadolint")
 
@@ -124,14 +126,35 @@ def build(lesson, tag: str, folder=None) -> None:
 def test_build_right_answer_passes(lesson, tag):
     write(lesson, RIGHT)
     build(lesson, tag)
-    res = checks.run_exercise("03.build", lesson)
+    res = exercises.run("03.build", lesson)
     assert res.passed, str(res)
     assert not [c for c in docker("ps", "-aq", "--filter", f"ancestor={tag}").stdout.split()], "the check's run left a container"
 
 
+def test_build_through_the_helper_as_the_notebook_shows_it(lesson, tag):
+    """The notebook's build view builds with the helper: its steps, then every one from the cache."""
+    write(lesson, RIGHT)
+    first = lesson.build(lesson.path(ex.FOLDER), tag, no_cache=True)
+    assert [str(v.step) for v in first.steps] == [
+        "[1/3] FROM docker.io/library/python:3.13-slim", "[2/3] WORKDIR /app", "[3/3] COPY greet.py .",
+    ]
+    assert not first.steps[-1].cached  # (engine 20.10's BuildKit reports the WORKDIR cached even with --no-cache)
+    again = lesson.build(lesson.path(ex.FOLDER), tag)
+    assert [v.cached for v in again.steps[1:]] == [True, True] and again.image_id == first.image_id
+    assert exercises.run("03.build", lesson).passed
+
+
+def test_build_of_a_broken_dockerfile_names_the_step(lesson, tag):
+    write(lesson, RIGHT.replace("COPY greet.py .", "COPY hello.py ."))
+    with pytest.raises(errors.BuildFailed) as failed:
+        lesson.build(lesson.path(ex.FOLDER), tag)
+    assert failed.value.step == "[3/3] COPY hello.py ."
+    assert "hello.py" in failed.value.log.splitlines()[-1]  # buildx's own last line says what is missing
+
+
 def test_build_waits_for_the_dockerfile(lesson, tag):
     write(lesson, SKELETON)
-    res = checks.run_exercise("03.build", lesson)
+    res = exercises.run("03.build", lesson)
     assert len(res.requirements) == 1
     assert "finish the Dockerfile (exercise 03.dockerfile) first" in res.requirements[0].reason
     assert "only comments and no instructions" in res.requirements[0].reason
@@ -139,7 +162,7 @@ def test_build_waits_for_the_dockerfile(lesson, tag):
 
 def test_build_not_built_yet(lesson, tag):
     write(lesson, RIGHT)
-    res = checks.run_exercise("03.build", lesson)
+    res = exercises.run("03.build", lesson)
     assert f"no image is tagged {tag}:latest" in unmet(res, "exists")
 
 
@@ -150,7 +173,7 @@ def test_build_from_another_dockerfile(lesson, tag, tmp_path):
     (other / "Dockerfile").write_text('FROM python:3.13-slim\nWORKDIR /app\nCOPY app.py .\nCMD ["python", "app.py"]\n')
     write(lesson, RIGHT)
     build(lesson, tag, other)
-    res = checks.run_exercise("03.build", lesson)
+    res = exercises.run("03.build", lesson)
     reason = unmet(res, "matches your Dockerfile")
     assert '["python", "app.py"]' in reason and "build it again" in reason
 
@@ -159,7 +182,7 @@ def test_build_forgotten_rebuild_after_a_change(lesson, tag):
     write(lesson, RIGHT)
     build(lesson, tag)
     write(lesson, RIGHT.replace("WORKDIR /app", "WORKDIR /greeter"))
-    res = checks.run_exercise("03.build", lesson)
+    res = exercises.run("03.build", lesson)
     assert "WORKDIR /greeter" in unmet(res, "matches your Dockerfile")
 
 
@@ -167,7 +190,7 @@ def test_build_image_prints_something_else(lesson, tag):
     write(lesson, RIGHT)
     (lesson.path(ex.FOLDER) / ex.SCRIPT).write_text('print("Hi")\n')
     build(lesson, tag)
-    res = checks.run_exercise("03.build", lesson)
+    res = exercises.run("03.build", lesson)
     assert "printed 'Hi'" in unmet(res, "prints")
 
 
@@ -178,7 +201,7 @@ def test_build_under_the_name_without_the_session_id(lesson, monkeypatch):
     write(lesson, RIGHT)
     try:
         build(lesson, "greeter-test")
-        reason = unmet(checks.run_exercise("03.build", lesson), "exists")
+        reason = unmet(exercises.run("03.build", lesson), "exists")
         assert f"no image is tagged {wanted}:latest, but there is greeter-test:latest" in reason
         assert f"build with -t {wanted}" in reason
     finally:

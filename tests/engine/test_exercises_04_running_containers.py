@@ -12,9 +12,10 @@ import time
 import pytest
 
 from dockerlab import checks
-from dockerlab import session as sessions
+from dockerlab.engine import session as sessions
 from dockerlab.exercises import nb04_running_containers as ex
-from dockerlab.lesson import Lesson
+from dockerlab.jupyter.lesson import Lesson
+from dockerlab import exercises
 from exercise_support import docker, remove, unmet
 
 pytestmark = pytest.mark.engine
@@ -62,34 +63,34 @@ def named(lesson):
 
 def test_keep_running_right_answer_passes(lesson, named):
     docker("run", "-d", "--name", named("worker"), image(), "sleep", "infinity")
-    res = checks.run_exercise("04.keep-running", lesson)
+    res = exercises.run("04.keep-running", lesson)
     assert res.passed, str(res)
 
 
 def test_keep_running_tail_from_the_notes_also_passes(lesson, named):
     docker("run", "-d", "--name", named("worker"), image(), "tail", "-f", "/dev/null")
-    assert checks.run_exercise("04.keep-running", lesson).passed
+    assert exercises.run("04.keep-running", lesson).passed
 
 
 def test_keep_running_image_command_exits(lesson, named):
     worker = named("worker")
     docker("run", "-d", "--name", worker, image())
     docker("wait", worker)
-    res = checks.run_exercise("04.keep-running", lesson)
+    res = exercises.run("04.keep-running", lesson)
     reason = unmet(res, "keeps running")
     assert "ran the image's own command, python app.py" in reason and "sleep infinity" in reason
 
 
 def test_keep_running_never_started(lesson, named):
     docker("create", "--name", named("worker"), image(), "sleep", "infinity")
-    res = checks.run_exercise("04.keep-running", lesson)
+    res = exercises.run("04.keep-running", lesson)
     assert "created but never started" in unmet(res, "keeps running")
     assert len(res.requirements) == 1
 
 
 def test_keep_running_other_image(lesson, named):
     docker("run", "-d", "--name", named("worker"), "busybox:1.37", "sleep", "3600")
-    res = checks.run_exercise("04.keep-running", lesson)
+    res = exercises.run("04.keep-running", lesson)
     assert f"not {image()}" in unmet(res, "image")
     assert res.requirements[0].met
 
@@ -100,7 +101,7 @@ def test_keep_running_name_without_session_id(lesson, named):
     remove(bare)
     try:
         docker("run", "-d", "--name", bare, image(), "sleep", "infinity")
-        res = checks.run_exercise("04.keep-running", lesson)
+        res = exercises.run("04.keep-running", lesson)
         assert "did you pass --name" in unmet(res, "keeps running")
     finally:
         remove(bare)
@@ -111,13 +112,13 @@ def test_keep_running_name_without_session_id(lesson, named):
 
 def test_auto_remove_right_answer_passes(lesson, named):
     docker("run", "-d", "--rm", "--name", named("scratch"), image(), "sleep", "300")
-    res = checks.run_exercise("04.auto-remove", lesson)
+    res = exercises.run("04.auto-remove", lesson)
     assert res.passed, str(res)
 
 
 def test_auto_remove_without_rm(lesson, named):
     docker("run", "-d", "--name", named("scratch"), image(), "sleep", "300")
-    res = checks.run_exercise("04.auto-remove", lesson)
+    res = exercises.run("04.auto-remove", lesson)
     assert "without --rm" in unmet(res, "--rm")
     assert res.met_count == len(res.requirements) - 1
 
@@ -125,7 +126,7 @@ def test_auto_remove_without_rm(lesson, named):
 def test_auto_remove_without_a_long_command_is_gone(lesson, named):
     scratch = named("scratch")
     docker("run", "--rm", "--name", scratch, image())
-    res = checks.run_exercise("04.auto-remove", lesson)
+    res = exercises.run("04.auto-remove", lesson)
     assert len(res.requirements) == 1
     reason = unmet(res, "exists")
     assert "add sleep 300 after the image name" in reason and "also removed as soon" not in reason
@@ -133,7 +134,7 @@ def test_auto_remove_without_a_long_command_is_gone(lesson, named):
 
 def test_auto_remove_other_image(lesson, named):
     docker("run", "-d", "--rm", "--name", named("scratch"), "busybox:1.37", "sleep", "300")
-    res = checks.run_exercise("04.auto-remove", lesson)
+    res = exercises.run("04.auto-remove", lesson)
     assert f"not {image()}" in unmet(res, "image")
 
 
@@ -151,7 +152,7 @@ def broken(lesson, named):
 
 def answer(lesson, value):
     lesson.namespace = {} if value is ... else {"exit_code": value}
-    return checks.run_exercise("04.exit-code", lesson)
+    return exercises.run("04.exit-code", lesson)
 
 
 def test_exit_code_right_answer_passes(lesson, broken):

@@ -14,9 +14,10 @@ import nbformat
 import pytest
 
 from dockerlab import checks
-from dockerlab import session as sessions
+from dockerlab.engine import session as sessions
 from dockerlab.exercises import nb05_ports_and_web_apps as ex
-from dockerlab.lesson import Lesson, port_is_free
+from dockerlab.jupyter.lesson import Lesson, port_is_free
+from dockerlab import exercises
 from exercise_support import docker, remove, unmet
 
 pytestmark = pytest.mark.engine
@@ -75,7 +76,7 @@ def run_site(site: str, *publish: str) -> None:
 def test_right_answer_passes(lesson, site):
     port = ex.exercise_port(lesson)
     run_site(site, "-p", f"127.0.0.1:{port}:80")
-    res = checks.run_exercise("05.publish-localhost", lesson)
+    res = exercises.run("05.publish-localhost", lesson)
     assert res.passed, str(res)
 
 
@@ -91,7 +92,7 @@ def test_the_app_stops_at_once_on_docker_stop(lesson, site):
 def test_published_on_every_address(lesson, site):
     port = ex.exercise_port(lesson)
     run_site(site, "-p", f"{port}:80")
-    res = checks.run_exercise("05.publish-localhost", lesson)
+    res = exercises.run("05.publish-localhost", lesson)
     assert "every address of this machine" in unmet(res, "publishes port 80")
     assert len(res.requirements) == 3, "no page check while the publishing is wrong"
 
@@ -99,20 +100,20 @@ def test_published_on_every_address(lesson, site):
 def test_wrong_container_port(lesson, site):
     port = ex.exercise_port(lesson)
     run_site(site, "-p", f"127.0.0.1:{port}:8080")
-    res = checks.run_exercise("05.publish-localhost", lesson)
+    res = exercises.run("05.publish-localhost", lesson)
     assert "publishes container port 8080/tcp but not 80" in unmet(res, "publishes port 80")
 
 
 def test_not_published(lesson, site):
     run_site(site)
-    res = checks.run_exercise("05.publish-localhost", lesson)
+    res = exercises.run("05.publish-localhost", lesson)
     assert "publishes no ports" in unmet(res, "publishes port 80")
 
 
 def test_other_host_port(lesson, site):
     other = lesson.port(ex.PREFERRED_PORT + 50)
     run_site(site, "-p", f"127.0.0.1:{other}:80")
-    res = checks.run_exercise("05.publish-localhost", lesson)
+    res = exercises.run("05.publish-localhost", lesson)
     assert f"host port {other}, not on host port {ex.exercise_port(lesson)}" in unmet(res, "publishes port 80")
 
 
@@ -121,18 +122,18 @@ def test_numbers_swapped(lesson, site):
         pytest.skip("host port 80 is in use here")
     port = ex.exercise_port(lesson)
     run_site(site, "-p", f"127.0.0.1:80:{port}")
-    res = checks.run_exercise("05.publish-localhost", lesson)
+    res = exercises.run("05.publish-localhost", lesson)
     assert "swapped" in unmet(res, "publishes port 80")
 
 
 def test_not_running(lesson, site):
     port = ex.exercise_port(lesson)
     docker("create", "--name", site, "-p", f"127.0.0.1:{port}:80", image())
-    res = checks.run_exercise("05.publish-localhost", lesson)
+    res = exercises.run("05.publish-localhost", lesson)
     assert "created but never started" in unmet(res, "is running")
     assert len(res.requirements) == 1
 
 
 def test_no_container(lesson, site):
-    res = checks.run_exercise("05.publish-localhost", lesson)
+    res = exercises.run("05.publish-localhost", lesson)
     assert f"no container named {site} exists" in unmet(res, "is running")

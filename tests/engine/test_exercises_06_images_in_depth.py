@@ -8,13 +8,16 @@ from __future__ import annotations
 
 import contextlib
 import subprocess
+import uuid
 
 import docker.errors
 import pytest
 
-from dockerlab import checks, engine
+from dockerlab import engine
+from dockerlab import checks
 from dockerlab.exercises import nb06_images_in_depth as ex
-from dockerlab.lesson import Lesson
+from dockerlab.jupyter.lesson import Lesson
+from dockerlab import exercises
 from exercise_support import unmet
 
 pytestmark = pytest.mark.engine
@@ -63,7 +66,7 @@ def cache_folder(lesson, dockerfile_text: str | None):
 
 def test_cache_order_right_answer_passes(lesson):
     cache_folder(lesson, ex.CACHE_SOLUTION)
-    res = checks.run_exercise("06.cache-order", lesson)
+    res = exercises.run("06.cache-order", lesson)
     assert res.passed, str(res)
     # the check's own images are gone again
     assert not engine.client().images.list(name=lesson.name("cache-check"))
@@ -71,36 +74,55 @@ def test_cache_order_right_answer_passes(lesson):
 
 def test_cache_order_as_shipped_says_the_install_reran(lesson):
     cache_folder(lesson, ex.CACHE_SHIPPED)
-    res = checks.run_exercise("06.cache-order", lesson)
+    res = exercises.run("06.cache-order", lesson)
     assert "copies the app before line" in unmet(res, "comes before the app's code")
     reason = unmet(res, "takes the install step from the cache")
     assert "it ran [3/4] COPY . . and [4/4] RUN apt-get" in reason and "every code change reinstalls" in reason
 
 
+def test_cache_order_a_step_that_fails_is_named(lesson):
+    cache_folder(lesson, ex.CACHE_SOLUTION.replace("CMD", "RUN test -f settings.toml\nCMD"))
+    reason = unmet(exercises.run("06.cache-order", lesson), "takes the install step from the cache")
+    assert reason == "the Dockerfile does not build: it stopped at [5/5] RUN test -f settings.toml"
+
+
+def test_cache_order_reads_the_rebuilds_steps(lesson):
+    """What the check reads: BuildKit's steps of the rebuild after a one-line change (as the notebook shows)."""
+    folder = cache_folder(lesson, ex.CACHE_SOLUTION)
+    tag = lesson.name("cache-steps")
+    lesson.made += [f"{tag}:1", f"{tag}:2"]
+    lesson.build(folder, f"{tag}:1")
+    (folder / "app.py").write_text(ex.CACHE_APP_PY + f"# changed ({uuid.uuid4().hex})\n")  # new to the cache
+    after = lesson.build(folder, f"{tag}:2")
+    assert [(s.step.number, s.cached) for s in after.steps[1:]] == [(2, True), (3, True), (4, False)]
+    assert after.steps[2].step.instruction.startswith("RUN apt-get update")
+    assert (after.steps_total, after.cached_steps) == (4, sum(s.cached for s in after.steps))
+
+
 def test_cache_order_copying_only_app_py_first_is_still_slow(lesson):
     text = ex.CACHE_SOLUTION.replace("WORKDIR /app\n", "WORKDIR /app\nCOPY app.py .\n")
     cache_folder(lesson, text)
-    res = checks.run_exercise("06.cache-order", lesson)
+    res = exercises.run("06.cache-order", lesson)
     assert "COPY app.py ." in unmet(res, "comes before the app's code")
 
 
 def test_cache_order_without_the_install(lesson):
     cache_folder(lesson, 'FROM python:3.13-slim\nWORKDIR /app\nCOPY . .\nCMD ["python", "app.py"]\n')
-    res = checks.run_exercise("06.cache-order", lesson)
+    res = exercises.run("06.cache-order", lesson)
     assert "keep that RUN" in unmet(res, "comes before the app's code")
     assert len(res.requirements) == 2, "no build when there is nothing to cache"
 
 
 def test_cache_order_broken_dockerfile(lesson):
     cache_folder(lesson, "# ✍ Your turn\nWORKDIR /app\nCOPY . .\n")
-    res = checks.run_exercise("06.cache-order", lesson)
+    res = exercises.run("06.cache-order", lesson)
     assert not res.passed and len(res.requirements) == 1
     assert "FROM" in res.requirements[0].reason
 
 
 def test_cache_order_missing_file(lesson):
     cache_folder(lesson, None)
-    res = checks.run_exercise("06.cache-order", lesson)
+    res = exercises.run("06.cache-order", lesson)
     assert "no Dockerfile" in res.requirements[0].reason
 
 
@@ -121,18 +143,18 @@ def stars(lesson, dockerfile_text: str, build: bool = True):
 
 def test_multi_stage_right_answer_passes(lesson):
     stars(lesson, ex.STARS_SOLUTION)
-    res = checks.run_exercise("06.multi-stage", lesson)
+    res = exercises.run("06.multi-stage", lesson)
     assert res.passed, str(res)
 
 
 def test_multi_stage_busybox_final_stage_also_passes(lesson):
     stars(lesson, ex.STARS_SOLUTION.replace("FROM scratch", "FROM busybox:1.37"))
-    assert checks.run_exercise("06.multi-stage", lesson).passed
+    assert exercises.run("06.multi-stage", lesson).passed
 
 
 def test_multi_stage_as_shipped_is_one_big_stage(lesson):
     stars(lesson, ex.STARS_SHIPPED)
-    res = checks.run_exercise("06.multi-stage", lesson)
+    res = exercises.run("06.multi-stage", lesson)
     assert "there is one FROM" in unmet(res, "at least two stages")
     assert "still holds the compiler" in unmet(res, "smaller than")
     met(res, "prints the four rows")
@@ -141,34 +163,34 @@ def test_multi_stage_as_shipped_is_one_big_stage(lesson):
 def test_multi_stage_final_stage_from_debian_is_too_big(lesson):
     text = ex.STARS_SOLUTION.replace("FROM scratch", "FROM debian:trixie-slim")
     stars(lesson, text)
-    res = checks.run_exercise("06.multi-stage", lesson)
+    res = exercises.run("06.multi-stage", lesson)
     met(res, "at least two stages")
     assert "starts FROM debian:trixie-slim" in unmet(res, "smaller than")
 
 
 def test_multi_stage_dynamic_binary_cannot_start_in_scratch(lesson):
     stars(lesson, ex.STARS_SOLUTION.replace("-static ", ""))
-    res = checks.run_exercise("06.multi-stage", lesson)
+    res = exercises.run("06.multi-stage", lesson)
     assert "-static" in unmet(res, "prints the four rows")
 
 
 def test_multi_stage_final_stage_from_the_build_stage(lesson):
     text = ex.STARS_SOLUTION.replace("FROM scratch\nCOPY --from=build /usr/local/bin/stars /stars\n", "FROM build\n")
     stars(lesson, text)
-    res = checks.run_exercise("06.multi-stage", lesson)
+    res = exercises.run("06.multi-stage", lesson)
     assert "the build stage itself" in unmet(res, "copies the program from an earlier stage")
 
 
 def test_multi_stage_not_rebuilt_after_editing(lesson):
     folder = stars(lesson, ex.STARS_SHIPPED)
     (folder / "Dockerfile").write_text(ex.STARS_SOLUTION)
-    res = checks.run_exercise("06.multi-stage", lesson)
+    res = exercises.run("06.multi-stage", lesson)
     assert "Build it again" in unmet(res, "smaller than")
 
 
 def test_multi_stage_not_built(lesson):
     stars(lesson, ex.STARS_SOLUTION, build=False)
-    res = checks.run_exercise("06.multi-stage", lesson)
+    res = exercises.run("06.multi-stage", lesson)
     assert "docker build" in unmet(res, f"the image {ex.stars_tag(lesson)} exists")
 
 
@@ -187,13 +209,13 @@ def visits(lesson, dockerfile_text: str):
 
 def test_non_root_right_answer_passes(lesson):
     visits(lesson, ex.VISITS_SOLUTION)
-    res = checks.run_exercise("06.non-root", lesson)
+    res = exercises.run("06.non-root", lesson)
     assert res.passed, str(res)
 
 
 def test_non_root_as_shipped_runs_as_root(lesson):
     visits(lesson, ex.VISITS_SHIPPED)
-    res = checks.run_exercise("06.non-root", lesson)
+    res = exercises.run("06.non-root", lesson)
     assert "no USER" in unmet(res, "runs the app as a user other than root")
     assert "no default user" in unmet(res, "runs as a user other than root")
     assert "user id 0" in unmet(res, "counts a visit")
@@ -201,32 +223,17 @@ def test_non_root_as_shipped_runs_as_root(lesson):
 
 def test_non_root_user_never_created(lesson):
     visits(lesson, ex.VISITS_SHIPPED.replace('CMD ["python"', 'USER app\nCMD ["python"'))
-    res = checks.run_exercise("06.non-root", lesson)
+    res = exercises.run("06.non-root", lesson)
     assert "RUN useradd --create-home app" in unmet(res, "counts a visit")
 
 
 def test_non_root_data_folder_still_belongs_to_root(lesson):
     visits(lesson, ex.VISITS_SOLUTION.replace(" && chown app:app data", ""))
-    res = checks.run_exercise("06.non-root", lesson)
+    res = exercises.run("06.non-root", lesson)
     assert "chown app:app data" in unmet(res, "counts a visit")
 
 
 def test_non_root_switching_back_to_root(lesson):
     visits(lesson, ex.VISITS_SOLUTION.replace("USER app\n", "USER app\nUSER root\n"))
-    res = checks.run_exercise("06.non-root", lesson)
+    res = exercises.run("06.non-root", lesson)
     assert "is root" in unmet(res, "runs the app as a user other than root")
-
-
-def test_build_steps_reads_cached_and_rerun_steps():
-    log = [
-        "#4 [1/4] FROM docker.io/library/python:3.13-slim",
-        "#6 [2/4] WORKDIR /app",
-        "#6 CACHED",
-        "#7 [3/4] COPY . .",
-        "#7 DONE 0.0s",
-        "#8 [4/4] RUN apt-get update",
-        "#8 0.1 Get:1 http://deb.debian.org",
-        "#8 DONE 2.4s",
-    ]
-    steps = ex.build_steps(log)
-    assert [(s["step"], s["cached"]) for s in steps] == [(1, False), (2, True), (3, False), (4, False)]

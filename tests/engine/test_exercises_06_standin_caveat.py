@@ -16,8 +16,9 @@ import docker.errors
 import pytest
 from IPython.core.interactiveshell import InteractiveShell
 
-from dockerlab import engine, labels
-from dockerlab.lesson import Lesson
+from dockerlab import engine
+from dockerlab import labels
+from dockerlab.jupyter.lesson import Lesson
 
 pytestmark = pytest.mark.engine
 

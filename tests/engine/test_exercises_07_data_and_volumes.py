@@ -13,7 +13,8 @@ import pytest
 
 from dockerlab import checks
 from dockerlab.exercises import nb07_data_and_volumes as ex
-from dockerlab.lesson import Lesson
+from dockerlab.jupyter.lesson import Lesson
+from dockerlab import exercises
 from exercise_support import unmet
 
 pytestmark = pytest.mark.engine
@@ -47,7 +48,7 @@ def test_right_answer_passes(lesson):
     cli("volume", "create", vol)
     write_entry(lesson)
     reader(lesson, "-v", f"{vol}:/diary:ro")
-    res = checks.run_exercise("07.persist-volume", lesson)
+    res = exercises.run("07.persist-volume", lesson)
     assert res.passed, str(res)
 
 
@@ -55,11 +56,11 @@ def test_mount_flag_read_only_also_passes(lesson):
     vol = ex.volume_name(lesson)
     write_entry(lesson)  # docker run -v creates the named volume when it does not exist
     reader(lesson, "--mount", f"type=volume,source={vol},target=/diary,readonly")
-    assert checks.run_exercise("07.persist-volume", lesson).passed
+    assert exercises.run("07.persist-volume", lesson).passed
 
 
 def test_nothing_done_yet(lesson):
-    res = checks.run_exercise("07.persist-volume", lesson)
+    res = exercises.run("07.persist-volume", lesson)
     assert "docker volume create" in unmet(res, "a volume named")
     assert "--name" in unmet(res, "is running")
     assert len(res.requirements) == 2, "one reason for each thing missing, not the same one again"
@@ -69,7 +70,7 @@ def test_empty_volume_says_write_first(lesson):
     vol = ex.volume_name(lesson)
     cli("volume", "create", vol)
     reader(lesson, "-v", f"{vol}:/diary:ro")
-    res = checks.run_exercise("07.persist-volume", lesson)
+    res = exercises.run("07.persist-volume", lesson)
     assert "write it from a first container" in unmet(res, "holds entries.txt")
     assert "cannot be read" in unmet(res, "can be read inside")
 
@@ -77,7 +78,7 @@ def test_empty_volume_says_write_first(lesson):
 def test_reader_with_anonymous_volume(lesson):
     write_entry(lesson)
     reader(lesson, "-v", "/diary")
-    res = checks.run_exercise("07.persist-volume", lesson)
+    res = exercises.run("07.persist-volume", lesson)
     assert "anonymous volume" in unmet(res, "mounts the volume")
     unmet(res, "can be read inside")
 
@@ -86,7 +87,7 @@ def test_reader_mounts_it_writable(lesson):
     vol = ex.volume_name(lesson)
     write_entry(lesson)
     reader(lesson, "-v", f"{vol}:/diary")
-    res = checks.run_exercise("07.persist-volume", lesson)
+    res = exercises.run("07.persist-volume", lesson)
     assert ":ro" in unmet(res, "mounts the volume")
     assert res.met_count == len(res.requirements) - 1
 
@@ -97,7 +98,7 @@ def test_reader_with_a_bind_mount(lesson, tmp_path):
     folder.mkdir()
     (folder / "entries.txt").write_text("dear diary\n")
     reader(lesson, "-v", f"{folder}:/diary:ro")
-    res = checks.run_exercise("07.persist-volume", lesson)
+    res = exercises.run("07.persist-volume", lesson)
     assert "bind mount" in unmet(res, "mounts the volume")
 
 
@@ -105,5 +106,5 @@ def test_wrong_words_in_the_file(lesson):
     vol = ex.volume_name(lesson)
     write_entry(lesson, "shopping list")
     reader(lesson, "-v", f"{vol}:/diary:ro")
-    res = checks.run_exercise("07.persist-volume", lesson)
+    res = exercises.run("07.persist-volume", lesson)
     assert "shopping list" in unmet(res, "holds entries.txt")

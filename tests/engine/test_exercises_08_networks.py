@@ -12,7 +12,8 @@ import pytest
 
 from dockerlab import checks
 from dockerlab.exercises import nb08_networks as ex
-from dockerlab.lesson import Lesson
+from dockerlab.jupyter.lesson import Lesson
+from dockerlab import exercises
 from exercise_support import unmet
 
 pytestmark = pytest.mark.engine
@@ -43,7 +44,7 @@ def test_right_answer_passes(lesson):
     net = ex.network_name(lesson)
     cli("network", "create", net)
     start(lesson, net)
-    res = checks.run_exercise("08.reach-by-name", lesson)
+    res = exercises.run("08.reach-by-name", lesson)
     assert res.passed, str(res)
 
 
@@ -53,11 +54,11 @@ def test_connecting_afterwards_also_passes(lesson):
     start(lesson)  # both on the default bridge first
     cli("network", "connect", net, ex.db_name(lesson))
     cli("network", "connect", net, ex.app_name(lesson))  # (still on the default bridge too)
-    assert checks.run_exercise("08.reach-by-name", lesson).passed
+    assert exercises.run("08.reach-by-name", lesson).passed
 
 
 def test_nothing_done_yet(lesson):
-    res = checks.run_exercise("08.reach-by-name", lesson)
+    res = exercises.run("08.reach-by-name", lesson)
     assert "docker network create" in unmet(res, "user-defined bridge")
     assert res.met_count == 0
     assert len(res.requirements) == 3, "one reason for each thing missing, not the same one again"
@@ -65,7 +66,7 @@ def test_nothing_done_yet(lesson):
 
 def test_default_bridge_has_no_names(lesson):
     start(lesson)  # no --network: the default bridge
-    res = checks.run_exercise("08.reach-by-name", lesson)
+    res = exercises.run("08.reach-by-name", lesson)
     assert "docker network create" in unmet(res, "user-defined bridge")
     assert "does not resolve" in unmet(res, "answers on port")
 
@@ -76,7 +77,7 @@ def test_app_on_another_network(lesson):
     cli("network", "create", net)
     cli("network", "create", other)
     start(lesson, net, app_network=other)
-    res = checks.run_exercise("08.reach-by-name", lesson)
+    res = exercises.run("08.reach-by-name", lesson)
     assert "docker network connect" in unmet(res, f"{ex.app_name(lesson)} is attached")
     assert "same one" in unmet(res, "answers on port")
 
@@ -85,6 +86,6 @@ def test_db_is_not_redis(lesson):
     net = ex.network_name(lesson)
     cli("network", "create", net)
     start(lesson, net, db_image="busybox:1.37")
-    res = checks.run_exercise("08.reach-by-name", lesson)
+    res = exercises.run("08.reach-by-name", lesson)
     assert "not redis:8" in unmet(res, "from the image redis:8")
     assert "nothing answered" in unmet(res, "answers on port")

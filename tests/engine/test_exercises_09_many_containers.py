@@ -15,10 +15,10 @@ from pathlib import Path
 
 import pytest
 
-from dockerlab import session as sessions
-from dockerlab.checks import run_exercise
+from dockerlab.engine import session as sessions
+from dockerlab.exercises import run as run_exercise
 from dockerlab.exercises import nb09_many_containers as ex
-from dockerlab.lesson import Lesson
+from dockerlab.jupyter.lesson import Lesson
 
 pytestmark = pytest.mark.engine
 

@@ -9,8 +9,8 @@ import subprocess
 import pytest
 import yaml
 
-from dockerlab.checks import run_exercise
-from dockerlab.lesson import Lesson
+from dockerlab.exercises import run as run_exercise
+from dockerlab.jupyter.lesson import Lesson
 
 from test_exercises_09_many_containers import compose, counter_image_in_environment, notebook_file, reason_with
 

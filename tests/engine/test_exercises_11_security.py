@@ -11,9 +11,10 @@ import subprocess
 
 import pytest
 
-from dockerlab.checks import run_exercise
+from dockerlab.exercises import run as run_exercise
 from dockerlab.exercises.nb11_security import TOKEN
-from dockerlab.lesson import Lesson
+from dockerlab.jupyter.lesson import Lesson
+from dockerlab import exercises
 
 from test_exercises_09_many_containers import reason_with
 

@@ -11,8 +11,9 @@ from pathlib import Path
 import docker
 import pytest
 
-from dockerlab import images, labels
-from dockerlab.images.manifest import ImageSpec, load_manifest
+from dockerlab.services import images
+from dockerlab import labels
+from dockerlab.services.images.manifest import ImageSpec, load_manifest
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -71,7 +72,7 @@ def test_images_built_from_a_standin_inherit_no_session_label(docker_client, tmp
     """A learner's own image FROM a stand-in must not look like a course session's: a sweep of that
     session would take it for the course's leftover. Stand-ins from older kits had the label; ensure
     rebuilds them without."""
-    from dockerlab import build
+    from dockerlab.services import build
 
     spec = ImageSpec("dockerlab-test-busybox:labels", "test", (), "busybox.Dockerfile")
     learner = tmp_path / "mine"
@@ -185,7 +186,7 @@ def test_a_failed_pull_falls_back_to_a_labelled_standin(course_session, docker_c
 def test_a_debian_base_that_takes_too_long_is_stopped_with_a_typed_error(course_session, docker_client,
                                                                          monkeypatch, tmp_path):
     """mmdebstrap with a 3 s budget: stopped, its temporary root removed, no image left, the error says why."""
-    from dockerlab.images import rootfs
+    from dockerlab.services.images import rootfs
 
     monkeypatch.setattr(rootfs, "BOOTSTRAP_TIMEOUT", 3)
     monkeypatch.setenv("TMPDIR", str(tmp_path))  # where mmdebstrap makes its temporary root

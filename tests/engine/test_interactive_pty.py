@@ -23,7 +23,7 @@ import time
 
 import pytest
 
-from dockerlab import dockercli
+from dockerlab.engine import dockercli
 
 pytestmark = pytest.mark.engine
 

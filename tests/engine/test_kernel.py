@@ -7,7 +7,10 @@ import contextlib
 import docker.errors
 import pytest
 
-from dockerlab import engine, errors, kernel, session
+from dockerlab import engine
+from dockerlab.services import kernel
+from dockerlab.engine import session
+from dockerlab import errors
 from dockerlab.views.kernel import CgroupView, MemoryView, NamespacesView
 
 

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from dockerlab import errors, layers
+from dockerlab.services import layers
+from dockerlab import errors
 from dockerlab.views.layers import LayersView
 
 

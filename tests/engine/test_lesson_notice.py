@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 import dockerlab
-from dockerlab import images
-from dockerlab.images import load_manifest
+from dockerlab.services import images
+from dockerlab.services.images import load_manifest
 from dockerlab.views.doctor import StandinNotice, standin_notice
 
 LESSONS = sorted({nb for spec in load_manifest() for nb in spec.notebooks})

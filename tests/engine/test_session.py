@@ -10,7 +10,10 @@ import textwrap
 
 import pytest
 
-from dockerlab import build, errors, labels, safety, session
+from dockerlab.services import build
+from dockerlab.engine import safety
+from dockerlab.engine import session
+from dockerlab import errors, labels
 
 
 @pytest.fixture
@@ -188,7 +191,7 @@ def _child(code: str, state_dir) -> subprocess.Popen:
 
 CHILD = """
     import sys, time
-    from dockerlab import session
+    from dockerlab.engine import session
     s = session.current()
     s.run("busybox:1.37", "sleep 300", name=s.name("left"), lesson="test-sweep")
     s.network(s.name("left-net"), lesson="test-sweep")
@@ -230,7 +233,7 @@ def test_a_dead_session_of_another_engine_keeps_its_files(course_session, monkey
     # this engine cannot see its resources, so its files must stay for a sweep on its own engine.
     monkeypatch.setenv("DOCKER_HOST", "unix:///var/run/some-other-engine.sock")
     other = session.Session()
-    other._lock_file.close()  # as if its process died
+    other._drop_lock()  # as if its process died
     monkeypatch.delenv("DOCKER_HOST")
     info = session.state_dir() / "sessions" / f"{other.id}.json"
     try:

@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pytest
 
-from dockerlab import session
+from dockerlab.engine import session
 from exercise_support import docker, remove
 
 pytestmark = pytest.mark.engine

@@ -12,7 +12,7 @@ import re
 import subprocess
 from pathlib import Path
 
-from dockerlab.images.manifest import load_manifest
+from dockerlab.services.images.manifest import load_manifest
 
 ROOT = Path(__file__).resolve().parents[2]
 PLUGIN_DIRS = [Path(d) for d in ("/usr/local/lib/docker/cli-plugins", "/usr/local/libexec/docker/cli-plugins",

@@ -13,7 +13,8 @@ import docker.errors
 import nbformat
 from nbclient import NotebookClient
 
-from dockerlab import engine, session
+from dockerlab import engine
+from dockerlab.engine import session
 
 CELL = """\
 from dockerlab.views.build import show_build

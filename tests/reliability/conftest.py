@@ -110,7 +110,7 @@ def pytest_sessionfinish(session, exitstatus):
                          "seconds": None, "outcome": "passed" if not problems else "failed", "test_seconds": 0})
     # Nothing of any session the suite used may remain (the tests check their own as they go; this
     # catches what a failed or interrupted test left). The root conftest checks the bystanders.
-    from dockerlab import session as sessions
+    from dockerlab.engine import session as sessions
 
     if sessions.current_id():
         harness.SEEN.add(sessions.current_id())

@@ -153,7 +153,7 @@ class Kernel:
 
     def session_id(self) -> str | None:
         """The kernel's dockerlab session id (None before a lesson started), noted in :data:`SEEN`."""
-        sid = self.run("import dockerlab.session as _dls; print(_dls.current_id())", timeout=30).text.strip()
+        sid = self.run("import dockerlab.engine.session as _dls; print(_dls.current_id())", timeout=30).text.strip()
         if SESSION_ID.fullmatch(sid):
             SEEN.add(sid)
             return sid
@@ -294,7 +294,7 @@ def machine() -> str:
 
 def resources_of(session_ids) -> dict[str, set[str]]:
     """Containers, networks and volumes that carry one of ``session_ids`` (label or name)."""
-    from dockerlab.session import owner_of
+    from dockerlab.engine.session import owner_of
 
     wanted = set(session_ids)
     client = api(30)

@@ -29,6 +29,7 @@ import nbformat
 import pytest
 
 import harness
+from dockerlab import exercises
 
 LEARNERS = int(os.environ.get("DOCKERLAB_CROWD", "10"))
 NOTEBOOKS = [nb for nb in ("03-first-image.ipynb", "04-running-containers.ipynb", "05-ports-and-web-apps.ipynb")
@@ -133,7 +134,7 @@ def test_a_classroom_on_one_engine(tmp_path, record):
         records = json.loads((home / "progress.json").read_text()).get("exercises", {}) if (home / "progress.json").exists() else {}
         from dockerlab import checks
 
-        wanted = {e.id for nb in NOTEBOOKS for e in checks.exercises(lesson=nb.removesuffix(".ipynb"))}
+        wanted = {e.id for nb in NOTEBOOKS for e in exercises.of_lesson(nb.removesuffix(".ipynb"))}
         missing = wanted - {e for e, r in records.items() if r.get("passed")}
         if missing:
             problems.append(f"{who}: exercises not passed: {sorted(missing)}")

@@ -13,7 +13,7 @@ import time
 import docker.errors
 
 import harness
-from dockerlab import session as sessions
+from dockerlab.engine import session as sessions
 
 BOMB = "bomb() { bomb | bomb & }; bomb; sleep 60"
 HOST_BOUND = 5.0  # seconds a trivial host command may take while the bomb runs (2 shared cores)
@@ -21,7 +21,7 @@ BOMB_SECONDS = 15
 
 
 def test_fork_bomb_is_held_by_the_pids_limit(tmp_path, course_session, record):
-    from dockerlab.lesson import Lesson
+    from dockerlab.jupyter.lesson import Lesson
 
     lesson = Lesson("01-architecture", workdir=tmp_path / "work")
     client = harness.api(30)
@@ -67,7 +67,7 @@ def test_fork_bomb_is_held_by_the_pids_limit(tmp_path, course_session, record):
 
 def test_memory_hog_is_oom_killed_and_reported(tmp_path, course_session, record):
     from dockerlab import checks
-    from dockerlab.lesson import Lesson
+    from dockerlab.jupyter.lesson import Lesson
 
     lesson = Lesson("01-architecture", workdir=tmp_path / "work")
     name = lesson.name("hog")

@@ -57,7 +57,7 @@ def test_notebook_05_with_its_ports_taken(tmp_path, monkeypatch, held_ports, rec
     given = {int(p) for p in re.findall(r"(?:host port|port) (\d{4,5})\b", text)}
     assert given and not given & set(held_ports), f"the lesson handed out a held port: {given} vs {held_ports}"
     assert "Hello from simple-webapp" in text
-    from dockerlab import progress
+    from dockerlab.record import progress
 
     passed = [e for e, r in progress.load().items() if r["passed"]]
     assert "05.publish-localhost" in passed, progress.load()
@@ -66,7 +66,7 @@ def test_notebook_05_with_its_ports_taken(tmp_path, monkeypatch, held_ports, rec
 
 
 def test_a_port_asked_for_by_number_is_explained(tmp_path, held_ports, course_session, record):
-    from dockerlab.lesson import Lesson
+    from dockerlab.jupyter.lesson import Lesson
 
     lesson = Lesson("05-ports-and-web-apps", workdir=tmp_path / "work")
     name = lesson.name("fixed-port")

@@ -16,6 +16,7 @@ import pytest
 
 import harness
 from dockerlab import errors
+from dockerlab import exercises
 
 
 def _engine_socket() -> str:
@@ -49,7 +50,7 @@ def _names() -> set[str]:
 
 @pytest.mark.parametrize("ask", list(ASKS), ids=list(ASKS))
 def test_helper_refuses(ask, course_session, record):
-    from dockerlab.lesson import Lesson
+    from dockerlab.jupyter.lesson import Lesson
 
     lesson = Lesson("11-security", workdir=Path("/tmp") / "dockerlab-guard")
     name = lesson.name("guard")
@@ -68,7 +69,7 @@ def test_helper_refuses(ask, course_session, record):
 
 
 def test_helper_refuses_a_volume_that_binds_the_host(course_session, record):
-    from dockerlab import session
+    from dockerlab.engine import session
 
     name = session.current().name("guard-vol")
     try:
@@ -104,7 +105,7 @@ def test_checks_create_only_safe_containers(tmp_path, course_session, monkeypatc
     from docker.api.container import ContainerApiMixin
 
     from dockerlab import checks
-    from dockerlab.lesson import Lesson
+    from dockerlab.jupyter.lesson import Lesson
 
     asked: list[dict] = []
     real = ContainerApiMixin.create_container
@@ -121,7 +122,7 @@ def test_checks_create_only_safe_containers(tmp_path, course_session, monkeypatc
                      f"run -d --name {reader} -v {volume}:/diary:ro busybox:1.37 sleep 600"):
             assert harness.sh("docker " + line, timeout=120).returncode == 0, line
         monkeypatch.setattr(ContainerApiMixin, "create_container", spy)
-        result = checks.run_exercise("07.persist-volume", lesson)
+        result = exercises.run("07.persist-volume", lesson)
         monkeypatch.undo()
         assert result.passed, str(result)
     finally:
@@ -142,7 +143,7 @@ def test_checks_create_only_safe_containers(tmp_path, course_session, monkeypatc
 def test_hardening_check_is_not_fooled(extra, tmp_path, course_session, record):
     """Every hardening flag right, plus one that hands over the host: "not yet", saying which."""
     from dockerlab import checks
-    from dockerlab.lesson import Lesson
+    from dockerlab.jupyter.lesson import Lesson
 
     lesson = Lesson("11-security", workdir=tmp_path / "work")
     site = lesson.path("site")
@@ -154,7 +155,7 @@ def test_hardening_check_is_not_fooled(extra, tmp_path, course_session, record):
         done = harness.docker("run", "-d", "--name", name, *flags, *extra, "-v", f"{site}:/www:ro", "-p", "127.0.0.1::8080",
                               "busybox:1.37", "httpd", "-f", "-p", "8080", "-h", "/www", timeout=120)
         assert done.returncode == 0, done.stderr
-        result = checks.run_exercise("11.hardened-server", lesson)
+        result = exercises.run("11.hardened-server", lesson)
     finally:
         lesson.reset()
     assert not result.passed, f"a container with {' '.join(extra)} passed as hardened:\n{result}"

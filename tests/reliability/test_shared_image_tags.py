@@ -17,6 +17,7 @@ Both tags are removed at the end.
 from __future__ import annotations
 
 import harness
+from dockerlab import exercises
 
 GREET = 'print("Hello from my own image!")\n'
 RIGHT = 'FROM python:3.13-slim\nWORKDIR /app\nCOPY greet.py .\nCMD ["python", "greet.py"]\n'
@@ -25,9 +26,9 @@ OTHER = 'FROM python:3.13-slim\nWORKDIR /srv\nCOPY greet.py .\nCMD ["python", "g
 
 def test_two_learners_building_greeter(tmp_path, course_session, record):
     from dockerlab import checks
-    from dockerlab import session as sessions
+    from dockerlab.engine import session as sessions
     from dockerlab.exercises import nb03_first_image as ex
-    from dockerlab.lesson import Lesson
+    from dockerlab.jupyter.lesson import Lesson
 
     a = Lesson("03-first-image", workdir=tmp_path / "a")  # this process's session
     b = Lesson("03-first-image", workdir=tmp_path / "b")
@@ -40,14 +41,14 @@ def test_two_learners_building_greeter(tmp_path, course_session, record):
             lesson.path("greeter", "greet.py").write_text(GREET)
             lesson.path("greeter", "Dockerfile").write_text(dockerfile)
         assert harness.docker("build", "-q", "-t", ex.tag(a), str(a.path("greeter")), timeout=300).returncode == 0
-        assert checks.run_exercise("03.build", a).passed  # A alone: done
+        assert exercises.run("03.build", a).passed  # A alone: done
         assert harness.docker("build", "-q", "-t", ex.tag(b), str(b.path("greeter")), timeout=300).returncode == 0  # B, a moment later
-        result = checks.run_exercise("03.build", a)
+        result = exercises.run("03.build", a)
         record("Shared engine: two learners build greeter", "learner A builds `greeter` right, learner B builds `greeter` "
                "from another Dockerfile on the same engine, A checks 03.build",
                "A: " + ("done" if result.passed else "not yet: " + (result.unmet[0].reason[:120] if result.unmet else "?")), None)
         assert result.passed, f"learner A did everything right:\n{result}"
-        assert checks.run_exercise("03.build", b).passed  # B's own check judges B's image (WORKDIR /srv in both)
+        assert exercises.run("03.build", b).passed  # B's own check judges B's image (WORKDIR /srv in both)
     finally:
         for tag in tags:
             harness.docker("rmi", tag)

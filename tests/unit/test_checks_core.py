@@ -8,9 +8,15 @@ import os
 import pytest
 
 import dockerlab.checks as checks
-from dockerlab import engine, errors
-from dockerlab.checks import CheckResult, Requirement, Unmet, block, exercise, run_exercise
-from dockerlab.checks.core import parse_size, read_text
+from dockerlab import engine
+from dockerlab import errors
+from dockerlab.checks import CheckResult, Requirement, Unmet, block, exercise
+from dockerlab.exercises import run as run_exercise
+from dockerlab.checks.blocks import read_text
+from dockerlab.sizes import parse as parse_size
+from dockerlab import exercises
+from dockerlab.jupyter.lesson import Lesson
+from dockerlab.views.checks import result_html
 
 
 @pytest.fixture
@@ -63,7 +69,7 @@ def test_text_form_lists_requirements_and_reasons():
 
 
 def test_html_form_escapes_and_reads_without_styles():
-    html = make_result(True, False)._repr_html_()
+    html = result_html(make_result(True, False))
     assert "&lt;missing&gt;" in html and "<missing>" not in html
     assert "A &lt;demo&gt;" in html
     assert "Not yet: 1 of 2 met" in html  # the verdict is words, not only a colour
@@ -156,7 +162,7 @@ def test_register_and_run(registered):
     assert [r.met for r in result.requirements] == [True, True, False]
     assert result.requirements[2].reason == "5 is odd"
     assert result.title == "Even numbers" and result.hints == ["2 is even"] and result.lesson == "99-numbers"
-    assert checks.get("99.evens").belongs_to("99-numbers")
+    assert exercises.get("99.evens").belongs_to("99-numbers")
 
 
 def test_exception_in_exercise_keeps_earlier_requirements(registered):
@@ -208,7 +214,7 @@ def test_bad_and_duplicate_ids_are_refused(registered):
     with pytest.raises(ValueError, match="already registered by .*first"):
         exercise("99.once", title="y")(second)
     exercise("99.once", title="again")(first)  # the same function again (a re-run cell) is fine
-    assert checks.get("99.once").title == "again"
+    assert exercises.get("99.once").title == "again"
 
 
 def test_unreachable_engine_is_reported_not_raised(registered, monkeypatch):
@@ -234,13 +240,13 @@ def test_unreachable_engine_is_reported_not_raised(registered, monkeypatch):
     assert "could not reach a Docker engine" in str(result)
 
 
-def test_check_outside_jupyter_prints_and_records(registered, capsys, progress_file):
+def test_check_outside_jupyter_prints_and_records(registered, capsys, progress_file, tmp_path):
     @exercise("99.printed", title="Printed", hints=["h"])
     def printed(lesson):
         return [even(2), even(3)]
 
     registered.append("99.printed")
-    result = checks.check("99-printing", "99.printed")
+    result = Lesson("99-printing", workdir=tmp_path).check("99.printed")
     assert isinstance(result, CheckResult) and not result.passed
     out = capsys.readouterr().out
     assert "99.printed: Printed - not yet (1 of 2 met)" in out and "3 is odd" in out
@@ -248,7 +254,7 @@ def test_check_outside_jupyter_prints_and_records(registered, capsys, progress_f
     assert saved["passed"] is False and saved["met"] == 1 and saved["unmet"] == 1
 
 
-def test_check_does_not_record_when_engine_unreachable(registered, monkeypatch, progress_file):
+def test_check_does_not_record_when_engine_unreachable(registered, monkeypatch, progress_file, tmp_path):
     from dockerlab.checks import images
 
     @exercise("99.no-engine-progress", title="x")
@@ -260,7 +266,7 @@ def test_check_does_not_record_when_engine_unreachable(registered, monkeypatch, 
         patch.setenv("DOCKER_HOST", "unix:///nonexistent/dockerlab.sock")
         engine.reset()
         try:
-            result = checks.check(None, "99.no-engine-progress", show=False)
+            result = Lesson("99-no-engine", workdir=tmp_path).check("99.no-engine-progress", show=False)
         finally:
             engine.reset()
     assert result.engine_error is not None
@@ -303,7 +309,7 @@ def test_view_hides_the_button_when_done():
 
 
 def test_typo_of():
-    from dockerlab.checks.core import edit_distance, typo_of
+    from dockerlab.checks.blocks import edit_distance, typo_of
 
     assert edit_distance("web", "wbe") == 1 and edit_distance("kitten", "sitting") == 3
     assert typo_of("wbe", ["db", "web"]) == "web"

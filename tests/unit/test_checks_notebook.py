@@ -1,4 +1,4 @@
-"""check() in a real Jupyter kernel: one live view per check cell, never shown twice."""
+"""lesson.check() in a real Jupyter kernel: one live view per check cell, never shown twice."""
 
 from __future__ import annotations
 
@@ -9,7 +9,12 @@ from nbclient import NotebookClient
 SETUP = """
 import os
 os.environ["DOCKERLAB_PROGRESS"] = {progress!r}
-from dockerlab.checks import block, check, exercise
+from dockerlab.checks import block, exercise
+from dockerlab.jupyter import magics
+from dockerlab.jupyter.lesson import Lesson
+
+magics.setup()  # what dockerlab.start does first: the displays
+lesson = Lesson("99-kernel", workdir={workdir!r})
 
 @block("{{n}} is even")
 def even(n):
@@ -26,9 +31,9 @@ WIDGET = "application/vnd.jupyter.widget-view+json"
 @pytest.mark.slow
 def test_check_cell_outputs(tmp_path):
     cells = [
-        nbformat.v4.new_code_cell(SETUP.format(progress=str(tmp_path / "progress.json"))),
-        nbformat.v4.new_code_cell('check("99-kernel", "99.kernel")'),
-        nbformat.v4.new_code_cell('result = check("99-kernel", "99.kernel")'),
+        nbformat.v4.new_code_cell(SETUP.format(progress=str(tmp_path / "progress.json"), workdir=str(tmp_path / "work"))),
+        nbformat.v4.new_code_cell('lesson.check("99.kernel")'),
+        nbformat.v4.new_code_cell('result = lesson.check("99.kernel")'),
         nbformat.v4.new_code_cell("result"),
     ]
     nb = nbformat.v4.new_notebook(cells=cells, metadata={"kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"}})

@@ -16,7 +16,7 @@ import sys
 
 import pytest
 
-from dockerlab import progress
+from dockerlab.record import progress
 from dockerlab.checks import CheckResult, Requirement
 
 

@@ -12,7 +12,8 @@ import subprocess
 import docker
 import pytest
 
-from dockerlab import engine, errors
+from dockerlab import engine
+from dockerlab import errors
 
 pytestmark = pytest.mark.skipif(shutil.which("docker") is None, reason="needs the docker CLI")
 
@@ -79,7 +80,8 @@ def test_a_missing_context_says_how_to_list_them(config, monkeypatch):
 
 def test_the_current_contexts_socket_counts_as_the_engines(config, monkeypatch):
     """Mounting the socket a context points at (rootless, Docker Desktop) is refused like the default one."""
-    from dockerlab import safety, session
+    from dockerlab.engine import safety
+    from dockerlab.engine import session
 
     _folder, docker_cli = config
     docker_cli("context", "create", "rootless", "--docker", "host=unix:///run/user/1000/docker.sock")

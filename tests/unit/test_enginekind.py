@@ -15,7 +15,7 @@ from datetime import date
 
 import pytest
 
-from dockerlab import enginekind
+from dockerlab.engine import kind as enginekind
 
 KERNEL = platform.release()
 DEBIAN_20_10 = (
@@ -88,7 +88,7 @@ def test_a_notebook_in_a_pid_namespace_of_its_own_cannot_see_a_local_engines_pro
 @pytest.mark.skipif(os.geteuid() != 0, reason="unshare --pid needs root")
 def test_a_pid_namespace_of_its_own_is_seen():
     """A child in a new PID namespace (as a notebook in a container) knows it is in one."""
-    ask = [sys.executable, "-c", "from dockerlab import enginekind; print(enginekind.own_pid_namespace())"]
+    ask = [sys.executable, "-c", "from dockerlab.engine import kind; print(kind.own_pid_namespace())"]
     child = subprocess.run(["unshare", "--pid", "--fork", "--mount-proc", *ask], capture_output=True, text=True, timeout=60)
     assert child.stdout.strip() == "True", child.stderr
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import socket
 import time
 
-from dockerlab.lesson import port_is_free
+from dockerlab.jupyter.lesson import port_is_free
 
 
 def _listener() -> socket.socket:

@@ -23,7 +23,7 @@ from IPython.core.inputtransformer2 import TransformerManager
 from nbclient import NotebookClient
 
 from dockerlab.classroom.kernels import SocketFileKernelManager
-from dockerlab.commandlog import describe, ipython_calls, is_ipython, shell_commands, verb
+from dockerlab.jupyter.commandlog import describe, ipython_calls, is_ipython, shell_commands, verb
 
 ROOT = Path(__file__).resolve().parents[2]
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("[0-9][0-9]-*.ipynb"))
@@ -187,7 +187,7 @@ def test_shell_commands_as_typed():
 
 
 LOG_CELLS = [
-    "from dockerlab.commandlog import CommandLog\nlog = CommandLog()\nstart = log.mark()",
+    "from dockerlab.jupyter.commandlog import CommandLog\nlog = CommandLog()\nstart = log.mark()",
     "_ = !docker network create --help",
     "# !docker rm gone   (a comment runs nothing)\nhelp_text = !docker ps --help",
     "%%writefile /dev/null\n!docker rm not-a-command",

@@ -10,8 +10,9 @@ from types import SimpleNamespace
 
 import pytest
 
-from dockerlab import progress
+from dockerlab.record import progress
 from dockerlab.checks import CheckResult, Requirement
+from dockerlab.views.progress import summary_html
 
 
 @pytest.fixture(autouse=True)
@@ -79,7 +80,7 @@ def test_summary_per_lesson(progress_file):
     assert (summary.done, summary.total) == (2, 5)
     text = str(summary)
     assert "03-first-image         1/2" in text and "all" in text and "2/5" in text
-    assert "04-running-containers" in summary._repr_html_()
+    assert "04-running-containers" in summary_html(summary)
     ex = {e["exercise"]: e["passed"] for e in summary.lessons[1].exercises}
     assert ex == {"04.logs": None, "04.name": True, "04.port": False}
 

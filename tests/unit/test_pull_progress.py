@@ -9,7 +9,7 @@ from __future__ import annotations
 import pytest
 
 from dockerlab import errors
-from dockerlab.images.kit import show_pull_progress
+from dockerlab.services.images.kit import show_pull_progress
 
 MB = 1_000_000
 

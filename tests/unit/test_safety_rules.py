@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import pytest
 
-from dockerlab import errors, safety
+from dockerlab.engine import safety
+from dockerlab import errors
 
 
 @pytest.mark.parametrize(

@@ -6,8 +6,10 @@ import xml.etree.ElementTree as ET
 
 import ipywidgets as widgets
 
-from dockerlab import compose, errors, layers
-from dockerlab.containers import Port
+from dockerlab.services import compose
+from dockerlab.services import layers
+from dockerlab import errors
+from dockerlab.services.containers import Port
 from dockerlab.views import common
 from dockerlab.views.compose import ComposeView, svg
 from dockerlab.views.layers import LayersView

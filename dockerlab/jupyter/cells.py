@@ -1,0 +1,21 @@
+"""Run something after each cell of the kernel: the one place other layers hook into cell runs."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from IPython import get_ipython
+
+
+def after_each(callback: Callable[[object], None]) -> bool:
+    """Call ``callback(result)`` after every cell this kernel runs (IPython's ``post_run_cell``;
+    ``result`` has ``execution_count`` and ``error_in_exec``).
+
+    Returns:
+        False outside IPython (nothing to hook into).
+    """
+    shell = get_ipython()
+    if shell is None:
+        return False
+    shell.events.register("post_run_cell", callback)
+    return True

@@ -1,0 +1,1 @@
+"""The learner's record: progress of checked exercises, and the events other parts listen to."""

@@ -1,0 +1,1 @@
+"""Tooling for the project's own test suites and benchmarks (not used by the course)."""
