@@ -57,7 +57,7 @@ def stop_group(proc: subprocess.Popen, grace: float = 10) -> None:
 
 
 def engine_lock(wait_minutes: float = 120):
-    """The test suites' engine lock (dockerlab.suitelock): no suite runs while we measure, and we
+    """The test suites' engine lock (dockerlab.tooling.suitelock): no suite runs while we measure, and we
     never measure while one runs. Released around ``make test``, which takes it itself."""
     from dockerlab.tooling import suitelock
 

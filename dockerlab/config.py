@@ -144,7 +144,7 @@ CLASSROOM_LOG = Variable(
 NO_BYSTANDERS = Variable(
     "DOCKERLAB_NO_BYSTANDERS", "unset",
     "`1`: the test suites do not make the learner's own container, network, volume and image whose survival "
-    "they check at the end.", "conftest.py")
+    "they check at the end.", "tests/plugin_engine_safety.py")
 BROWSER_TIMEOUT = Variable(
     "DOCKERLAB_BROWSER_TIMEOUT", "300",
     "Seconds each notebook may take in `make browser`, from Run All until the kernel is idle.", "tests/browser")

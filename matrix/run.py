@@ -135,7 +135,7 @@ def course_bundle(say=print) -> Path:
     """The default engine's course images in one file (``dockerlab images save``), made once per set of
     image ids: rows side by side share it, and a rebuilt stand-in makes a new one."""
     env = {k: v for k, v in os.environ.items() if k not in ("DOCKER_HOST", "DOCKER_CONTEXT")}
-    names = subprocess.run([PYTHON, "-c", "from dockerlab.images.manifest import load_manifest; "
+    names = subprocess.run([PYTHON, "-c", "from dockerlab.services.images.manifest import load_manifest; "
                             "print(' '.join(s.name for s in load_manifest()))"], env=env, cwd=ROOT,
                            capture_output=True, text=True, check=True).stdout.split()
     ids = subprocess.run(["docker", "image", "inspect", "--format", "{{.Id}}", *names], env=env,

@@ -22,6 +22,8 @@ from pathlib import Path
 
 import pytest
 
+from support import docker, write_files
+
 ROOT = Path(__file__).resolve().parents[1]
 SCRIPT = ROOT / "scripts" / "ensure-engine.sh"
 
@@ -255,10 +257,6 @@ BASH_PROMPT = re.compile(r"root@([0-9a-f]{12}):/app# ")
 ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]|\x1b\][^\x07]*\x07")
 
 
-def _docker(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run(["docker", *args], capture_output=True, text=True, timeout=120)
-
-
 class _LabTerminal:
     """A JupyterLab terminal driven over its websocket, as the browser's terminal tab drives it.
 
@@ -312,12 +310,11 @@ def test_lab_terminal_runs_notebook_04s_interactive_shell(tmp_path, course_sessi
     from tornado.websocket import websocket_connect
 
     image = course_session.name("my-python-app")
-    folder = tmp_path / "my-python-app"
-    folder.mkdir()
-    (folder / "app.py").write_text(f'print("{GREETING}")\n')
-    (folder / "Dockerfile").write_text('FROM python:3.13-slim\nWORKDIR /app\nCOPY app.py .\nCMD ["python", "app.py"]\n')
-    built = _docker("build", "-q", "-t", image, str(folder))
-    assert built.returncode == 0, built.stderr
+    folder = write_files(tmp_path / "my-python-app", {
+        "app.py": f'print("{GREETING}")\n',
+        "Dockerfile": 'FROM python:3.13-slim\nWORKDIR /app\nCOPY app.py .\nCMD ["python", "app.py"]\n',
+    })
+    docker("build", "-q", "-t", image, str(folder), timeout=120)
     seen: dict[str, str] = {}
 
     async def type_the_notebooks_commands(lab, name: str) -> None:
@@ -326,7 +323,7 @@ def test_lab_terminal_runs_notebook_04s_interactive_shell(tmp_path, course_sessi
         try:
             await term.line(f"docker run -it --rm {image} bash")
             seen["id"] = (await term.expect(BASH_PROMPT)).group(1)
-            seen["state"] = _docker("inspect", "--format", "{{.State.Status}}", seen["id"]).stdout.strip()
+            seen["state"] = docker("inspect", "--format", "{{.State.Status}}", seen["id"], check=False, timeout=120).stdout.strip()
             await term.line("ls")
             await term.expect("app.py")
             await term.expect(BASH_PROMPT)
@@ -353,10 +350,10 @@ def test_lab_terminal_runs_notebook_04s_interactive_shell(tmp_path, course_sessi
             assert terminal not in [t["name"] for t in _api(lab, "GET", "/api/terminals")]
         assert seen["state"] == "running", "the prompt came from a running container"
         deadline = time.monotonic() + 30
-        while _docker("inspect", seen["id"]).returncode == 0 and time.monotonic() < deadline:
+        while docker("inspect", seen["id"], check=False, timeout=120).returncode == 0 and time.monotonic() < deadline:
             time.sleep(0.2)
-        assert _docker("inspect", seen["id"]).returncode != 0, "exit ended the container and --rm removed it"
+        assert docker("inspect", seen["id"], check=False, timeout=120).returncode != 0, "exit ended the container and --rm removed it"
     finally:
         if "id" in seen:
-            _docker("rm", "-f", seen["id"])
-        _docker("rmi", image)
+            docker("rm", "-f", seen["id"], check=False, timeout=120)
+        docker("rmi", image, check=False, timeout=120)

@@ -101,8 +101,12 @@ LOCATIONS = {
 }
 
 
-def describe(version: dict, info: dict, address: str) -> EngineKind:
-    """The kind of engine, from its ``/version`` and ``/info`` answers and the address used to reach it."""
+def describe(version: dict, info: dict, address: str, own_pids: bool | None = None) -> EngineKind:
+    """The kind of engine, from its ``/version`` and ``/info`` answers and the address used to reach it.
+
+    Args:
+        own_pids: Whether this process has a PID namespace of its own (default: read from /proc).
+    """
     components = {c.get("Name", ""): c.get("Version", "") for c in version.get("Components") or []}
     os_name = info.get("OperatingSystem") or version.get("Os") or "?"
     if "Podman Engine" in components:
@@ -122,7 +126,7 @@ def describe(version: dict, info: dict, address: str) -> EngineKind:
         storage_driver=info.get("Driver") or "?",
         cgroup_version=int(info.get("CgroupVersion") or 1),
         cgroup_driver=info.get("CgroupDriver") or "?",
-        location=location(address, os_name, info.get("KernelVersion") or "", own_pid_namespace()),
+        location=location(address, os_name, info.get("KernelVersion") or "", own_pid_namespace() if own_pids is None else own_pids),
     )
 
 

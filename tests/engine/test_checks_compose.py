@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from dockerlab.checks import compose
+from support import reason, write_files
 
 pytestmark = pytest.mark.engine
 
@@ -33,25 +34,13 @@ volumes:
 
 @pytest.fixture
 def write(tmp_path):
-    def write(text: str | bytes, name: str = "compose.yaml"):
-        path = tmp_path / name
-        if isinstance(text, bytes):
-            path.write_bytes(text)
-        else:
-            path.write_text(text)
-        return path
-
-    return write
+    """``write(text, name)``: a file (text, or bytes as they are) in the test's folder, compose.yaml unless named; its path."""
+    return lambda text, name="compose.yaml": write_files(tmp_path, {name: text}) / name
 
 
 def variant(old: str, new: str) -> str:
     assert old in GOOD, old
     return GOOD.replace(old, new)
-
-
-def reason(req) -> str:
-    assert not req.met, f"expected unmet: {req}"
-    return req.reason
 
 
 def test_good_file_passes_every_block(write):

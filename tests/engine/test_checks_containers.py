@@ -16,6 +16,7 @@ from dockerlab import checks
 from dockerlab.checks import containers, http
 from dockerlab.jupyter.lesson import Lesson
 from dockerlab import exercises
+from support import reason
 
 pytestmark = pytest.mark.engine
 
@@ -71,11 +72,6 @@ def world(docker_client, tmp_path_factory):
         if made_volume is not None:
             with contextlib.suppress(docker.errors.NotFound):
                 made_volume.remove(force=True)
-
-
-def reason(req) -> str:
-    assert not req.met, f"expected unmet: {req}"
-    return req.reason
 
 
 # -- exists / running / exited ------------------------------------------------------------------------------

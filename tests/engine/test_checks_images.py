@@ -10,6 +10,7 @@ import pytest
 from dockerlab.engine import session
 from dockerlab import labels
 from dockerlab.checks import images
+from support import reason
 
 pytestmark = pytest.mark.engine
 
@@ -54,11 +55,6 @@ def built(docker_client, tmp_path_factory):
         for tag in tags.values():
             with contextlib.suppress(docker.errors.ImageNotFound, docker.errors.APIError):
                 docker_client.images.remove(tag, noprune=False)
-
-
-def reason(req) -> str:
-    assert not req.met, f"expected unmet: {req}"
-    return req.reason
 
 
 def test_exists(built):

@@ -94,7 +94,7 @@ def _bytes(human: str) -> float:
     return float(number) * {"B": 1, "kB": 1e3, "MB": 1e6, "GB": 1e9}[unit]
 
 
-def test_docker_images_size_counts_the_layers_twice_on_the_containerd_store(lesson, kind):
+def test_docker_images_size_counts_the_layers_as_stored_and_unpacked_on_the_containerd_store(lesson, kind):
     tag = lesson.name("claims-size")
     lesson.made.append(tag)
     docker("build", "-q", "-t", tag, app_folder(lesson))
@@ -102,7 +102,8 @@ def test_docker_images_size_counts_the_layers_twice_on_the_containerd_store(less
     content = sum(layer.size for layer in layers.image_layers(tag).layers)
     ratio = listed / content
     if kind.image_store == "containerd":
-        assert 1.6 < ratio < 2.4, f"about twice the layers: {listed:.0f} B listed, {content} B of layers"
+        # the layers unpacked plus as stored (compressed after a build or a pull, so less than as many again)
+        assert 1.1 < ratio <= 2.05, f"the layers and more, up to twice: {listed:.0f} B listed, {content} B of layers"
     else:
         assert 0.95 < ratio < 1.05, f"the layers' total: {listed:.0f} B listed, {content} B of layers"
 

@@ -114,16 +114,22 @@ def test_docker_images_size_counts_content_and_unpacked_only_on_containerd(store
         # one number: the layers unpacked; docker images and docker image inspect agree
         assert list_size == inspect_size
         return
-    platform = [m for m in image[0].get("Manifests") or [] if m.get("Kind") == "image" and m.get("Available")]
+    available = [m for m in image[0].get("Manifests") or [] if m.get("Available")]
+    platform = [m for m in available if m.get("Kind") == "image"]
     assert platform, image
     content = sum(m["Size"]["Content"] for m in platform)
     unpacked = sum(m["ImageData"]["Size"]["Unpacked"] for m in platform)
-    # SIZE adds the content and the unpacked files ...
-    assert list_size == content + unpacked
-    # ... docker image inspect gives the content alone (CLI 29's CONTENT SIZE) ...
-    assert inspect_size == content
-    # ... so docker images shows more than the unpacked files, up to about twice them
-    assert unpacked < list_size <= 2.2 * unpacked
+    # SIZE adds, for every manifest the engine holds, its content and its unpacked files: the image's,
+    # and a build's attestation (a few kB of provenance, content only) ...
+    assert list_size == sum(m["Size"]["Total"] for m in available)
+    assert all(m["Size"]["Total"] == m["Size"]["Content"] + m["ImageData"]["Size"]["Unpacked"] for m in platform)
+    assert list_size - (content + unpacked) < 64 * 1024, "beside the image's own, only a few kB of attestations"
+    # ... docker image inspect gives the content alone (CLI 29's CONTENT SIZE; a built image's index
+    # manifest adds its few hundred bytes) ...
+    assert content <= inspect_size < content + 64 * 1024
+    # ... so docker images shows more than the unpacked files, up to about twice them (content as
+    # stored is compressed after a build or a pull, not after docker load of a docker save)
+    assert unpacked < list_size <= 2.05 * unpacked
 
 
 def notebook_files(folder: str) -> dict[str, str]:

@@ -19,6 +19,7 @@ import pytest
 from dockerlab.services import doctor
 from dockerlab import engine
 from dockerlab.services.images.manifest import ImageSpec, load_manifest
+from support import docker as docker_cli, output
 
 ROOT = Path(__file__).resolve().parents[2]
 needs_root = pytest.mark.skipif(os.geteuid() != 0, reason="switches user or mount namespace: needs root")
@@ -144,9 +145,7 @@ def cli_context(tmp_path, course_session):
     env = _env(tmp_path, DOCKER_CONFIG=str(config))
 
     def docker(*args: str, **extra: str) -> subprocess.CompletedProcess:
-        done = subprocess.run(["docker", *args], env={**env, **extra}, capture_output=True, text=True, timeout=60)
-        assert done.returncode == 0, done.stderr
-        return done
+        return docker_cli(*args, env={**env, **extra}, timeout=60)
 
     docker("context", "create", name, "--docker", f"host=unix://{link}")
     try:
@@ -189,27 +188,21 @@ def test_a_context_that_does_not_exist(tmp_path, docker_client):
 
 
 
-def _cli(*args: str) -> str:
-    done = subprocess.run(["docker", *args], capture_output=True, text=True, timeout=60)
-    assert done.returncode == 0, done.stderr
-    return done.stdout.strip()
-
-
 def test_the_kind_of_engine_matches_what_the_cli_says(tmp_path, docker_client):
     """On every engine of the matrix: the doctor's engine, image store, cgroups, location and Compose
     lines say what the docker CLI, asked independently, says of the same engine."""
     findings = _findings({**os.environ, "DOCKERLAB_STATE": str(tmp_path / "state")})
-    version = _cli("version", "--format", "{{.Server.Version}}")
+    version = output("version", "--format", "{{.Server.Version}}")
     assert version in findings["Docker engine"]["detail"]
-    assert ("end of life" in findings["Docker engine"]["detail"]) == (findings["Docker engine"]["ok"] is None)
-    driver_type = _cli("info", "--format", "{{range .DriverStatus}}{{index . 0}}={{index . 1}} {{end}}")
+    assert ("reached its end of life" in findings["Docker engine"]["detail"]) == (findings["Docker engine"]["ok"] is None)
+    driver_type = output("info", "--format", "{{range .DriverStatus}}{{index . 0}}={{index . 1}} {{end}}")
     containerd_store = "driver-type=io.containerd.snapshotter.v1" in driver_type
     assert findings["image store"]["detail"].startswith("containerd" if containerd_store else "classic")
-    assert _cli("info", "--format", "{{.Driver}}") in findings["image store"]["detail"]
-    cgroup = _cli("info", "--format", "v{{.CgroupVersion}} ({{.CgroupDriver}} driver")
+    assert output("info", "--format", "{{.Driver}}") in findings["image store"]["detail"]
+    cgroup = output("info", "--format", "v{{.CgroupVersion}} ({{.CgroupDriver}} driver")
     assert findings["cgroups"]["detail"].startswith(cgroup)
-    kernel = _cli("info", "--format", "{{.KernelVersion}}")
+    kernel = output("info", "--format", "{{.KernelVersion}}")
     assert (findings["engine location"]["ok"] is True) == (kernel == os.uname().release)
-    compose = _cli("compose", "version", "--short")
+    compose = output("compose", "version", "--short")
     assert doctor.compose_version(compose) is not None
     assert ".".join(map(str, doctor.compose_version(compose))) in findings["Compose (docker compose)"]["detail"]

@@ -11,22 +11,16 @@ import json
 import pytest
 
 from dockerlab import checks
-from dockerlab.jupyter.lesson import Lesson
 from dockerlab import exercises
-from exercise_support import docker, unmet
+from support import docker, unmet
 
-pytestmark = pytest.mark.engine
+pytestmark = [pytest.mark.engine, pytest.mark.lesson("00-welcome")]
 
 
 @pytest.fixture(scope="module")
 def versions(docker_client) -> dict:
     """``docker version --format '{{json .}}'``: the Client and Server sections, as printed."""
     return json.loads(docker("version", "--format", "{{json .}}").stdout)
-
-
-@pytest.fixture
-def lesson(docker_client, tmp_path):
-    return Lesson("00-welcome", workdir=tmp_path)
 
 
 def answer(lesson, value):

@@ -1,33 +1,20 @@
 """Notebook 01's exercises against real containers: the right answer passes, each wrong one says why.
 
 Every container is started with the ``docker`` CLI, as a learner would, under this test session's
-names (``limited-dl…``, ``mystery-dl…``), and removed in ``finally``.
+names (``limited-dl…``, ``mystery-dl…``), and removed after each test.
 """
 
 from __future__ import annotations
 
 import os
-import subprocess
 
 import pytest
 
 from dockerlab import checks
-from dockerlab.jupyter.lesson import Lesson
 from dockerlab import exercises
-from exercise_support import remove, unmet
+from support import output, remove, unmet
 
-pytestmark = pytest.mark.engine
-
-
-def docker(*args: str) -> str:
-    done = subprocess.run(["docker", *args], capture_output=True, text=True, timeout=60)
-    assert done.returncode == 0, done.stderr
-    return done.stdout.strip()
-
-
-@pytest.fixture
-def lesson(docker_client, tmp_path):
-    return Lesson("01-architecture", workdir=tmp_path)
+pytestmark = [pytest.mark.engine, pytest.mark.lesson("01-architecture")]
 
 
 def result(lesson, exercise_id):
@@ -37,20 +24,21 @@ def result(lesson, exercise_id):
 # -- 01.limits -------------------------------------------------------------------------------
 
 
-def run_limited(lesson, *args: str) -> str:
-    name = lesson.name("limited")
-    remove(name)
-    docker("run", "-d", "--name", name, *args)
-    return name
+@pytest.fixture
+def run_limited(container_name):
+    """``run_limited(ARGS)``: ``docker run -d --name limited-<session> ARGS``; the container goes after the test."""
+    def run(*args: str) -> str:
+        name = container_name("limited")
+        output("run", "-d", "--name", name, *args)
+        return name
+
+    return run
 
 
-def test_limits_right_answer_passes(lesson):
-    name = run_limited(lesson, "--memory", "48m", "--pids-limit", "20", "busybox:1.37", "sleep", "600")
-    try:
-        res = result(lesson, "01.limits")
-        assert res.passed, str(res)
-    finally:
-        remove(name)
+def test_limits_right_answer_passes(lesson, run_limited):
+    run_limited("--memory", "48m", "--pids-limit", "20", "busybox:1.37", "sleep", "600")
+    res = result(lesson, "01.limits")
+    assert res.passed, str(res)
 
 
 def test_limits_no_container_says_so(lesson):
@@ -61,69 +49,56 @@ def test_limits_no_container_says_so(lesson):
     assert len(res.requirements) == 1  # nothing else is judged without the container
 
 
-def test_limits_busybox_without_command_exits_and_says_why(lesson):
-    name = run_limited(lesson, "--memory", "48m", "--pids-limit", "20", "busybox:1.37")
-    try:
-        docker("wait", name)
-        res = result(lesson, "01.limits")
-        reason = unmet(res, "is running")
-        assert "default command, sh" in reason and "sleep 3600" in reason
-    finally:
-        remove(name)
+def test_limits_busybox_without_command_exits_and_says_why(lesson, run_limited):
+    name = run_limited("--memory", "48m", "--pids-limit", "20", "busybox:1.37")
+    output("wait", name)
+    res = result(lesson, "01.limits")
+    reason = unmet(res, "is running")
+    assert "default command, sh" in reason and "sleep 3600" in reason
 
 
-def test_limits_missing_limits_are_named(lesson):
-    name = run_limited(lesson, "busybox:1.37", "sleep", "600")
-    try:
-        res = result(lesson, "01.limits")
-        assert "no memory limit" in unmet(res, "of memory") and "--memory 48m" in unmet(res, "of memory")
-        assert "no process limit" in unmet(res, "processes") and "--pids-limit 20" in unmet(res, "processes")
-    finally:
-        remove(name)
+@pytest.mark.parametrize(
+    ("flags", "memory", "processes"),
+    [
+        pytest.param([], ["no memory limit", "--memory 48m"], ["no process limit", "--pids-limit 20"], id="missing"),
+        pytest.param(["--memory", "64m", "--pids-limit", "50"], ["64 MiB, not 48 MiB"], ["50, not 20"], id="wrong-values"),
+    ],
+)
+def test_limits_are_named(lesson, run_limited, flags, memory, processes):
+    """Limits left out, or set to other values: the reason about each says so."""
+    run_limited(*flags, "busybox:1.37", "sleep", "600")
+    res = result(lesson, "01.limits")
+    for words in memory:
+        assert words in unmet(res, "of memory")
+    for words in processes:
+        assert words in unmet(res, "processes")
 
 
-def test_limits_wrong_values_are_named(lesson):
-    name = run_limited(lesson, "--memory", "64m", "--pids-limit", "50", "busybox:1.37", "sleep", "600")
-    try:
-        res = result(lesson, "01.limits")
-        assert "64 MiB, not 48 MiB" in unmet(res, "of memory")
-        assert "50, not 20" in unmet(res, "processes")
-    finally:
-        remove(name)
-
-
-def test_limits_wrong_image_is_named(lesson):
-    name = run_limited(lesson, "--memory", "48m", "--pids-limit", "20", "debian:trixie-slim", "sleep", "600")
-    try:
-        res = result(lesson, "01.limits")
-        assert "not busybox:1.37" in unmet(res, "image")
-        assert res.met_count == len(res.requirements) - 1
-    finally:
-        remove(name)
+def test_limits_wrong_image_is_named(lesson, run_limited):
+    run_limited("--memory", "48m", "--pids-limit", "20", "debian:trixie-slim", "sleep", "600")
+    res = result(lesson, "01.limits")
+    assert "not busybox:1.37" in unmet(res, "image")
+    assert res.met_count == len(res.requirements) - 1
 
 
 # -- 01.find-pid1 ----------------------------------------------------------------------------
 
 
 @pytest.fixture
-def mystery(lesson):
+def mystery(container_name):
     """The notebook's mystery container: PID 1 is sh, with one child, sleep."""
-    name = lesson.name("mystery")
-    remove(name)
-    docker("run", "-d", "--name", name, "busybox:1.37", "sh", "-c", "sleep 3600 & wait")
-    try:
-        rows = []
-        for _ in range(50):  # the child appears a moment after sh starts
-            top = docker("top", name, "-o", "pid,ppid,args").splitlines()[1:]
-            rows = [line.split(None, 2) for line in top]
-            if len(rows) == 2:
-                break
-        pid1 = int(docker("inspect", "--format", "{{.State.Pid}}", name))
-        child = next(int(pid) for pid, ppid, _ in rows if int(ppid) == pid1)
-        shim = next(int(ppid) for pid, ppid, _ in rows if int(pid) == pid1)
-        yield {"name": name, "pid1": pid1, "child": child, "shim": shim}
-    finally:
-        remove(name)
+    name = container_name("mystery")
+    output("run", "-d", "--name", name, "busybox:1.37", "sh", "-c", "sleep 3600 & wait")
+    rows = []
+    for _ in range(50):  # the child appears a moment after sh starts
+        top = output("top", name, "-o", "pid,ppid,args").splitlines()[1:]
+        rows = [line.split(None, 2) for line in top]
+        if len(rows) == 2:
+            break
+    pid1 = int(output("inspect", "--format", "{{.State.Pid}}", name))
+    child = next(int(pid) for pid, ppid, _ in rows if int(ppid) == pid1)
+    shim = next(int(ppid) for pid, ppid, _ in rows if int(pid) == pid1)
+    return {"name": name, "pid1": pid1, "child": child, "shim": shim}
 
 
 def answer(lesson, text: str | None) -> None:

@@ -1,7 +1,7 @@
 """Notebook 02's exercises against real containers: the right answer passes, each wrong one says why.
 
 Containers are started with the ``docker`` CLI under this test session's names (``hello-dl…``,
-``writer-dl…``) and removed in ``finally``; files go to a temporary lesson folder.
+``writer-dl…``) and removed after each test; files go to a temporary lesson folder.
 """
 
 from __future__ import annotations
@@ -13,29 +13,18 @@ import pytest
 
 from dockerlab import checks
 from dockerlab.exercises import nb02_setup
-from dockerlab.jupyter.lesson import Lesson
 from dockerlab import exercises
-from exercise_support import docker, remove, unmet
+from support import docker, unmet
 
-pytestmark = pytest.mark.engine
-
-
-@pytest.fixture
-def lesson(docker_client, tmp_path):
-    return Lesson("02-setup", workdir=tmp_path)
+pytestmark = [pytest.mark.engine, pytest.mark.lesson("02-setup")]
 
 
 # -- 02.first-container ----------------------------------------------------------------------
 
 
 @pytest.fixture
-def hello(lesson):
-    name = lesson.name("hello")
-    remove(name)
-    try:
-        yield name
-    finally:
-        remove(name)
+def hello(container_name):
+    return container_name("hello")
 
 
 def test_first_container_right_answer_passes(lesson, hello):
@@ -85,19 +74,17 @@ def test_first_container_missing_plugin_is_named(lesson, hello, monkeypatch):
 
 
 @pytest.fixture
-def writer(lesson):
+def writer(lesson, container_name):
     """The name, the shared folder (writable by the wanted user, as the notebook makes it) and ids."""
-    name = lesson.name("writer")
+    name = container_name("writer")
     shared = lesson.path("shared")
     shared.mkdir()
     uid, gid = nb02_setup.wanted_user()
     if os.getuid() == 0:
         os.chown(shared, uid, gid)
-    remove(name)
     try:
         yield name, shared, f"{uid}:{gid}"
     finally:
-        remove(name)
         shutil.rmtree(shared, ignore_errors=True)
 
 

@@ -16,11 +16,10 @@ import pytest
 from dockerlab import checks, errors
 from dockerlab.engine import kind as enginekind
 from dockerlab.exercises import nb03_first_image as ex
-from dockerlab.jupyter.lesson import Lesson
 from dockerlab import exercises
-from exercise_support import docker, unmet
+from support import docker, unmet
 
-pytestmark = pytest.mark.engine
+pytestmark = [pytest.mark.engine, pytest.mark.lesson("03-first-image")]
 
 RIGHT = 'FROM python:3.13-slim\nWORKDIR /app\nCOPY greet.py .\nCMD ["python", "greet.py"]\n'
 #: What the notebook's ✍ cell writes as shipped (learner mode).
@@ -30,14 +29,13 @@ SKELETON = (
 )
 
 
-@pytest.fixture
-def lesson(docker_client, tmp_path):
-    lesson = Lesson("03-first-image", workdir=tmp_path)
+@pytest.fixture(autouse=True)
+def app_folder(lesson):
+    """The notebook's app folder with its greet.py, where the learner writes the Dockerfile."""
     folder = lesson.path(ex.FOLDER)
     folder.mkdir()
     (folder / ex.SCRIPT).write_text(ex.GREET_PY)
-    yield lesson
-    lesson.reset()
+    return folder
 
 
 def write(lesson, text: str) -> None:
@@ -78,11 +76,22 @@ def test_dockerfile_python_39_is_end_of_life(lesson):
     assert res.met_count == len(res.requirements) - 1
 
 
-def test_dockerfile_shell_form_cmd(lesson):
-    write(lesson, RIGHT.replace('CMD ["python", "greet.py"]', "CMD python greet.py"))
+@pytest.mark.parametrize(
+    ("dockerfile", "reasons"),
+    [
+        pytest.param(RIGHT.replace('CMD ["python", "greet.py"]', "CMD python greet.py"),
+                     {"exec form": "shell form", "hadolint": "DL3025"}, id="shell-form-cmd"),
+        pytest.param(RIGHT.replace("COPY greet.py .\n", ""), {"copies greet.py": "no COPY names greet.py"}, id="without-copy"),
+        pytest.param('FROM python:3.13-slim\nRUN cd /app\nCOPY greet.py /app/\nCMD ["python", "/app/greet.py"]\n',
+                     {"working directory": "no WORKDIR", "hadolint": "DL3003"}, id="without-workdir-cd-in-run"),
+    ],
+)
+def test_dockerfile_wrong_answers(lesson, dockerfile, reasons):
+    """Each mistake gets its reason (requirement -> words its reason says)."""
+    write(lesson, dockerfile)
     res = exercises.run("03.dockerfile", lesson)
-    assert "shell form" in unmet(res, "exec form")
-    assert "DL3025" in unmet(res, "hadolint")
+    for requirement, words in reasons.items():
+        assert words in unmet(res, requirement)
 
 
 def test_dockerfile_runs_the_examples_app_py(lesson):
@@ -90,19 +99,6 @@ def test_dockerfile_runs_the_examples_app_py(lesson):
     res = exercises.run("03.dockerfile", lesson)
     assert "the CMD runs app.py, but the script in this folder is greet.py" in unmet(res, "CMD runs greet.py")
     assert res.met_count == len(res.requirements) - 1
-
-
-def test_dockerfile_without_copy(lesson):
-    write(lesson, RIGHT.replace("COPY greet.py .\n", ""))
-    res = exercises.run("03.dockerfile", lesson)
-    assert "no COPY names greet.py" in unmet(res, "copies greet.py")
-
-
-def test_dockerfile_without_workdir_cd_in_run(lesson):
-    write(lesson, 'FROM python:3.13-slim\nRUN cd /app\nCOPY greet.py /app/\nCMD ["python", "/app/greet.py"]\n')
-    res = exercises.run("03.dockerfile", lesson)
-    assert "no WORKDIR" in unmet(res, "working directory")
-    assert "DL3003" in unmet(res, "hadolint")
 
 
 # -- 03.build -----------------------------------------------------------------------------------

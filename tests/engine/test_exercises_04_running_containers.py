@@ -1,8 +1,8 @@
 """Notebook 04's exercises against real containers: the right answer passes, each wrong one says why.
 
-Containers are started with the ``docker`` CLI under this test session's names and removed in
-``finally``. ``my-python-app-<session>`` is built as the notebook builds it (from cache when it
-exists), under the name the exercises expect for this test process's session, and removed after.
+Containers are started with the ``docker`` CLI under this test session's names and removed after each
+test. ``my-python-app-<session>`` is built as the notebook builds it (from cache when it exists), under
+the name the exercises expect for this test process's session, and removed after.
 """
 
 from __future__ import annotations
@@ -14,11 +14,10 @@ import pytest
 from dockerlab import checks
 from dockerlab.engine import session as sessions
 from dockerlab.exercises import nb04_running_containers as ex
-from dockerlab.jupyter.lesson import Lesson
 from dockerlab import exercises
-from exercise_support import docker, remove, unmet
+from support import docker, remove, unmet
 
-pytestmark = pytest.mark.engine
+pytestmark = [pytest.mark.engine, pytest.mark.lesson("04-running-containers")]
 
 
 def image() -> str:
@@ -26,54 +25,30 @@ def image() -> str:
     return sessions.current().name(ex.IMAGE)
 
 
-@pytest.fixture(scope="module")
-def app_image(tmp_path_factory, docker_client):
-    folder = tmp_path_factory.mktemp("my-python-app")
-    (folder / "app.py").write_text('print("Hello, World from Docker!")\n')
-    (folder / "Dockerfile").write_text('FROM python:3.13-slim\nWORKDIR /app\nCOPY app.py .\nCMD ["python", "app.py"]\n')
-    docker("build", "-q", "-t", image(), str(folder))
-    yield image()
-    docker("rmi", image(), check=False)
-
-
-@pytest.fixture
-def lesson(docker_client, app_image, tmp_path):
-    lesson = Lesson("04-running-containers", workdir=tmp_path)
-    yield lesson
-    lesson.reset()
-
-
-@pytest.fixture
-def named(lesson):
-    """The lesson's name for a base, removed before and after the test."""
-    made = []
-
-    def name(base: str) -> str:
-        full = lesson.name(base)
-        remove(full)
-        made.append(full)
-        return full
-
-    yield name
-    remove(*made)
+@pytest.fixture(autouse=True)
+def app_image(build_image):
+    return build_image(image(), {
+        "app.py": 'print("Hello, World from Docker!")\n',
+        "Dockerfile": 'FROM python:3.13-slim\nWORKDIR /app\nCOPY app.py .\nCMD ["python", "app.py"]\n',
+    })
 
 
 # -- 04.keep-running ----------------------------------------------------------------------------
 
 
-def test_keep_running_right_answer_passes(lesson, named):
-    docker("run", "-d", "--name", named("worker"), image(), "sleep", "infinity")
+def test_keep_running_right_answer_passes(lesson, container_name):
+    docker("run", "-d", "--name", container_name("worker"), image(), "sleep", "infinity")
     res = exercises.run("04.keep-running", lesson)
     assert res.passed, str(res)
 
 
-def test_keep_running_tail_from_the_notes_also_passes(lesson, named):
-    docker("run", "-d", "--name", named("worker"), image(), "tail", "-f", "/dev/null")
+def test_keep_running_tail_from_the_notes_also_passes(lesson, container_name):
+    docker("run", "-d", "--name", container_name("worker"), image(), "tail", "-f", "/dev/null")
     assert exercises.run("04.keep-running", lesson).passed
 
 
-def test_keep_running_image_command_exits(lesson, named):
-    worker = named("worker")
+def test_keep_running_image_command_exits(lesson, container_name):
+    worker = container_name("worker")
     docker("run", "-d", "--name", worker, image())
     docker("wait", worker)
     res = exercises.run("04.keep-running", lesson)
@@ -81,22 +56,22 @@ def test_keep_running_image_command_exits(lesson, named):
     assert "ran the image's own command, python app.py" in reason and "sleep infinity" in reason
 
 
-def test_keep_running_never_started(lesson, named):
-    docker("create", "--name", named("worker"), image(), "sleep", "infinity")
+def test_keep_running_never_started(lesson, container_name):
+    docker("create", "--name", container_name("worker"), image(), "sleep", "infinity")
     res = exercises.run("04.keep-running", lesson)
     assert "created but never started" in unmet(res, "keeps running")
     assert len(res.requirements) == 1
 
 
-def test_keep_running_other_image(lesson, named):
-    docker("run", "-d", "--name", named("worker"), "busybox:1.37", "sleep", "3600")
+def test_keep_running_other_image(lesson, container_name):
+    docker("run", "-d", "--name", container_name("worker"), "busybox:1.37", "sleep", "3600")
     res = exercises.run("04.keep-running", lesson)
     assert f"not {image()}" in unmet(res, "image")
     assert res.requirements[0].met
 
 
-def test_keep_running_name_without_session_id(lesson, named):
-    named("worker")
+def test_keep_running_name_without_session_id(lesson, container_name):
+    container_name("worker")
     bare = f"worker-test-{lesson.session.id[2:]}"  # like "worker", but unique to this test run
     remove(bare)
     try:
@@ -110,21 +85,21 @@ def test_keep_running_name_without_session_id(lesson, named):
 # -- 04.auto-remove -----------------------------------------------------------------------------
 
 
-def test_auto_remove_right_answer_passes(lesson, named):
-    docker("run", "-d", "--rm", "--name", named("scratch"), image(), "sleep", "300")
+def test_auto_remove_right_answer_passes(lesson, container_name):
+    docker("run", "-d", "--rm", "--name", container_name("scratch"), image(), "sleep", "300")
     res = exercises.run("04.auto-remove", lesson)
     assert res.passed, str(res)
 
 
-def test_auto_remove_without_rm(lesson, named):
-    docker("run", "-d", "--name", named("scratch"), image(), "sleep", "300")
+def test_auto_remove_without_rm(lesson, container_name):
+    docker("run", "-d", "--name", container_name("scratch"), image(), "sleep", "300")
     res = exercises.run("04.auto-remove", lesson)
     assert "without --rm" in unmet(res, "--rm")
     assert res.met_count == len(res.requirements) - 1
 
 
-def test_auto_remove_without_a_long_command_is_gone(lesson, named):
-    scratch = named("scratch")
+def test_auto_remove_without_a_long_command_is_gone(lesson, container_name):
+    scratch = container_name("scratch")
     docker("run", "--rm", "--name", scratch, image())
     res = exercises.run("04.auto-remove", lesson)
     assert len(res.requirements) == 1
@@ -132,8 +107,8 @@ def test_auto_remove_without_a_long_command_is_gone(lesson, named):
     assert "add sleep 300 after the image name" in reason and "also removed as soon" not in reason
 
 
-def test_auto_remove_other_image(lesson, named):
-    docker("run", "-d", "--rm", "--name", named("scratch"), "busybox:1.37", "sleep", "300")
+def test_auto_remove_other_image(lesson, container_name):
+    docker("run", "-d", "--rm", "--name", container_name("scratch"), "busybox:1.37", "sleep", "300")
     res = exercises.run("04.auto-remove", lesson)
     assert f"not {image()}" in unmet(res, "image")
 
@@ -142,9 +117,9 @@ def test_auto_remove_other_image(lesson, named):
 
 
 @pytest.fixture
-def broken(lesson, named):
+def broken(lesson, container_name):
     """The notebook's failed container: `docker run -d --name broken-… {app_image} python ap.py`."""
-    name = named("broken")
+    name = container_name("broken")
     docker("run", "-d", "--name", name, image(), *ex.BROKEN_COMMAND)
     assert docker("wait", name).stdout.strip() == "2"
     return name
@@ -183,8 +158,8 @@ def test_exit_code_container_removed(lesson, broken):
     assert "is gone" in unmet(res, "exit_code is")
 
 
-def test_exit_code_container_still_running(lesson, named):
-    name = named("broken")
+def test_exit_code_container_still_running(lesson, container_name):
+    name = container_name("broken")
     docker("run", "-d", "--name", name, image(), "sleep", "30")
     time.sleep(0.2)
     res = answer(lesson, 0)

@@ -8,31 +8,19 @@ notebook's app works: it answers, and it stops at once on SIGTERM. The tag is re
 from __future__ import annotations
 
 import time
-from pathlib import Path
 
-import nbformat
 import pytest
 
 from dockerlab import checks
 from dockerlab.engine import session as sessions
 from dockerlab.exercises import nb05_ports_and_web_apps as ex
-from dockerlab.jupyter.lesson import Lesson, port_is_free
+from dockerlab.jupyter.lesson import port_is_free
 from dockerlab import exercises
-from exercise_support import docker, remove, unmet
+from support import docker, notebook_file, unmet
 
-pytestmark = pytest.mark.engine
+pytestmark = [pytest.mark.engine, pytest.mark.lesson("05-ports-and-web-apps")]
 
-NOTEBOOK = Path(__file__).resolve().parents[2] / "notebooks" / "05-ports-and-web-apps.ipynb"
-
-
-def written_files(notebook: Path) -> dict[str, str]:
-    """The files a notebook's ``%%writefile {dir}/NAME`` cells write, by NAME."""
-    files = {}
-    for cell in nbformat.read(notebook, as_version=4).cells:
-        first, _, body = cell.source.partition("\n")
-        if cell.cell_type == "code" and first.startswith("%%writefile "):
-            files[first.rsplit("/", 1)[-1]] = body + "\n"
-    return files
+NOTEBOOK = "05-ports-and-web-apps.ipynb"
 
 
 def image() -> str:
@@ -40,33 +28,15 @@ def image() -> str:
     return sessions.current().name(ex.IMAGE)
 
 
-@pytest.fixture(scope="module")
-def webapp(tmp_path_factory, docker_client):
-    folder = tmp_path_factory.mktemp("simple-webapp")
-    files = written_files(NOTEBOOK)
-    assert {"server.py", "Dockerfile"} <= set(files), files.keys()
-    for name, text in files.items():
-        (folder / name).write_text(text)
-    docker("build", "-q", "-t", image(), str(folder))
-    yield image()
-    docker("rmi", image(), check=False)
+@pytest.fixture(autouse=True)
+def webapp(build_image):
+    files = {name: notebook_file(NOTEBOOK, f"/{name}") for name in ("server.py", "Dockerfile")}
+    return build_image(image(), files)
 
 
 @pytest.fixture
-def lesson(docker_client, webapp, tmp_path):
-    lesson = Lesson("05-ports-and-web-apps", workdir=tmp_path)
-    yield lesson
-    lesson.reset()
-
-
-@pytest.fixture
-def site(lesson):
-    name = lesson.name("site")
-    remove(name)
-    try:
-        yield name
-    finally:
-        remove(name)
+def site(container_name):
+    return container_name("site")
 
 
 def run_site(site: str, *publish: str) -> None:

@@ -1,67 +1,35 @@
 """Notebook 06's exercises against the real engine: real builds, real cache, real containers.
 
 The right answer passes; each wrong answer a learner is likely to give gets its own reason. Images
-are tagged with this test session's id (as the notebook's are) and removed in ``finally``.
+are tagged with this test session's id (as the notebook's are) and untagged by the lesson's reset after
+each test, as the notebook's last cell untags them.
 """
 
 from __future__ import annotations
 
-import contextlib
-import subprocess
 import uuid
 
-import docker.errors
 import pytest
 
 from dockerlab import engine
 from dockerlab import checks
 from dockerlab.exercises import nb06_images_in_depth as ex
-from dockerlab.jupyter.lesson import Lesson
 from dockerlab import exercises
-from exercise_support import unmet
+from support import docker, met, unmet, write_files
 
-pytestmark = pytest.mark.engine
-
-
-def cli(*args: str, check: bool = True) -> subprocess.CompletedProcess:
-    done = subprocess.run(["docker", *args], capture_output=True, text=True, timeout=600)
-    if check:
-        assert done.returncode == 0, done.stderr
-    return done
+pytestmark = [pytest.mark.engine, pytest.mark.lesson("06-images-in-depth")]
 
 
-@pytest.fixture
-def lesson(docker_client, tmp_path):
-    lesson = Lesson("06-images-in-depth", workdir=tmp_path)
-    made: list[str] = []
-    lesson.made = made
-    try:
-        yield lesson
-    finally:
-        lesson.reset()
-        for tag in made:
-            with contextlib.suppress(docker.errors.APIError):
-                engine.client().images.remove(tag, force=True)
-
-
-def met(res, words: str) -> None:
-    for req in res.requirements:
-        if words in req.description:
-            assert req.met, f"expected met: {req}"
-            return
-    raise AssertionError(f"no requirement about {words!r} in {res}")
+def build(tag: str, folder) -> None:
+    docker("build", "-q", "-t", tag, str(folder), timeout=600)
 
 
 # -- 06.cache-order -----------------------------------------------------------------------------
 
 
 def cache_folder(lesson, dockerfile_text: str | None):
-    folder = lesson.path(ex.CACHE_FOLDER)
-    folder.mkdir(exist_ok=True)
-    (folder / "app.py").write_text(ex.CACHE_APP_PY)
-    if dockerfile_text is not None:
-        (folder / "Dockerfile").write_text(dockerfile_text)
-    return folder
+    dockerfile = {} if dockerfile_text is None else {"Dockerfile": dockerfile_text}
+    return write_files(lesson.path(ex.CACHE_FOLDER), {"app.py": ex.CACHE_APP_PY, **dockerfile})
 
 
 def test_cache_order_right_answer_passes(lesson):
@@ -90,7 +58,6 @@ def test_cache_order_reads_the_rebuilds_steps(lesson):
     """What the check reads: BuildKit's steps of the rebuild after a one-line change (as the notebook shows)."""
     folder = cache_folder(lesson, ex.CACHE_SOLUTION)
     tag = lesson.name("cache-steps")
-    lesson.made += [f"{tag}:1", f"{tag}:2"]
     lesson.build(folder, f"{tag}:1")
     (folder / "app.py").write_text(ex.CACHE_APP_PY + f"# changed ({uuid.uuid4().hex})\n")  # new to the cache
     after = lesson.build(folder, f"{tag}:2")
@@ -129,15 +96,10 @@ def test_cache_order_missing_file(lesson):
 # -- 06.multi-stage -----------------------------------------------------------------------------
 
 
-def stars(lesson, dockerfile_text: str, build: bool = True):
-    folder = lesson.path(ex.STARS_FOLDER)
-    folder.mkdir(exist_ok=True)
-    (folder / "stars.c").write_text(ex.STARS_C)
-    (folder / "Dockerfile").write_text(dockerfile_text)
-    if build:
-        tag = ex.stars_tag(lesson)
-        lesson.made.append(tag)
-        cli("build", "-q", "-t", tag, str(folder))
+def stars(lesson, dockerfile_text: str, built: bool = True):
+    folder = write_files(lesson.path(ex.STARS_FOLDER), {"stars.c": ex.STARS_C, "Dockerfile": dockerfile_text})
+    if built:
+        build(ex.stars_tag(lesson), folder)
     return folder
 
 
@@ -168,17 +130,18 @@ def test_multi_stage_final_stage_from_debian_is_too_big(lesson):
     assert "starts FROM debian:trixie-slim" in unmet(res, "smaller than")
 
 
-def test_multi_stage_dynamic_binary_cannot_start_in_scratch(lesson):
-    stars(lesson, ex.STARS_SOLUTION.replace("-static ", ""))
-    res = exercises.run("06.multi-stage", lesson)
-    assert "-static" in unmet(res, "prints the four rows")
-
-
-def test_multi_stage_final_stage_from_the_build_stage(lesson):
-    text = ex.STARS_SOLUTION.replace("FROM scratch\nCOPY --from=build /usr/local/bin/stars /stars\n", "FROM build\n")
-    stars(lesson, text)
-    res = exercises.run("06.multi-stage", lesson)
-    assert "the build stage itself" in unmet(res, "copies the program from an earlier stage")
+@pytest.mark.parametrize(
+    ("dockerfile", "requirement", "words"),
+    [
+        pytest.param(ex.STARS_SOLUTION.replace("-static ", ""), "prints the four rows", "-static",
+                     id="dynamic-binary-cannot-start-in-scratch"),
+        pytest.param(ex.STARS_SOLUTION.replace("FROM scratch\nCOPY --from=build /usr/local/bin/stars /stars\n", "FROM build\n"),
+                     "copies the program from an earlier stage", "the build stage itself", id="final-stage-from-the-build-stage"),
+    ],
+)
+def test_multi_stage_wrong_answers(lesson, dockerfile, requirement, words):
+    stars(lesson, dockerfile)
+    assert words in unmet(exercises.run("06.multi-stage", lesson), requirement)
 
 
 def test_multi_stage_not_rebuilt_after_editing(lesson):
@@ -189,7 +152,7 @@ def test_multi_stage_not_rebuilt_after_editing(lesson):
 
 
 def test_multi_stage_not_built(lesson):
-    stars(lesson, ex.STARS_SOLUTION, build=False)
+    stars(lesson, ex.STARS_SOLUTION, built=False)
     res = exercises.run("06.multi-stage", lesson)
     assert "docker build" in unmet(res, f"the image {ex.stars_tag(lesson)} exists")
 
@@ -198,13 +161,8 @@ def test_multi_stage_not_built(lesson):
 
 
 def visits(lesson, dockerfile_text: str):
-    folder = lesson.path(ex.VISITS_FOLDER)
-    folder.mkdir(exist_ok=True)
-    (folder / "app.py").write_text(ex.VISITS_APP_PY)
-    (folder / "Dockerfile").write_text(dockerfile_text)
-    tag = ex.visits_tag(lesson)
-    lesson.made.append(tag)
-    cli("build", "-q", "-t", tag, str(folder))
+    folder = write_files(lesson.path(ex.VISITS_FOLDER), {"app.py": ex.VISITS_APP_PY, "Dockerfile": dockerfile_text})
+    build(ex.visits_tag(lesson), folder)
 
 
 def test_non_root_right_answer_passes(lesson):
@@ -221,19 +179,17 @@ def test_non_root_as_shipped_runs_as_root(lesson):
     assert "user id 0" in unmet(res, "counts a visit")
 
 
-def test_non_root_user_never_created(lesson):
-    visits(lesson, ex.VISITS_SHIPPED.replace('CMD ["python"', 'USER app\nCMD ["python"'))
-    res = exercises.run("06.non-root", lesson)
-    assert "RUN useradd --create-home app" in unmet(res, "counts a visit")
-
-
-def test_non_root_data_folder_still_belongs_to_root(lesson):
-    visits(lesson, ex.VISITS_SOLUTION.replace(" && chown app:app data", ""))
-    res = exercises.run("06.non-root", lesson)
-    assert "chown app:app data" in unmet(res, "counts a visit")
-
-
-def test_non_root_switching_back_to_root(lesson):
-    visits(lesson, ex.VISITS_SOLUTION.replace("USER app\n", "USER app\nUSER root\n"))
-    res = exercises.run("06.non-root", lesson)
-    assert "is root" in unmet(res, "runs the app as a user other than root")
+@pytest.mark.parametrize(
+    ("dockerfile", "requirement", "words"),
+    [
+        pytest.param(ex.VISITS_SHIPPED.replace('CMD ["python"', 'USER app\nCMD ["python"'), "counts a visit",
+                     "RUN useradd --create-home app", id="user-never-created"),
+        pytest.param(ex.VISITS_SOLUTION.replace(" && chown app:app data", ""), "counts a visit", "chown app:app data",
+                     id="data-folder-still-belongs-to-root"),
+        pytest.param(ex.VISITS_SOLUTION.replace("USER app\n", "USER app\nUSER root\n"), "runs the app as a user other than root",
+                     "is root", id="switching-back-to-root"),
+    ],
+)
+def test_non_root_wrong_answers(lesson, dockerfile, requirement, words):
+    visits(lesson, dockerfile)
+    assert words in unmet(exercises.run("06.non-root", lesson), requirement)

@@ -7,45 +7,28 @@ volumes, then the named volume).
 
 from __future__ import annotations
 
-import subprocess
-
 import pytest
 
 from dockerlab import checks
 from dockerlab.exercises import nb07_data_and_volumes as ex
-from dockerlab.jupyter.lesson import Lesson
 from dockerlab import exercises
-from exercise_support import unmet
+from support import docker, unmet
 
-pytestmark = pytest.mark.engine
-
-
-def cli(*args: str) -> None:
-    done = subprocess.run(["docker", *args], capture_output=True, text=True, timeout=120)
-    assert done.returncode == 0, done.stderr
-
-
-@pytest.fixture
-def lesson(docker_client, tmp_path):
-    lesson = Lesson("07-data-and-volumes", workdir=tmp_path)
-    try:
-        yield lesson
-    finally:
-        lesson.reset()
+pytestmark = [pytest.mark.engine, pytest.mark.lesson("07-data-and-volumes")]
 
 
 def write_entry(lesson, text: str = "dear diary") -> None:
     vol = ex.volume_name(lesson)
-    cli("run", "--rm", "-v", f"{vol}:/diary", "busybox:1.37", "sh", "-c", f"echo {text} > /diary/entries.txt")
+    docker("run", "--rm", "-v", f"{vol}:/diary", "busybox:1.37", "sh", "-c", f"echo {text} > /diary/entries.txt")
 
 
 def reader(lesson, *mount: str) -> None:
-    cli("run", "-d", "--name", ex.reader_name(lesson), *mount, "busybox:1.37", "sleep", "3600")
+    docker("run", "-d", "--name", ex.reader_name(lesson), *mount, "busybox:1.37", "sleep", "3600")
 
 
 def test_right_answer_passes(lesson):
     vol = ex.volume_name(lesson)
-    cli("volume", "create", vol)
+    docker("volume", "create", vol)
     write_entry(lesson)
     reader(lesson, "-v", f"{vol}:/diary:ro")
     res = exercises.run("07.persist-volume", lesson)
@@ -68,7 +51,7 @@ def test_nothing_done_yet(lesson):
 
 def test_empty_volume_says_write_first(lesson):
     vol = ex.volume_name(lesson)
-    cli("volume", "create", vol)
+    docker("volume", "create", vol)
     reader(lesson, "-v", f"{vol}:/diary:ro")
     res = exercises.run("07.persist-volume", lesson)
     assert "write it from a first container" in unmet(res, "holds entries.txt")

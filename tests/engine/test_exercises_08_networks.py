@@ -6,43 +6,26 @@ session's id; the lesson's reset removes the containers, then the networks, in `
 
 from __future__ import annotations
 
-import subprocess
-
 import pytest
 
 from dockerlab import checks
 from dockerlab.exercises import nb08_networks as ex
-from dockerlab.jupyter.lesson import Lesson
 from dockerlab import exercises
-from exercise_support import unmet
+from support import docker, unmet
 
-pytestmark = pytest.mark.engine
-
-
-def cli(*args: str) -> None:
-    done = subprocess.run(["docker", *args], capture_output=True, text=True, timeout=120)
-    assert done.returncode == 0, done.stderr
-
-
-@pytest.fixture
-def lesson(docker_client, tmp_path):
-    lesson = Lesson("08-networks", workdir=tmp_path)
-    try:
-        yield lesson
-    finally:
-        lesson.reset()
+pytestmark = [pytest.mark.engine, pytest.mark.lesson("08-networks")]
 
 
 def start(lesson, network: str | None = None, app_network: str | None = None, db_image: str = "redis:8") -> None:
     db_net = ["--network", network] if network else []
     app_net = ["--network", app_network] if app_network else db_net
-    cli("run", "-d", "--name", ex.db_name(lesson), *db_net, db_image, *([] if db_image == "redis:8" else ["sleep", "3600"]))
-    cli("run", "-d", "--name", ex.app_name(lesson), *app_net, "busybox:1.37", "sleep", "3600")
+    docker("run", "-d", "--name", ex.db_name(lesson), *db_net, db_image, *([] if db_image == "redis:8" else ["sleep", "3600"]))
+    docker("run", "-d", "--name", ex.app_name(lesson), *app_net, "busybox:1.37", "sleep", "3600")
 
 
 def test_right_answer_passes(lesson):
     net = ex.network_name(lesson)
-    cli("network", "create", net)
+    docker("network", "create", net)
     start(lesson, net)
     res = exercises.run("08.reach-by-name", lesson)
     assert res.passed, str(res)
@@ -50,10 +33,10 @@ def test_right_answer_passes(lesson):
 
 def test_connecting_afterwards_also_passes(lesson):
     net = ex.network_name(lesson)
-    cli("network", "create", net)
+    docker("network", "create", net)
     start(lesson)  # both on the default bridge first
-    cli("network", "connect", net, ex.db_name(lesson))
-    cli("network", "connect", net, ex.app_name(lesson))  # (still on the default bridge too)
+    docker("network", "connect", net, ex.db_name(lesson))
+    docker("network", "connect", net, ex.app_name(lesson))  # (still on the default bridge too)
     assert exercises.run("08.reach-by-name", lesson).passed
 
 
@@ -74,8 +57,8 @@ def test_default_bridge_has_no_names(lesson):
 def test_app_on_another_network(lesson):
     net = ex.network_name(lesson)
     other = lesson.name("elsewhere")
-    cli("network", "create", net)
-    cli("network", "create", other)
+    docker("network", "create", net)
+    docker("network", "create", other)
     start(lesson, net, app_network=other)
     res = exercises.run("08.reach-by-name", lesson)
     assert "docker network connect" in unmet(res, f"{ex.app_name(lesson)} is attached")
@@ -84,7 +67,7 @@ def test_app_on_another_network(lesson):
 
 def test_db_is_not_redis(lesson):
     net = ex.network_name(lesson)
-    cli("network", "create", net)
+    docker("network", "create", net)
     start(lesson, net, db_image="busybox:1.37")
     res = exercises.run("08.reach-by-name", lesson)
     assert "not redis:8" in unmet(res, "from the image redis:8")

@@ -8,21 +8,16 @@ the variable is set in this process's environment as the notebook's ``%env`` set
 
 from __future__ import annotations
 
-import json
 import os
-import subprocess
-from pathlib import Path
 
 import pytest
 
-from dockerlab.engine import session as sessions
 from dockerlab.exercises import run as run_exercise
 from dockerlab.exercises import nb09_many_containers as ex
-from dockerlab.jupyter.lesson import Lesson
+from support import docker, notebook_file, reason_with
 
-pytestmark = pytest.mark.engine
+pytestmark = [pytest.mark.engine, pytest.mark.lesson("09-many-containers")]
 
-ROOT = Path(__file__).resolve().parents[2]
 EXERCISE = "09.compose-file"
 
 GOOD = """\
@@ -45,58 +40,8 @@ volumes:
 """
 
 
-def notebook_file(notebook: str, marker: str) -> str:
-    """The text of the file a notebook writes with ``%%writefile`` (the cell whose first line has ``marker``)."""
-    nb = json.loads((ROOT / "notebooks" / notebook).read_text())
-    for cell in nb["cells"]:
-        source = "".join(cell["source"])
-        first, _, body = source.partition("\n")
-        if cell["cell_type"] == "code" and first.startswith("%%writefile") and marker in first:
-            return body + "\n"
-    raise AssertionError(f"{notebook} has no %%writefile cell for {marker}")
-
-
-def counter_image_name() -> str:
-    """``counter-app-<session>:1.0``: what the notebooks build and the check expects in this process's session."""
-    return f"{sessions.current().name(ex.IMAGE)}:{ex.IMAGE_TAG}"
-
-
-def ensure_counter_image(tmp: Path, notebook: str = "09-many-containers.ipynb") -> str:
-    """Build the counter app's image from the notebook's own app.py and Dockerfile (quick when cached)."""
-    app = tmp / "counter-app"
-    app.mkdir(exist_ok=True)
-    (app / "app.py").write_text(notebook_file(notebook, "app.py"))
-    (app / "Dockerfile").write_text(notebook_file(notebook, "Dockerfile"))
-    name = counter_image_name()
-    subprocess.run(["docker", "build", "-q", "-t", name, str(app)], check=True, capture_output=True, timeout=300)
-    return name
-
-
-def counter_image_in_environment(tmp: Path, notebook: str):
-    """Build the image, put its name in COUNTER_IMAGE (as the notebook's %env does), remove both after."""
-    name = ensure_counter_image(tmp, notebook)
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setenv("COUNTER_IMAGE", name)
-        yield name
-    subprocess.run(["docker", "rmi", name], capture_output=True, timeout=60)
-
-
-def compose(*args: str, cwd: Path | None = None, check: bool = False) -> subprocess.CompletedProcess:
-    return subprocess.run(["docker", "compose", *args], cwd=cwd, capture_output=True, text=True, timeout=120, check=check)
-
-
-@pytest.fixture(scope="module")
-def counter_image(docker_client, tmp_path_factory):
-    yield from counter_image_in_environment(tmp_path_factory.mktemp("image"), "09-many-containers.ipynb")
-
-
 @pytest.fixture
-def lesson(tmp_path, course_session, counter_image):
-    return Lesson("09-many-containers", workdir=tmp_path)
-
-
-@pytest.fixture
-def answer(lesson):
+def answer(lesson, counter_image):
     """Write the learner's compose file; remember projects to take down afterwards."""
     started: list[str] = []
 
@@ -107,23 +52,12 @@ def answer(lesson):
         if up:
             name = project or lesson.name("myapp")
             started.append(name)
-            compose("-f", str(file), "-p", name, "up", "-d", check=True)
+            docker("compose", "-f", str(file), "-p", name, "up", "-d", timeout=120)
         return file
 
     yield write
     for name in started:
-        compose("-p", name, "down", "-v", "-t", "1")
-
-
-def reasons(result) -> dict[str, str]:
-    return {r.description: r.reason for r in result.requirements if not r.met}
-
-
-def reason_with(result, words: str) -> str:
-    for reason in reasons(result).values():
-        if words in reason:
-            return reason
-    raise AssertionError(f"no reason mentions {words!r}: {reasons(result)}")
+        docker("compose", "-p", name, "down", "-v", "-t", "1", check=False, timeout=120)
 
 
 def test_right_answer_passes(lesson, answer):
@@ -182,7 +116,7 @@ def test_started_under_another_project_name(lesson, answer):
 def test_app_that_cannot_find_redis_exits(lesson, answer):
     """A wrong REDIS_HOST, started for real: the app gives up after 2 s and the check quotes it."""
     answer(GOOD.replace("REDIS_HOST: cache", "REDIS_HOST: database"), up=True)
-    subprocess.run(["docker", "wait", f"{lesson.name('myapp')}-app-1"], capture_output=True, timeout=60, check=True)
+    docker("wait", f"{lesson.name('myapp')}-app-1", timeout=60)
     result = run_exercise(EXERCISE, lesson)
     reason = reason_with(result, "the container of app is exited")
     assert "cannot reach Redis at database:6379" in reason

@@ -10,11 +10,9 @@ import pytest
 import yaml
 
 from dockerlab.exercises import run as run_exercise
-from dockerlab.jupyter.lesson import Lesson
+from support import docker, notebook_file, reason_with
 
-from test_exercises_09_many_containers import compose, counter_image_in_environment, notebook_file, reason_with
-
-pytestmark = [pytest.mark.engine, pytest.mark.slow]
+pytestmark = [pytest.mark.engine, pytest.mark.slow, pytest.mark.lesson("10-compose-in-depth")]
 
 EXERCISE = "10.wait-for-healthy"
 NOTEBOOK = "10-compose-in-depth.ipynb"
@@ -32,42 +30,23 @@ HEALTHCHECK = """\
       timeout: 1s
       retries: 30
 """
-WEB_STARTED = """\
+# The web service up to its depends_on:, then waiting for redis to start (the short form) or to be healthy.
+WEB = """\
 services:
   web:
     image: ${COUNTER_IMAGE}
     ports:
       - "127.0.0.1::8000"
     depends_on:
-      - redis
 """
-WEB_HEALTHY = """\
-services:
-  web:
-    image: ${COUNTER_IMAGE}
-    ports:
-      - "127.0.0.1::8000"
-    depends_on:
-      redis:
-        condition: service_healthy
-"""
+WEB_STARTED = WEB + "      - redis\n"
+WEB_HEALTHY = WEB + "      redis:\n        condition: service_healthy\n"
 RACY = WEB_STARTED + SLOW_REDIS
 GOOD = WEB_HEALTHY + SLOW_REDIS + HEALTHCHECK
 
 
-@pytest.fixture(scope="module")
-def counter_image(docker_client, tmp_path_factory):
-    """counter-app-<session>:1.0, named in COUNTER_IMAGE as the notebook's %env does."""
-    yield from counter_image_in_environment(tmp_path_factory.mktemp("image"), NOTEBOOK)
-
-
 @pytest.fixture
-def lesson(tmp_path, course_session, counter_image):
-    return Lesson("10-compose-in-depth", workdir=tmp_path)
-
-
-@pytest.fixture
-def answer(lesson):
+def answer(lesson, counter_image):
     project = lesson.name("race")
     used = []
 
@@ -77,12 +56,12 @@ def answer(lesson):
         (folder / "compose.yaml").write_text(text)
         if up:
             used.append(project)
-            return compose("-p", project, "up", "-d", cwd=folder)
+            return docker("compose", "-p", project, "up", "-d", cwd=folder, check=False, timeout=120)
         return None
 
     yield write
     for name in used:
-        compose("-p", name, "down", "-v", "-t", "1")
+        docker("compose", "-p", name, "down", "-v", "-t", "1", check=False, timeout=120)
 
 
 def test_right_answer_passes(lesson, answer):
@@ -100,7 +79,7 @@ def test_racy_file_is_the_notebooks():
 def test_racy_file_started(lesson, answer):
     """The notebook's shipped file: web starts, finds no Redis, and exits; the check says each part."""
     answer(RACY, up=True)
-    waited = subprocess.run(["docker", "wait", f"{lesson.name('race')}-web-1"], capture_output=True, text=True, timeout=60)
+    waited = docker("wait", f"{lesson.name('race')}-web-1", check=False, timeout=60)
     assert waited.stdout.strip() == "1", f"no race: web did not exit with code 1 ({waited.stdout.strip()}{waited.stderr.strip()})"
     result = run_exercise(EXERCISE, lesson)
     assert not result.passed

@@ -2,51 +2,26 @@
 
 Wrong answers are built or run for real (a token in ARG, a copied-then-deleted token, a secret
 mount with the wrong id, a build without --secret; containers missing each hardening flag) and
-removed in ``finally``. Names carry this session's id.
+removed after each test. Names carry this session's id.
 """
 
 from __future__ import annotations
-
-import subprocess
 
 import pytest
 
 from dockerlab.exercises import run as run_exercise
 from dockerlab.exercises.nb11_security import TOKEN
-from dockerlab.jupyter.lesson import Lesson
 from dockerlab import exercises
+from support import docker, notebook_file, reason_with, write_files
 
-from test_exercises_09_many_containers import reason_with
+pytestmark = [pytest.mark.engine, pytest.mark.lesson("11-security")]
 
-pytestmark = pytest.mark.engine
-
-LEAKY_ARG = """\
-FROM busybox:1.37
-ARG API_TOKEN
-RUN test -n "$API_TOKEN" && echo "fetched with a ${#API_TOKEN}-character token" > /fetched.txt
-CMD ["cat", "/fetched.txt"]
-"""
-LEAKY_COPY = """\
-FROM busybox:1.37
-COPY token.txt /tmp/token.txt
-RUN echo "fetched with a $(wc -c < /tmp/token.txt)-character token" > /fetched.txt && rm /tmp/token.txt
-CMD ["cat", "/fetched.txt"]
-"""
-WITH_SECRET = """\
-FROM busybox:1.37
-RUN --mount=type=secret,id=api_token \\
-    echo "fetched with a $(wc -c < /run/secrets/api_token)-character token" > /fetched.txt
-CMD ["cat", "/fetched.txt"]
-"""
-
-
-def docker(*args: str, check: bool = True) -> subprocess.CompletedProcess:
-    return subprocess.run(["docker", *args], capture_output=True, text=True, timeout=300, check=check)
-
-
-@pytest.fixture
-def lesson(tmp_path, course_session, docker_client):
-    return Lesson("11-security", workdir=tmp_path)
+# The notebook's own Dockerfiles: the token as a build argument (also what the exercise ships), copied in
+# and deleted, and read from a secret mount (the exercise's solution).
+NOTEBOOK = "11-security.ipynb"
+LEAKY_ARG = notebook_file(NOTEBOOK, "{leaky_arg}/Dockerfile")
+LEAKY_COPY = notebook_file(NOTEBOOK, "{leaky_copy}/Dockerfile")
+WITH_SECRET = notebook_file(NOTEBOOK, "{with_secret}/Dockerfile")
 
 
 # -- 11.secret-mount --------------------------------------------------------------------------------
@@ -54,33 +29,28 @@ def lesson(tmp_path, course_session, docker_client):
 
 @pytest.fixture
 def build(lesson):
-    """Write the learner's Dockerfile and build it as the notebook's command would."""
+    """Write the learner's Dockerfile and build it as the notebook's command would (the build must succeed)."""
     tag = lesson.name("fetcher")
     token_file = lesson.path("token.txt")
     token_file.write_text(TOKEN)
 
-    def run(dockerfile: str, *flags: str) -> subprocess.CompletedProcess:
-        folder = lesson.path("exercise")
-        folder.mkdir(exist_ok=True)
-        (folder / "Dockerfile").write_text(dockerfile)
-        (folder / "token.txt").write_text(TOKEN)
+    def run(dockerfile: str, *flags: str) -> None:
+        folder = write_files(lesson.path("exercise"), {"Dockerfile": dockerfile, "token.txt": TOKEN})
         args = [a.replace("TOKEN_FILE", str(token_file)) for a in flags]
-        return docker("build", "-q", *args, "-t", tag, str(folder), check=False)
+        docker("build", "-q", *args, "-t", tag, str(folder))  # each answer here builds
 
     yield run
     docker("image", "rm", "-f", tag, check=False)
 
 
 def test_secret_mount_right_answer(lesson, build):
-    done = build(WITH_SECRET, "--no-cache", "--secret", "id=api_token,src=TOKEN_FILE")
-    assert done.returncode == 0, done.stderr
+    build(WITH_SECRET, "--no-cache", "--secret", "id=api_token,src=TOKEN_FILE")
     result = run_exercise("11.secret-mount", lesson)
     assert result.passed, str(result)
 
 
 def test_secret_mount_shipped_arg_version(lesson, build):
-    done = build(LEAKY_ARG, "--build-arg", f"API_TOKEN={TOKEN}")
-    assert done.returncode == 0, done.stderr
+    build(LEAKY_ARG, "--build-arg", f"API_TOKEN={TOKEN}")
     result = run_exercise("11.secret-mount", lesson)
     reason_with(result, "ARG API_TOKEN")
     assert "still takes it as ARG" in reason_with(result, "no RUN mounts a secret")
@@ -88,16 +58,14 @@ def test_secret_mount_shipped_arg_version(lesson, build):
 
 
 def test_secret_mount_copy_then_delete(lesson, build):
-    done = build(LEAKY_COPY)
-    assert done.returncode == 0, done.stderr
+    build(LEAKY_COPY)
     result = run_exercise("11.secret-mount", lesson)
     reason_with(result, "no RUN mounts a secret")
     assert "/tmp/token.txt" in reason_with(result, "the token is in the image")
 
 
 def test_secret_mount_wrong_id(lesson, build):
-    done = build(WITH_SECRET.replace("id=api_token", "id=token"), "--secret", "id=api_token,src=TOKEN_FILE")
-    assert done.returncode == 0, done.stderr
+    build(WITH_SECRET.replace("id=api_token", "id=token"), "--secret", "id=api_token,src=TOKEN_FILE")
     result = run_exercise("11.secret-mount", lesson)
     assert "must match" in reason_with(result, "id=token")
     reason_with(result, "the RUN saw no token")
@@ -108,8 +76,7 @@ def test_secret_mount_built_without_secret(lesson, build):
     # and this build's result would be reused by later ones (the notebook's too). So this wrong
     # answer gets a RUN line of its own (same meaning, other text), built without the cache.
     own = WITH_SECRET.replace("> /fetched.txt", ">/fetched.txt")
-    done = build(own, "--no-cache")
-    assert done.returncode == 0, done.stderr
+    build(own, "--no-cache")
     result = run_exercise("11.secret-mount", lesson)
     reason = reason_with(result, "the RUN saw no token")
     assert "--secret id=api_token" in reason and "--no-cache" in reason
@@ -125,8 +92,7 @@ def test_secret_mount_not_built(lesson):
 
 def test_secret_mount_token_in_env(lesson, build):
     with_env = WITH_SECRET.replace("FROM busybox:1.37\n", f"FROM busybox:1.37\nENV API_TOKEN={TOKEN}\n")
-    done = build(with_env, "--secret", "id=api_token,src=TOKEN_FILE")
-    assert done.returncode == 0, done.stderr
+    build(with_env, "--secret", "id=api_token,src=TOKEN_FILE")
     result = run_exercise("11.secret-mount", lesson)
     reason_with(result, "ENV API_TOKEN")
     assert "configuration" in reason_with(result, "the token is in the image")
@@ -138,19 +104,16 @@ HARDENED = ["--user", "1000:1000", "--read-only", "--cap-drop", "ALL", "--memory
 
 
 @pytest.fixture
-def server(lesson):
-    name = lesson.name("hardened")
-    site = lesson.path("site")
-    site.mkdir(exist_ok=True)
-    (site / "index.html").write_text("<h1>Served by a hardened container</h1>\n")
+def server(lesson, container_name):
+    """``server(FLAGS)``: the notebook's web server, ``hardened-<session>``, run with FLAGS; removed after the test."""
+    name = container_name("hardened")
+    site = write_files(lesson.path("site"), {"index.html": "<h1>Served by a hardened container</h1>\n"})
 
     def run(*flags: str, publish: bool = True) -> None:
-        docker("rm", "-f", name, check=False)
         ports = ["-p", "127.0.0.1::8080"] if publish else []
         docker("run", "-d", "--name", name, *flags, "-v", f"{site}:/www:ro", *ports, "busybox:1.37", "httpd", "-f", "-p", "8080", "-h", "/www")
 
-    yield run
-    docker("rm", "-f", name, check=False)
+    return run
 
 
 def test_hardened_right_answer(lesson, server):

@@ -23,7 +23,7 @@ import time
 
 import pytest
 
-from dockerlab.engine import dockercli
+from support import docker, remove
 
 pytestmark = pytest.mark.engine
 
@@ -105,26 +105,18 @@ class Terminal:
             os.close(self.master)
 
 
-def docker(*args: str) -> subprocess.CompletedProcess:
-    return dockercli.run(list(args), timeout=60)
-
-
 def status(name: str) -> str:
-    done = docker("inspect", "--format", "{{.State.Status}}", name)
+    done = docker("inspect", "--format", "{{.State.Status}}", name, check=False, timeout=60)
     return done.stdout.strip() if done.returncode == 0 else "gone"
 
 
 @pytest.fixture(scope="module")
-def app_image(tmp_path_factory, course_session):
+def app_image(build_image, course_session):
     """my-python-app-<session>, built as notebooks 03 and 04 build it (from cache when it exists), removed after."""
-    name = course_session.name(IMAGE)
-    folder = tmp_path_factory.mktemp("my-python-app")
-    (folder / "app.py").write_text(f'print("{GREETING}")\n')
-    (folder / "Dockerfile").write_text('FROM python:3.13-slim\nWORKDIR /app\nCOPY app.py .\nCMD ["python", "app.py"]\n')
-    done = docker("build", "-q", "-t", name, str(folder))
-    assert done.returncode == 0, done.stderr
-    yield name
-    docker("rmi", name)
+    return build_image(course_session.name(IMAGE), {
+        "app.py": f'print("{GREETING}")\n',
+        "Dockerfile": 'FROM python:3.13-slim\nWORKDIR /app\nCOPY app.py .\nCMD ["python", "app.py"]\n',
+    })
 
 
 @pytest.fixture
@@ -138,8 +130,8 @@ def names(course_session):
         return name
 
     yield make
-    for name in made:
-        docker("rm", "-f", name)
+    if made:
+        remove(*made)
 
 
 def test_it_without_a_terminal_is_refused(app_image):
@@ -162,7 +154,7 @@ def test_run_it_bash_prompt_ls_python_exit(app_image, names):
     term = Terminal(["docker", "run", "-it", "--rm", "--name", name, app_image, "bash"])
     try:
         prompt = term.expect(BASH_PROMPT)
-        container_id = docker("inspect", "--format", "{{.Id}}", name).stdout.strip()
+        container_id = docker("inspect", "--format", "{{.Id}}", name, timeout=60).stdout.strip()
         assert container_id.startswith(prompt.group(1).decode()), "the prompt's host name is the container's short id"
         term.line("ls")
         term.expect(b"app.py")
@@ -194,7 +186,7 @@ def test_run_it_python_repl(app_image, names):
 
 def test_exec_it_bash_leaves_container_running(app_image, names):
     name = names("keeper")
-    assert docker("run", "-d", "--name", name, app_image, "sleep", "infinity").returncode == 0
+    docker("run", "-d", "--name", name, app_image, "sleep", "infinity", timeout=60)
     term = Terminal(["docker", "exec", "-it", name, "bash"])
     try:
         term.expect(BASH_PROMPT)
@@ -209,7 +201,7 @@ def test_exec_it_bash_leaves_container_running(app_image, names):
 
 def test_exec_it_sh_in_busybox_and_bash_missing(names):
     name = names("box")
-    assert docker("run", "-d", "--name", name, "busybox:1.37", "sleep", "3600").returncode == 0
+    docker("run", "-d", "--name", name, "busybox:1.37", "sleep", "3600", timeout=60)
     missing = Terminal(["docker", "exec", "-it", name, "bash"])
     missing.expect(b'exec: "bash": executable file not found in $PATH')
     assert missing.wait() != 0
@@ -248,12 +240,12 @@ def test_notes_tail_ignores_ctrl_c_and_ctrl_p_ctrl_q_detaches(app_image, names):
 def test_logs_f_follows_new_output_until_ctrl_c_and_the_container_keeps_running(app_image, names):
     """Notebook 04: `docker logs -f` prints new output as it comes; Ctrl+C ends it, not the container."""
     name = names("follow")
-    assert docker("run", "-d", "--name", name, app_image, "sh", "-c", "echo first; exec sleep infinity").returncode == 0
+    docker("run", "-d", "--name", name, app_image, "sh", "-c", "echo first; exec sleep infinity", timeout=60)
     term = Terminal(["docker", "logs", "-f", name])
     try:
         term.expect(b"first")
         # A line written after docker logs started: only following shows it.
-        assert docker("exec", name, "sh", "-c", "echo later > /proc/1/fd/1").returncode == 0
+        docker("exec", name, "sh", "-c", "echo later > /proc/1/fd/1", timeout=60)
         term.expect(b"later")
         assert term.proc.poll() is None, "docker logs -f keeps following a running container"
         term.send(b"\x03")  # Ctrl+C

@@ -20,7 +20,7 @@ from pathlib import Path
 import pytest
 
 from dockerlab.engine import session
-from exercise_support import docker, remove
+from support import docker, remove
 
 pytestmark = pytest.mark.engine
 

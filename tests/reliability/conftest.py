@@ -3,8 +3,8 @@
 Each test records what it did and what it measured with the ``record`` fixture; at the end the
 suite writes the results table (markdown and JSON) to ``$DOCKERLAB_RELIABILITY_REPORT`` (default:
 a folder under /tmp), which docs/reliability.md is made from. The learner's own container,
-network, volume and image made before the suite and checked after it come from the root
-conftest.py (the same safety check as `make test`).
+network, volume and image made before the suite and checked after it come from the plugin every
+suite loads, tests/plugin_engine_safety.py (the same safety check as `make test`).
 
 Every test is bounded: each kernel cell, subprocess and API call has its own timeout, and a
 watchdog dumps every thread's stack and ends the run if a test outlives ``DOCKERLAB_RELIABILITY_BOUND``
@@ -98,18 +98,18 @@ def report_dir() -> Path:
     return path
 
 
-@pytest.hookimpl(trylast=True)  # after the root conftest's bystander check
+@pytest.hookimpl(trylast=True)  # after plugin_engine_safety's bystander check
 def pytest_sessionfinish(session, exitstatus):
     if not _results:
         return
     if _bystanders:
         problems = _bystanders[-1]
         _results.append({"test": "(end of suite)", "scenario": "Nothing touched", "done": "a container, network, volume and "
-                         "image made without labels before the suite (root conftest.py), checked after it",
+                         "image made without labels before the suite (tests/plugin_engine_safety.py), checked after it",
                          "result": "intact: same id, state, labels, attachments" if not problems else "; ".join(problems),
                          "seconds": None, "outcome": "passed" if not problems else "failed", "test_seconds": 0})
     # Nothing of any session the suite used may remain (the tests check their own as they go; this
-    # catches what a failed or interrupted test left). The root conftest checks the bystanders.
+    # catches what a failed or interrupted test left). plugin_engine_safety checks the bystanders.
     from dockerlab.engine import session as sessions
 
     if sessions.current_id():
@@ -158,18 +158,18 @@ def pytest_configure(config):
                   "(DOCKERLAB_RELIABILITY_IGNORE_TERM=1)", file=sys.stderr, flush=True)
 
         signal.signal(signal.SIGTERM, note)
-    # The learner's own container, network, volume and image come from the root conftest.py, which
-    # checks them at the very end; note its verdict for the results table.
-    for plugin in config.pluginmanager.get_plugins():
-        if getattr(plugin, "__file__", None) == str(harness.ROOT / "conftest.py") and hasattr(plugin, "_check_bystanders"):
-            original = plugin._check_bystanders
+    # The learner's own container, network, volume and image come from the plugin every suite loads
+    # (tests/plugin_engine_safety.py), which checks them at the very end; note its verdict for the results table.
+    plugin = config.pluginmanager.get_plugin("plugin_engine_safety")
+    if plugin is not None:
+        original = plugin._check_bystanders
 
-            def checked(original=original):
-                problems = original()
-                _bystanders.append(problems)
-                return problems
+        def checked():
+            problems = original()
+            _bystanders.append(problems)
+            return problems
 
-            plugin._check_bystanders = checked
+        plugin._check_bystanders = checked
 
 
 #: Run last, in this order: they disturb the engine the most (a stop and start; ten learners at once).

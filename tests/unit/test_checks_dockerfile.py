@@ -13,6 +13,7 @@ import pytest
 from dockerlab.checks import dockerfile as df
 from dockerlab.services import dockerfile as dockerfiles
 from dockerlab.services import lint
+from support import reason, write_files
 
 GOOD = """\
 # syntax=docker/dockerfile:1
@@ -33,20 +34,8 @@ NOV_2026 = date(2026, 11, 28)
 
 @pytest.fixture
 def write(tmp_path):
-    def write(text: str | bytes, name: str = "Dockerfile"):
-        path = tmp_path / name
-        if isinstance(text, bytes):
-            path.write_bytes(text)
-        else:
-            path.write_text(text)
-        return path
-
-    return write
-
-
-def reason(req) -> str:
-    assert not req.met, f"expected unmet: {req}"
-    return req.reason
+    """``write(text, name)``: a file (text, or bytes as they are) in the test's folder, Dockerfile unless named; its path."""
+    return lambda text, name="Dockerfile": write_files(tmp_path, {name: text}) / name
 
 
 # -- parses, and bad input for every block ----------------------------------------------------------

@@ -10,6 +10,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 
 from dockerlab.checks import http
+from support import reason
 
 
 class Handler(BaseHTTPRequestHandler):
@@ -76,11 +77,6 @@ def hangup_port():
     stop.set()
     thread.join()
     listener.close()
-
-
-def reason(req) -> str:
-    assert not req.met, f"expected unmet: {req}"
-    return req.reason
 
 
 def test_answers(server):

@@ -1,6 +1,6 @@
 """`dockerlab progress show | export FILE`, run as a learner runs them: the real command in a subprocess.
 
-Progress is recorded the way a check records it (:func:`dockerlab.progress.record`) into a file of
+Progress is recorded the way a check records it (:func:`dockerlab.record.progress.record`) into a file of
 this test's own (``DOCKERLAB_PROGRESS``), then the command reads that file.
 """
 

@@ -14,6 +14,7 @@ import pytest
 
 from dockerlab import engine
 from dockerlab import errors
+from support import docker as docker_cli
 
 pytestmark = pytest.mark.skipif(shutil.which("docker") is None, reason="needs the docker CLI")
 
@@ -24,11 +25,6 @@ def config(tmp_path, monkeypatch):
     monkeypatch.setenv("DOCKER_CONFIG", str(folder))
     for name in ("DOCKER_HOST", "DOCKER_CONTEXT"):
         monkeypatch.delenv(name, raising=False)
-
-    def docker_cli(*args: str) -> None:
-        done = subprocess.run(["docker", *args], capture_output=True, text=True, timeout=60)
-        assert done.returncode == 0, done.stderr
-
     return folder, docker_cli
 
 

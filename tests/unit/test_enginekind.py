@@ -44,7 +44,7 @@ PODMAN = (
 
 
 def test_debian_engine_is_classic_local_and_past_its_end_of_life():
-    kind = enginekind.describe(*DEBIAN_20_10, "unix:///var/run/docker.sock")
+    kind = enginekind.describe(*DEBIAN_20_10, "unix:///var/run/docker.sock", own_pids=False)
     assert (kind.product, kind.image_store, kind.cgroup_version, kind.location) == ("Docker Engine", "classic", 1, "local")
     assert kind.release_line == (20, 10) and not kind.private_time_namespace
     assert kind.support.maintained is False and "2023-12-10" in kind.support.detail

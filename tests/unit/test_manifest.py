@@ -126,7 +126,7 @@ def test_every_image_a_notebook_uses_is_declared_for_that_notebook():
     declared = {spec.name: set(spec.notebooks) for spec in load_manifest()}
     undeclared = [(nb, image) for nb, images in sorted(used_by_notebook().items()) for image in sorted(images)
                   if nb not in declared.get(image, set())]
-    assert undeclared == [], "add these to dockerlab/images/manifest.yaml (image -> notebooks)"
+    assert undeclared == [], "add these to dockerlab/services/images/manifest.yaml (image -> notebooks)"
 
 
 def test_every_notebook_the_manifest_names_really_uses_the_image():

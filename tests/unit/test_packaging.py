@@ -85,7 +85,7 @@ def test_every_third_party_package_the_package_imports_is_a_dependency():
 def test_every_third_party_package_the_tools_import_is_declared():
     """The tests, scripts, benchmarks and the engine matrix run in the project's venv: `test` extra (and `browser`)."""
     paths = [p for folder in ("tests", "scripts", "bench", "matrix") for p in sorted((ROOT / folder).rglob("*.py"))]
-    paths = [p for p in paths + [ROOT / "conftest.py"] if not str(p.relative_to(ROOT)).startswith(OTHER_ENVIRONMENTS)]
+    paths = [p for p in paths if not str(p.relative_to(ROOT)).startswith(OTHER_ENVIRONMENTS)]
     local = _local_modules()
     missing = {name: sorted(files) for name, files in _imports(paths).items()
                if name not in local and _normal(DISTRIBUTIONS.get(name, name)) not in _declared("test", "browser")}

@@ -1,8 +1,20 @@
-"""Repository-wide pytest hooks: every notebook must leave the engine as it found it.
+"""The pytest plugin every run of the project's suites loads: one run per engine, and the engine left as found.
 
-nbval runs each notebook's cells as test items. Before a notebook's first cell we note every
-container, network and volume on the engine; after its last cell (the lesson's reset has run,
-the kernel is still alive) nothing new may remain, whoever made it and however it is named.
+Loaded by name from pyproject.toml (``addopts = "-p plugin_engine_safety"``, with ``tests`` on
+``pythonpath``), so ``make test``, ``make notebooks``, ``make reliability``, ``make browser``, the engine
+matrix (matrix/run.py) and a plain ``pytest notebooks/NN-*.ipynb`` all get it. What it does:
+
+* the suite lock: one test run per engine at a time (:mod:`dockerlab.tooling.suitelock`); a second run
+  waits, saying why;
+* progress files: check results of a run go to a fresh progress file, and each notebook's kernel gets one
+  of its own, so notebook 00's progress overview is the same whatever ran before;
+* every notebook leaves the engine as it found it: nbval runs each notebook's cells as test items; before a
+  notebook's first cell every container, network and volume on the engine is noted, and after its last
+  cell (the lesson's reset has run, the kernel is still alive) nothing new may remain, whoever made it and
+  however it is named;
+* the learner's own things survive the whole suite: before anything runs, a container, network, volume and
+  image are made as a learner would (unlabelled, named without a session id); after the suite they must be
+  exactly as they were, and no course resource may be left (``DOCKERLAB_NO_BYSTANDERS=1`` skips this).
 """
 
 from __future__ import annotations
@@ -17,7 +29,7 @@ _suite_lock = None
 
 
 def _take_engine(wait_minutes: float = 90) -> None:
-    """One test suite per engine at a time (see dockerlab.suitelock): a second run waits here, saying why."""
+    """One test suite per engine at a time (see dockerlab.tooling.suitelock): a second run waits here, saying why."""
     global _suite_lock
     from dockerlab.tooling import suitelock
 

@@ -1,0 +1,94 @@
+"""Fixtures the engine tests share: a notebook's Lesson, containers under the lesson's names, images built once a
+module (the counter app's of notebooks 09 and 10 among them).
+
+A module names its notebook once, ``pytestmark = [pytest.mark.engine, pytest.mark.lesson("04-running-containers")]``,
+and its tests ask for ``lesson``; ``make_lesson(key)`` makes one for any notebook.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from dockerlab.exercises import nb09_many_containers
+from dockerlab.jupyter.lesson import Lesson
+from support import docker, notebook_file, remove, write_files
+
+
+@pytest.fixture
+def make_lesson(docker_client, tmp_path):
+    """``make_lesson(key)``: the notebook's Lesson, its work folder the test's tmp_path; reset after the test,
+    as a notebook's last cell resets it (its containers, networks, volumes and session-named images go)."""
+    made: list[Lesson] = []
+
+    def make(key: str) -> Lesson:
+        lesson = Lesson(key, workdir=tmp_path)
+        made.append(lesson)
+        return lesson
+
+    try:
+        yield make
+    finally:
+        for lesson in made:
+            lesson.reset()
+
+
+@pytest.fixture
+def lesson(request, make_lesson):
+    """The Lesson of the notebook named by the test's ``lesson`` marker (usually the module's ``pytestmark``)."""
+    marker = request.node.get_closest_marker("lesson")
+    if marker is None:
+        pytest.fail(f"{request.node.nodeid} asks for `lesson` but no pytest.mark.lesson(KEY) names its notebook")
+    return make_lesson(*marker.args)
+
+
+@pytest.fixture
+def container_name(lesson):
+    """``container_name(base)``: the lesson's name for a container (``worker-dl3f9a1c``), removed before and after the test."""
+    names: list[str] = []
+
+    def name(base: str) -> str:
+        full = lesson.name(base)
+        remove(full)
+        names.append(full)
+        return full
+
+    try:
+        yield name
+    finally:
+        if names:
+            remove(*names)
+
+
+@pytest.fixture(scope="module")
+def build_image(tmp_path_factory, docker_client):
+    """``build_image(tag, files)``: an image built from files (name -> text) as ``docker build -q -t TAG`` builds it.
+
+    Built once a module, and asked for again by every test that needs it: each test's lesson reset untags the
+    images named after the session, as a notebook's last cell does. A call after the first tags the built image
+    again (``docker tag ID TAG``), or, where the engine dropped the untagged image (the containerd image
+    store), builds it again from the build cache. After the module the tags go, by name.
+    """
+    built: dict[str, str] = {}
+
+    def build(tag: str, files: dict[str, str]) -> str:
+        if tag in built and docker("tag", built[tag], tag, check=False).returncode == 0:
+            return tag
+        folder = write_files(tmp_path_factory.mktemp("image"), files)
+        built[tag] = docker("build", "-q", "-t", tag, str(folder)).stdout.strip()
+        return tag
+
+    yield build
+    for tag in built:
+        docker("rmi", tag, check=False)
+
+
+@pytest.fixture
+def counter_image(lesson, build_image, monkeypatch):
+    """``counter-app-<session>:1.0``, what notebooks 09 and 10 build and their checks expect in this process's
+    session: built from the lesson's notebook's own app.py and Dockerfile, and named in COUNTER_IMAGE as the
+    notebook's ``%env`` names it (the compose files say ``image: ${COUNTER_IMAGE}``)."""
+    notebook = f"{lesson.key}.ipynb"
+    tag = f"{lesson.name(nb09_many_containers.IMAGE)}:{nb09_many_containers.IMAGE_TAG}"
+    build_image(tag, {name: notebook_file(notebook, name) for name in ("app.py", "Dockerfile")})
+    monkeypatch.setenv("COUNTER_IMAGE", tag)
+    return tag
