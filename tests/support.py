@@ -38,6 +38,11 @@ def remove(*names: str) -> None:
     docker("rm", "-f", *names, check=False, timeout=60)
 
 
+def compose(folder: Path, project: str, *args: str, check: bool = True, **options) -> subprocess.CompletedProcess:
+    """``docker compose -p PROJECT ARGS`` run in ``folder``, as a learner runs it from the project's folder."""
+    return docker("compose", "-p", project, *args, cwd=folder, check=check, **options)
+
+
 # -- files -----------------------------------------------------------------------------------------
 
 

@@ -1,5 +1,6 @@
-"""Fixtures the engine tests share: a notebook's Lesson, containers under the lesson's names, images built once a
-module (the counter app's of notebooks 09 and 10 among them).
+"""Fixtures the engine tests share: the engine's kind, a notebook's Lesson, containers under the lesson's names,
+images and volumes a test made, images built once a module (the counter app's of notebooks 09 and 10 among them),
+a Compose project.
 
 A module names its notebook once, ``pytestmark = [pytest.mark.engine, pytest.mark.lesson("04-running-containers")]``,
 and its tests ask for ``lesson``; ``make_lesson(key)`` makes one for any notebook.
@@ -7,11 +8,23 @@ and its tests ask for ``lesson``; ``make_lesson(key)`` makes one for any noteboo
 
 from __future__ import annotations
 
+import contextlib
+import subprocess
+from dataclasses import dataclass, field
+
 import pytest
 
+from dockerlab.engine import kind as enginekind
 from dockerlab.exercises import nb09_many_containers
 from dockerlab.jupyter.lesson import Lesson
-from support import docker, notebook_file, remove, write_files
+from support import compose, docker, notebook_file, remove, write_files
+
+
+@pytest.fixture(scope="session")
+def kind(docker_client) -> enginekind.EngineKind:
+    """The kind of the engine at hand (image store, release line, location, cgroup version, ...): what a test's
+    branches follow, so each row of the engine matrix checks its own."""
+    return enginekind.current()
 
 
 @pytest.fixture
@@ -59,6 +72,31 @@ def container_name(lesson):
             remove(*names)
 
 
+@dataclass
+class Made:
+    """What a test made, by the names (or ids) it made them under."""
+
+    images: list[str] = field(default_factory=list)
+    volumes: list[str] = field(default_factory=list)
+
+
+@pytest.fixture
+def made(docker_client):
+    """``made.images`` and ``made.volumes``: what the test made, removed after it (volumes with ``docker volume rm -f``,
+    then images with ``docker rmi``, the last made first: an id after the name that moved away from it).
+
+    A lesson's reset also removes what is named after the session; this removes what the test made whatever its
+    name, an image no name points to any more included, and serves tests without a lesson. (Containers: see
+    ``container_name``.)
+    """
+    things = Made()
+    yield things
+    for volume in things.volumes:
+        docker("volume", "rm", "-f", volume, check=False)
+    for ref in reversed(things.images):
+        docker("rmi", ref, check=False)
+
+
 @pytest.fixture(scope="module")
 def build_image(tmp_path_factory, docker_client):
     """``build_image(tag, files)``: an image built from files (name -> text) as ``docker build -q -t TAG`` builds it.
@@ -92,3 +130,17 @@ def counter_image(lesson, build_image, monkeypatch):
     build_image(tag, {name: notebook_file(notebook, name) for name in ("app.py", "Dockerfile")})
     monkeypatch.setenv("COUNTER_IMAGE", tag)
     return tag
+
+
+@pytest.fixture
+def compose_project(request, tmp_path, course_session):
+    """``(folder, name)``: a Compose project for the test's files in its tmp_path, named after the module and the
+    session (``claims09-dl3f9a1c`` in test_claims_09.py); after the test ``down -v -t 0 --rmi local`` takes down its
+    containers, networks and volumes, and the images its services' ``build:`` made (named by ``image:`` or not;
+    not the images it only runs)."""
+    name = course_session.name(request.module.__name__.rpartition(".")[2].removeprefix("test_").replace("_", ""))
+    try:
+        yield tmp_path, name
+    finally:
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            compose(tmp_path, name, "down", "-v", "-t", "0", "--rmi", "local", check=False)

@@ -16,14 +16,9 @@ import pytest
 
 from dockerlab.services import doctor
 from dockerlab.engine import kind as enginekind
-from exercise_support import docker, remove
+from support import docker
 
-pytestmark = pytest.mark.engine
-
-
-@pytest.fixture(scope="module")
-def kind(docker_client) -> enginekind.EngineKind:
-    return enginekind.current()
+pytestmark = [pytest.mark.engine, pytest.mark.lesson("00-welcome")]
 
 
 @pytest.fixture(scope="module")
@@ -71,19 +66,15 @@ def test_the_image_store_line_is_the_engines_store(findings):
     assert found.detail.startswith(f"containerd ({driver} snapshotter)" if containerd else f"classic ({driver})"), found
 
 
-def test_the_location_line_says_whether_the_engines_processes_are_in_sight(findings, course_session):
+def test_the_location_line_says_whether_the_engines_processes_are_in_sight(findings, container_name):
     """ok where this machine's /proc shows the engine's containers (Docker Engine on Linux), a note where not."""
-    name = course_session.name("claims00-sight")
-    remove(name)
+    name = container_name("claims00-sight")
+    docker("run", "-d", "--name", name, "busybox:1.37", "sleep", "60")
+    pid, cid = docker("inspect", "--format", "{{.State.Pid}} {{.Id}}", name).stdout.split()
     try:
-        docker("run", "-d", "--name", name, "busybox:1.37", "sleep", "60")
-        pid, cid = docker("inspect", "--format", "{{.State.Pid}} {{.Id}}", name).stdout.split()
-        try:
-            in_sight = cid in Path(f"/proc/{pid}/cgroup").read_text()
-        except OSError:
-            in_sight = False
-    finally:
-        remove(name)
+        in_sight = cid in Path(f"/proc/{pid}/cgroup").read_text()
+    except OSError:
+        in_sight = False
     found = findings["engine location"]
     assert (found.ok is True) == in_sight, found
 

@@ -25,27 +25,20 @@ import nbformat
 import pytest
 
 from dockerlab.engine import kind as enginekind
-from exercise_support import docker, remove
+from support import ROOT, docker
 
-pytestmark = pytest.mark.engine
+pytestmark = [pytest.mark.engine, pytest.mark.lesson("01-architecture")]
 
-NOTEBOOK = Path(__file__).resolve().parents[2] / "notebooks" / "01-architecture.ipynb"
+NOTEBOOK = ROOT / "notebooks" / "01-architecture.ipynb"
 IMAGE = "busybox:1.37"
 
 
-@pytest.fixture(scope="module")
-def kind(docker_client) -> enginekind.EngineKind:
-    return enginekind.current()
-
-
 @pytest.fixture
-def box(course_session):
+def box(container_name):
     """A running busybox, as the notebook's box: removed afterwards."""
-    name = course_session.name("claims01-box")
-    remove(name)
+    name = container_name("claims01-box")
     docker("run", "-d", "--name", name, IMAGE, "sleep", "600")
-    yield name
-    remove(name)
+    return name
 
 
 def inspect(name: str, template: str) -> str:
@@ -119,17 +112,13 @@ def test_the_engine_is_where_the_notebook_says(kind, box):
 # -- section 3: namespaces -------------------------------------------------------------------------
 
 
-def test_cgroup_namespace_follows_the_cgroup_version(kind, box, course_session):
+def test_cgroup_namespace_follows_the_cgroup_version(kind, box, container_name):
     """cgroup v1: the host's cgroup namespace (HostConfig.CgroupnsMode host); v2: one of its own (private)."""
     mode = inspect(box, "{{.HostConfig.CgroupnsMode}}")
     assert mode == ("private" if kind.cgroup_version == 2 else "host"), (kind, mode)
-    shared = course_session.name("claims01-hostcg")
-    remove(shared)
-    try:
-        docker("run", "-d", "--name", shared, "--cgroupns", "host", IMAGE, "sleep", "600")
-        same = ns_inside(box, "cgroup") == ns_inside(shared, "cgroup")
-    finally:
-        remove(shared)
+    shared = container_name("claims01-hostcg")
+    docker("run", "-d", "--name", shared, "--cgroupns", "host", IMAGE, "sleep", "600")
+    same = ns_inside(box, "cgroup") == ns_inside(shared, "cgroup")
     assert same == (mode == "host")
     if kernel_here(kind):
         assert (ns_inside(box, "cgroup") == os.readlink("/proc/self/ns/cgroup")) == (mode == "host")
@@ -167,12 +156,10 @@ def test_the_namespaces_the_box_has_of_its_own(kind, box):
 
 
 @pytest.fixture
-def capped(course_session):
-    name = course_session.name("claims01-capped")
-    remove(name)
+def capped(container_name):
+    name = container_name("claims01-capped")
     docker("run", "-d", "--name", name, "--memory", "64m", "--pids-limit", "50", IMAGE, "sleep", "600")
-    yield name
-    remove(name)
+    return name
 
 
 def test_limit_files_inside_follow_the_cgroup_version(kind, capped):
@@ -212,21 +199,17 @@ def test_the_limit_file_on_the_host(kind, capped):
     assert Path(folder, limit).read_text().strip() == str(64 * 1024**2)
 
 
-def test_the_oom_killer(course_session):
+def test_the_oom_killer(container_name):
     """Over its limit the process is killed: exit code 137, OOMKilled true, an oom event beside die."""
-    hog = course_session.name("claims01-hog")
-    remove(hog)
-    try:
-        done = docker("run", "--name", hog, "--memory", "32m", "--memory-swap", "32m", "python:3.13-slim", "python", "-c",
-                      "hog = [b'x' * 2**20 for _ in range(1000)]", check=False)
-        assert done.returncode == 137, done.stderr
-        assert inspect(hog, "{{.State.ExitCode}} {{.State.OOMKilled}}") == "137 true"
-        cid, created = inspect(hog, "{{.Id}} {{.Created}}").split()
-        events = docker("events", "--since", created, "--until", str(int(time.time()) + 1), "--filter", f"container={cid}",
-                        "--format", "{{.Action}}").stdout.split()
-        assert events[:3] == ["create", "attach", "start"] and sorted(events[3:]) == ["die", "oom"], events
-    finally:
-        remove(hog)
+    hog = container_name("claims01-hog")
+    done = docker("run", "--name", hog, "--memory", "32m", "--memory-swap", "32m", "python:3.13-slim", "python", "-c",
+                  "hog = [b'x' * 2**20 for _ in range(1000)]", check=False)
+    assert done.returncode == 137, done.stderr
+    assert inspect(hog, "{{.State.ExitCode}} {{.State.OOMKilled}}") == "137 true"
+    cid, created = inspect(hog, "{{.Id}} {{.Created}}").split()
+    events = docker("events", "--since", created, "--until", str(int(time.time()) + 1), "--filter", f"container={cid}",
+                    "--format", "{{.Action}}").stdout.split()
+    assert events[:3] == ["create", "attach", "start"] and sorted(events[3:]) == ["die", "oom"], events
 
 
 # -- without /proc: macOS and Windows ----------------------------------------------------------------

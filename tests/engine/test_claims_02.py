@@ -14,22 +14,15 @@ import json
 import os
 import re
 import stat
-from pathlib import Path
 
 import nbformat
 import pytest
 
-from dockerlab.engine import kind as enginekind
-from exercise_support import docker, remove
+from support import ROOT, docker
 
-pytestmark = pytest.mark.engine
+pytestmark = [pytest.mark.engine, pytest.mark.lesson("02-setup")]
 
-NOTEBOOK = Path(__file__).resolve().parents[2] / "notebooks" / "02-setup.ipynb"
-
-
-@pytest.fixture(scope="module")
-def kind(docker_client) -> enginekind.EngineKind:
-    return enginekind.current()
+NOTEBOOK = ROOT / "notebooks" / "02-setup.ipynb"
 
 
 def security_options() -> list[str]:
@@ -52,22 +45,19 @@ def test_the_socket_belongs_to_root_and_the_docker_group(kind):
     assert stat.S_IMODE(info.st_mode) == 0o660
 
 
-def test_root_in_a_container_writes_roots_files(course_session, tmp_path):
+def test_root_in_a_container_writes_roots_files(container_name, tmp_path):
     """No user namespace: uid 0 inside writes files owned by uid 0 on the host; --user writes as that user."""
     if any("rootless" in o or "userns" in o for o in security_options()):
         pytest.skip("rootless or userns-remap: container root is not host root, by design")
     shared = tmp_path / "shared"
     shared.mkdir()
     os.chmod(shared, 0o777)
-    name = course_session.name("claims02-root")
-    try:
-        out = docker("run", "--rm", "--name", name, "-v", f"{shared}:/shared", "busybox:1.37", "sh", "-c",
-                     "id -u; touch /shared/by-root").stdout.split()
-        assert out == ["0"]
-        docker("run", "--rm", "--name", name, "--user", "1000:1000", "-v", f"{shared}:/shared", "busybox:1.37",
-               "touch", "/shared/by-1000")
-    finally:
-        remove(name)
+    name = container_name("claims02-root")
+    out = docker("run", "--rm", "--name", name, "-v", f"{shared}:/shared", "busybox:1.37", "sh", "-c",
+                 "id -u; touch /shared/by-root").stdout.split()
+    assert out == ["0"]
+    docker("run", "--rm", "--name", name, "--user", "1000:1000", "-v", f"{shared}:/shared", "busybox:1.37",
+           "touch", "/shared/by-1000")
     assert (os.stat(shared / "by-root").st_uid, os.stat(shared / "by-root").st_gid) == (0, 0)
     assert (os.stat(shared / "by-1000").st_uid, os.stat(shared / "by-1000").st_gid) == (1000, 1000)
 

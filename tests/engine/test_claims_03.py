@@ -14,50 +14,24 @@ each is removed by the name or id the test itself made.
 from __future__ import annotations
 
 import re
-import subprocess
 import uuid
 
 import pytest
 
 from dockerlab import labels
-from dockerlab.engine import kind as enginekind
 from dockerlab.services import layers
 from dockerlab.services.build import build as view_build
-from dockerlab.jupyter.lesson import Lesson
+from support import docker
 
-pytestmark = pytest.mark.engine
+pytestmark = [pytest.mark.engine, pytest.mark.lesson("03-first-image")]
 
 APP_PY = 'print("Hello, World from Docker!")\n'
 DOCKERFILE = 'FROM python:3.13-slim\nWORKDIR /app\nCOPY app.py .\nCMD ["python", "app.py"]\n'
 
 
-def docker(*args: str, check: bool = True, timeout: float = 300) -> subprocess.CompletedProcess:
-    done = subprocess.run(["docker", *args], capture_output=True, text=True, timeout=timeout)
-    if check:
-        assert done.returncode == 0, done.stderr
-    return done
-
-
 def image_id(ref: str) -> str | None:
     done = docker("image", "inspect", "--format", "{{.Id}}", ref, check=False)
     return done.stdout.strip() if done.returncode == 0 else None
-
-
-@pytest.fixture(scope="module")
-def kind(docker_client):
-    return enginekind.current()
-
-
-@pytest.fixture
-def lesson(docker_client, tmp_path):
-    lesson = Lesson("03-first-image", workdir=tmp_path)
-    lesson.made = []  # image names and ids this test made, removed afterwards
-    try:
-        yield lesson
-    finally:
-        lesson.reset()
-        for ref in reversed(lesson.made):
-            docker("rmi", ref, check=False)
 
 
 def app_folder(lesson, name: str = "my-python-app", label: bool = True) -> str:
@@ -70,10 +44,10 @@ def app_folder(lesson, name: str = "my-python-app", label: bool = True) -> str:
     return str(folder)
 
 
-def test_the_same_build_from_the_cache_is_the_same_image_only_on_the_classic_store(lesson, kind):
+def test_the_same_build_from_the_cache_is_the_same_image_only_on_the_classic_store(made, lesson, kind):
     folder = app_folder(lesson)
     first, second = lesson.name("claims-same-a"), lesson.name("claims-same-b")
-    lesson.made += [first, second]
+    made.images += [first, second]
     docker("build", "-q", "-t", first, folder)
     docker("build", "-q", "-t", second, folder)
     if kind.image_store == "classic":
@@ -82,7 +56,7 @@ def test_the_same_build_from_the_cache_is_the_same_image_only_on_the_classic_sto
     assert image_id(first) != image_id(second), "the containerd store: every build is an image of its own"
     # ... because of BuildKit's attestation: without it, the two builds are one image again
     plain_a, plain_b = lesson.name("claims-plain-a"), lesson.name("claims-plain-b")
-    lesson.made += [plain_a, plain_b]
+    made.images += [plain_a, plain_b]
     docker("build", "-q", "--provenance=false", "-t", plain_a, folder)
     docker("build", "-q", "--provenance=false", "-t", plain_b, folder)
     assert image_id(plain_a) == image_id(plain_b)
@@ -94,9 +68,9 @@ def _bytes(human: str) -> float:
     return float(number) * {"B": 1, "kB": 1e3, "MB": 1e6, "GB": 1e9}[unit]
 
 
-def test_docker_images_size_counts_the_layers_as_stored_and_unpacked_on_the_containerd_store(lesson, kind):
+def test_docker_images_size_counts_the_layers_as_stored_and_unpacked_on_the_containerd_store(made, lesson, kind):
     tag = lesson.name("claims-size")
-    lesson.made.append(tag)
+    made.images.append(tag)
     docker("build", "-q", "-t", tag, app_folder(lesson))
     listed = _bytes(docker("images", "--format", "{{.Size}}", tag).stdout.splitlines()[0])
     content = sum(layer.size for layer in layers.image_layers(tag).layers)
@@ -108,9 +82,9 @@ def test_docker_images_size_counts_the_layers_as_stored_and_unpacked_on_the_cont
         assert 0.95 < ratio < 1.05, f"the layers' total: {listed:.0f} B listed, {content} B of layers"
 
 
-def test_the_layers_view_shows_the_files_or_the_disk_blocks(lesson, kind):
+def test_the_layers_view_shows_the_files_or_the_disk_blocks(made, lesson, kind):
     tag = lesson.name("claims-layers")
-    lesson.made.append(tag)
+    made.images.append(tag)
     docker("build", "-q", "-t", tag, app_folder(lesson))
     found = {layer.instruction: layer for layer in layers.image_layers(tag).layers}
     copy, workdir = found["COPY app.py ."], found["WORKDIR /app"]
@@ -121,15 +95,15 @@ def test_the_layers_view_shows_the_files_or_the_disk_blocks(lesson, kind):
             assert layer.size % 4096 == 0 and 4096 <= layer.size <= 64 * 1024, f"a few 4 kB blocks: {layer}"
 
 
-def test_the_image_a_build_moves_the_name_away_from(lesson, kind, course_session):
+def test_the_image_a_build_moves_the_name_away_from(made, lesson, kind, course_session):
     """The notebook's "Build it" and "The image the name left": the build view labels its image, the
     ``!docker build`` line after it does not, and the name moves; then the tidy-up's prune."""
     folder = app_folder(lesson, label=False)  # as in the notebook: the session's label alone makes it ours
     tag = lesson.name("claims-moved")
-    lesson.made.append(tag)
+    made.images.append(tag)
     mark = f"03-claims-{uuid.uuid4().hex[:8]}"  # the lesson label, this test's own: its prune touches nothing else
     first = view_build(folder, tag, lesson=mark).image_id
-    lesson.made.append(first)
+    made.images.append(first)
     session_label = '{{index .Config.Labels "%s"}}' % labels.IMAGE_SESSION
     assert docker("image", "inspect", "--format", session_label, first).stdout.strip() == course_session.id
     docker("build", "--progress=plain", "-t", tag, folder)
@@ -148,17 +122,17 @@ def test_the_image_a_build_moves_the_name_away_from(lesson, kind, course_session
     assert image_id(first) is None
 
 
-def test_docker_load_keeps_the_image_it_moves_a_name_away_from(lesson, tmp_path):
+def test_docker_load_keeps_the_image_it_moves_a_name_away_from(made, lesson, tmp_path):
     """What the notebook says the containerd store does for a load (and the classic store does anyway)."""
     tag = lesson.name("claims-load")
-    lesson.made.append(tag)
+    made.images.append(tag)
     docker("build", "-q", "-t", tag, app_folder(lesson, "load-a"))
     saved_id = image_id(tag)
     archive = tmp_path / "saved.tar"
     docker("save", "-o", str(archive), tag)
     docker("build", "-q", "-t", tag, app_folder(lesson, "load-b"))  # another LABEL: another image takes the name
     replaced = image_id(tag)
-    lesson.made.append(replaced)
+    made.images.append(replaced)
     assert replaced != saved_id
     docker("load", "-i", str(archive))
     assert image_id(tag) == saved_id, "the load moved the name back"

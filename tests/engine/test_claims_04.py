@@ -15,63 +15,27 @@ import subprocess
 
 import pytest
 
-from dockerlab.engine import kind as enginekind
-from dockerlab.jupyter.lesson import Lesson
+from support import docker
 
-pytestmark = pytest.mark.engine
+pytestmark = [pytest.mark.engine, pytest.mark.lesson("04-running-containers")]
 
 #: A Python script without the executable permission, like the notebook's app.py.
 DOCKERFILE = 'FROM python:3.13-slim\nWORKDIR /app\nCOPY app.py .\nCMD ["python", "app.py"]\n'
 
 
-def docker(*args: str, check: bool = True, timeout: float = 120) -> subprocess.CompletedProcess:
-    done = subprocess.run(["docker", *args], capture_output=True, text=True, timeout=timeout)
-    if check:
-        assert done.returncode == 0, done.stderr
-    return done
-
-
-@pytest.fixture(scope="module")
-def kind(docker_client):
-    return enginekind.current()
-
-
 @pytest.fixture
-def lesson(docker_client, tmp_path):
-    lesson = Lesson("04-running-containers", workdir=tmp_path)
-    lesson.made, lesson.images = [], []
-    try:
-        yield lesson
-    finally:
-        lesson.reset()
-        if lesson.made:
-            docker("rm", "-f", *lesson.made, check=False)
-        for tag in lesson.images:  # after its containers: rmi refuses while one uses the image
-            docker("rmi", tag, check=False)
+def app_image(lesson, build_image):
+    """The notebook's my-python-app image (built once for the module, tagged again for each test)."""
+    return build_image(lesson.name("claims-app"), {"app.py": 'print("Hello, World from Docker!")\n', "Dockerfile": DOCKERFILE})
 
 
-@pytest.fixture
-def app_image(lesson):
-    folder = lesson.path("my-python-app")
-    folder.mkdir()
-    (folder / "app.py").write_text('print("Hello, World from Docker!")\n')
-    (folder / "Dockerfile").write_text(DOCKERFILE)
-    tag = lesson.name("claims-app")
-    lesson.images.append(tag)
-    docker("build", "-q", "-t", tag, str(folder), timeout=300)
-    return tag
-
-
-def run(lesson, *args: str) -> subprocess.CompletedProcess:
-    """``docker run --name NAME ARGS`` with a name of the session's, removed afterwards."""
-    name = lesson.name(f"claims-{len(lesson.made)}")
-    lesson.made.append(name)
+def run(name: str, *args: str) -> subprocess.CompletedProcess:
+    """``docker run --name NAME ARGS``, whatever it gives."""
     return docker("run", "--name", name, *args, check=False)
 
 
-def test_removing_a_running_container_is_refused_in_the_engines_words(lesson, app_image, kind):
-    name = lesson.name("claims-running")
-    lesson.made.append(name)
+def test_removing_a_running_container_is_refused_in_the_engines_words(container_name, app_image, kind):
+    name = container_name("claims-running")
     docker("run", "-d", "--name", name, app_image, "sleep", "infinity")
     refused = docker("rm", name, check=False)
     assert refused.returncode != 0
@@ -93,32 +57,32 @@ def _runc_words(kind, what: str) -> str:
     return f"docker: Error response from daemon: {inner}: unknown"
 
 
-def test_a_command_that_does_not_exist_gives_127_in_the_engines_words(lesson, app_image, kind):
-    done = run(lesson, app_image, "nosuchcommand")
+def test_a_command_that_does_not_exist_gives_127_in_the_engines_words(container_name, app_image, kind):
+    done = run(container_name("claims-0"), app_image, "nosuchcommand")
     assert done.returncode == 127
     assert done.stderr.splitlines()[0] == _runc_words(kind, 'exec: "nosuchcommand": executable file not found in $PATH')
 
 
-def test_a_file_that_may_not_be_executed_gives_126_in_the_engines_words(lesson, app_image, kind):
-    done = run(lesson, app_image, "./app.py")
+def test_a_file_that_may_not_be_executed_gives_126_in_the_engines_words(container_name, app_image, kind):
+    done = run(container_name("claims-0"), app_image, "./app.py")
     assert done.returncode == 126
     assert done.stderr.splitlines()[0] == _runc_words(kind, 'exec: "./app.py": permission denied')
 
 
-def test_docker_run_itself_failing_gives_125(lesson, app_image):
-    first = run(lesson, app_image, "sh", "-c", "exit 3")
+def test_docker_run_itself_failing_gives_125(container_name, app_image):
+    name = container_name("claims-0")
+    first = run(name, app_image, "sh", "-c", "exit 3")
     assert first.returncode == 3, "docker run passes the container's exit code on"
-    taken = docker("run", "--name", lesson.made[-1], app_image, check=False)
+    taken = docker("run", "--name", name, app_image, check=False)
     assert taken.returncode == 125 and "is already in use by container" in taken.stderr
     unknown = docker("run", "--no-such-option", app_image, check=False)
     assert unknown.returncode == 125
 
 
-def test_docker_stop_kills_sleep_after_the_grace_period_but_init_passes_sigterm_on(lesson, app_image):
+def test_docker_stop_kills_sleep_after_the_grace_period_but_init_passes_sigterm_on(container_name, app_image):
     """137 for sleep as process 1 (SIGTERM ignored, SIGKILL after the grace period: 1 s here, 10 s in the
     notebook), 143 with --init, which passes SIGTERM on. No timing is asserted."""
-    plain, init = lesson.name("claims-plain"), lesson.name("claims-init")
-    lesson.made += [plain, init]
+    plain, init = container_name("claims-plain"), container_name("claims-init")
     docker("run", "-d", "--name", plain, app_image, "sleep", "infinity")
     docker("run", "-d", "--init", "--name", init, app_image, "sleep", "infinity")
     docker("stop", "-t", "1", plain)
@@ -127,11 +91,10 @@ def test_docker_stop_kills_sleep_after_the_grace_period_but_init_passes_sigterm_
     assert codes == ["137", "143"]
 
 
-def test_exec_of_a_program_the_image_lacks_names_it(lesson, kind):
+def test_exec_of_a_program_the_image_lacks_names_it(container_name, kind):
     """busybox has no bash: the notebook's cell shows it (nbval compares that cell's output away: the CLI
     ends its line with a lone carriage return under a terminal), so it is checked here, by release line."""
-    box = lesson.name("claims-box")
-    lesson.made.append(box)
+    box = container_name("claims-box")
     docker("run", "-d", "--name", box, "busybox:1.37", "sleep", "3600")
     done = docker("exec", box, "bash", check=False)
     assert done.returncode != 0

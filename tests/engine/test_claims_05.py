@@ -13,51 +13,23 @@ exit code 125 and the container left behind in state Created. Each test does the
 
 from __future__ import annotations
 
-import subprocess
 import time
 import urllib.error
 import urllib.request
 
 import pytest
 
-from dockerlab.engine import kind as enginekind
-from dockerlab.jupyter.lesson import Lesson
+from support import docker
 
-pytestmark = pytest.mark.engine
+pytestmark = [pytest.mark.engine, pytest.mark.lesson("05-ports-and-web-apps")]
 
 TO_HOST = ["--add-host", "host.docker.internal:host-gateway"]
 #: A web server in busybox: answers every page with "hello".
 SERVE = ["busybox:1.37", "sh", "-c", "mkdir /www && echo hello > /www/index.html && exec httpd -f -p 80 -h /www"]
 
 
-def docker(*args: str, check: bool = True, timeout: float = 120) -> subprocess.CompletedProcess:
-    done = subprocess.run(["docker", *args], capture_output=True, text=True, timeout=timeout)
-    if check:
-        assert done.returncode == 0, done.stderr
-    return done
-
-
-@pytest.fixture(scope="module")
-def kind(docker_client):
-    return enginekind.current()
-
-
-@pytest.fixture
-def lesson(docker_client, tmp_path):
-    lesson = Lesson("05-ports-and-web-apps", workdir=tmp_path)
-    lesson.made = []
-    try:
-        yield lesson
-    finally:
-        lesson.reset()
-        if lesson.made:
-            docker("rm", "-f", *lesson.made, check=False)
-
-
-def serve(lesson, base: str, publish: str) -> int:
-    """A web server container published with ``-p PUBLISH`` (the engine picks the host port); that port."""
-    name = lesson.name(base)
-    lesson.made.append(name)
+def serve(name: str, publish: str) -> int:
+    """A web server container NAME published with ``-p PUBLISH`` (the engine picks the host port); that port."""
     docker("run", "-d", "--name", name, "-p", publish, *SERVE)
     mapping = docker("port", name, "80/tcp").stdout.splitlines()[0]
     return int(mapping.rsplit(":", 1)[1])
@@ -100,11 +72,11 @@ def test_host_gateway_is_the_hosts_side_of_the_default_bridge(kind):
         assert gateway in ("", address), "Engine 20.10 may list no gateway for the default bridge"
 
 
-def test_a_container_reaches_a_port_on_every_address_but_not_one_on_127_0_0_1(lesson, kind):
+def test_a_container_reaches_a_port_on_every_address_but_not_one_on_127_0_0_1(container_name, kind):
     if is_docker_desktop(kind):
         pytest.skip("not known for Docker Desktop, and the notebook says so")
-    everywhere = serve(lesson, "claims-web", "80")
-    local = serve(lesson, "claims-local", "127.0.0.1::80")
+    everywhere = serve(container_name("claims-web"), "80")
+    local = serve(container_name("claims-local"), "127.0.0.1::80")
     for port in (everywhere, local):
         assert answer(f"http://127.0.0.1:{port}/") == "hello\n", "from this machine, both answer"
     fetch = ["run", "--rm", *TO_HOST, "busybox:1.37", "wget", "-q", "-O", "-", "-T", "3"]
@@ -114,16 +86,16 @@ def test_a_container_reaches_a_port_on_every_address_but_not_one_on_127_0_0_1(le
     assert refused.stderr.strip() == f"wget: can't connect to remote host ({host_gateway()}): Connection refused"
 
 
-def test_publishing_a_host_port_publishes_it_on_every_ipv4_and_ipv6_address(lesson, kind):
-    port = serve(lesson, "claims-both", f"{lesson.port(8080)}:80")  # the notebook's -p {port}:80
-    lines = docker("port", lesson.made[-1]).stdout.splitlines()
+def test_publishing_a_host_port_publishes_it_on_every_ipv4_and_ipv6_address(lesson, container_name, kind):
+    both = container_name("claims-both")
+    port = serve(both, f"{lesson.port(8080)}:80")  # the notebook's -p {port}:80
+    lines = docker("port", both).stdout.splitlines()
     assert lines == [f"80/tcp -> 0.0.0.0:{port}", f"80/tcp -> [::]:{port}"]
 
 
-def test_a_taken_host_port_fails_with_125_in_the_engines_words(lesson, kind):
-    port = serve(lesson, "claims-holder", "127.0.0.1::80")
-    clash = lesson.name("claims-clash")
-    lesson.made.append(clash)
+def test_a_taken_host_port_fails_with_125_in_the_engines_words(container_name, kind):
+    port = serve(container_name("claims-holder"), "127.0.0.1::80")
+    clash = container_name("claims-clash")
     done = docker("run", "-d", "--name", clash, "-p", f"127.0.0.1:{port}:80", *SERVE, check=False)
     assert done.returncode == 125
     assert len(done.stdout.strip()) == 64, "the first line is the new container's id: created, then not started"

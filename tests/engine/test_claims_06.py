@@ -10,66 +10,29 @@ them, so each store's branch is checked on an engine that has it.
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import json
 import os
 import re
-import subprocess
 import tarfile
-from pathlib import Path
 
-import docker.errors
 import pytest
 
 from dockerlab import engine, labels
-from dockerlab.engine import kind as enginekind
-from dockerlab.jupyter.lesson import Lesson
+from support import ROOT, docker
 
-pytestmark = pytest.mark.engine
+pytestmark = [pytest.mark.engine, pytest.mark.lesson("06-images-in-depth")]
 
-NOTEBOOK = Path(__file__).resolve().parents[2] / "notebooks" / "06-images-in-depth.ipynb"
+NOTEBOOK = ROOT / "notebooks" / "06-images-in-depth.ipynb"
 OCI_INDEX = "application/vnd.oci.image.index.v1+json"
 MANIFESTS = (OCI_INDEX, "application/vnd.oci.image.manifest.v1+json",
              "application/vnd.docker.distribution.manifest.v2+json", "application/vnd.docker.distribution.manifest.list.v2+json")
 
 
-def cli(*args: str, check: bool = True, timeout: float = 600, **options) -> subprocess.CompletedProcess:
-    done = subprocess.run(["docker", *args], capture_output=True, text=True, timeout=timeout, **options)
-    if check:
-        assert done.returncode == 0, done.stderr
-    return done
-
-
-@pytest.fixture(scope="module")
-def store(docker_client) -> str:
-    return enginekind.current().image_store
-
-
 @pytest.fixture
-def lesson(docker_client, tmp_path):
-    """A lesson for the session-named tags; every tag a test makes is removed afterwards."""
-    lesson = Lesson("06-images-in-depth", workdir=tmp_path)
-    lesson.tags = []
-    try:
-        yield lesson
-    finally:
-        for tag in lesson.tags:
-            with contextlib.suppress(docker.errors.APIError):
-                engine.client().images.remove(tag, force=True)
-        lesson.reset()
-
-
-def build_small(lesson, tmp_path, name: str) -> str:
-    """A tiny image built here (FROM scratch, one file), tagged with the lesson's name for ``name``."""
-    context = tmp_path / name
-    context.mkdir()
-    (context / "hello.txt").write_text(f"hello from {name}\n")
-    (context / "Dockerfile").write_text("FROM scratch\nCOPY hello.txt /\n")
-    tag = lesson.name(name)
-    lesson.tags.append(tag)
-    cli("build", "-q", "-t", tag, str(context))
-    return tag
+def build_small(lesson, build_image):
+    """``build_small(name)``: a tiny image built here (FROM scratch, one file), tagged with the lesson's name for ``name``."""
+    return lambda name: build_image(lesson.name(name), {"hello.txt": f"hello from {name}\n", "Dockerfile": "FROM scratch\nCOPY hello.txt /\n"})
 
 
 def inspect(ref: str) -> dict:
@@ -90,27 +53,27 @@ def listed(ref: str) -> list[dict]:
 # -- docker info names the image store ----------------------------------------------------------
 
 
-def test_docker_info_names_the_image_store_as_the_notebook_says(store):
-    info = cli("info").stdout
+def test_docker_info_names_the_image_store_as_the_notebook_says(kind):
+    info = docker("info").stdout
     lines = [line for line in info.splitlines() if re.search("Storage Driver|driver-type", line)]
-    if store == "containerd":
+    if kind.image_store == "containerd":
         assert lines == [" Storage Driver: overlayfs", "  driver-type: io.containerd.snapshotter.v1"], lines
     else:
         assert not any("driver-type" in line for line in lines), lines
-        assert lines == [f" Storage Driver: {enginekind.current().storage_driver}"], lines
-        if enginekind.current().storage_driver != "overlay2":
+        assert lines == [f" Storage Driver: {kind.storage_driver}"], lines
+        if kind.storage_driver != "overlay2":
             pytest.skip("a classic store with another driver than the notebook's overlay2")
 
 
 # -- sizes ---------------------------------------------------------------------------------------
 
 
-def test_docker_images_size_counts_content_and_unpacked_only_on_containerd(store):
+def test_docker_images_size_counts_content_and_unpacked_only_on_containerd(kind):
     # The stand-in (or the official image) every row has; the notebook lists it in section 3.
     image = listed("python:3.13-slim")
     assert len(image) == 1, image
     list_size, inspect_size = image[0]["Size"], inspect("python:3.13-slim")["Size"]
-    if store == "classic":
+    if kind.image_store == "classic":
         # one number: the layers unpacked; docker images and docker image inspect agree
         assert list_size == inspect_size
         return
@@ -143,7 +106,7 @@ def notebook_files(folder: str) -> dict[str, str]:
     return files
 
 
-def test_multi_stage_image_is_hundreds_of_times_smaller_by_either_count(lesson, tmp_path):
+def test_multi_stage_image_is_hundreds_of_times_smaller_by_either_count(lesson, made, tmp_path):
     # The notebook's own greet Dockerfiles; the first stage comes from the build cache after the notebook ran.
     greet = tmp_path / "greet"
     greet.mkdir()
@@ -151,9 +114,9 @@ def test_multi_stage_image_is_hundreds_of_times_smaller_by_either_count(lesson, 
         (greet / name).write_text(text)
     assert {"greet.c", "Dockerfile.fat", "Dockerfile.multi"} <= {p.name for p in greet.iterdir()}
     fat, small = lesson.name("greet-fat"), lesson.name("greet-small")
-    lesson.tags += [fat, small]
-    cli("build", "-q", "-f", str(greet / "Dockerfile.fat"), "-t", fat, str(greet))
-    cli("build", "-q", "-f", str(greet / "Dockerfile.multi"), "-t", small, str(greet))
+    made.images += [fat, small]
+    docker("build", "-q", "-f", str(greet / "Dockerfile.fat"), "-t", fat, str(greet), timeout=600)
+    docker("build", "-q", "-f", str(greet / "Dockerfile.multi"), "-t", small, str(greet), timeout=600)
     for count in ("docker images", "docker image inspect"):
         if count == "docker images":
             sizes = [listed(tag)[0]["Size"] for tag in (fat, small)]
@@ -166,51 +129,51 @@ def test_multi_stage_image_is_hundreds_of_times_smaller_by_either_count(lesson, 
 # -- image IDs and digests ----------------------------------------------------------------------
 
 
-def test_a_tag_adds_a_name_and_copies_nothing(lesson, tmp_path):
-    tag = build_small(lesson, tmp_path, "ids")
-    cli("tag", tag, f"{tag}:1.0")
-    lesson.tags.append(f"{tag}:1.0")
-    ids = cli("inspect", "--format", "{{.Id}}", f"{tag}:latest", f"{tag}:1.0").stdout.split()
+def test_a_tag_adds_a_name_and_copies_nothing(build_small, made):
+    tag = build_small("ids")
+    docker("tag", tag, f"{tag}:1.0")
+    made.images.append(f"{tag}:1.0")
+    ids = docker("inspect", "--format", "{{.Id}}", f"{tag}:latest", f"{tag}:1.0").stdout.split()
     assert len(ids) == 2 and ids[0] == ids[1]
 
 
-def test_digests_of_an_image_built_here_follow_the_image_store(lesson, tmp_path, store):
-    tag = build_small(lesson, tmp_path, "digests")
+def test_digests_of_an_image_built_here_follow_the_image_store(lesson, build_small, made, kind):
+    tag = build_small("digests")
     other = lesson.name("digests-other")
-    cli("tag", tag, f"{tag}:1.0")
-    lesson.tags.append(f"{tag}:1.0")
+    docker("tag", tag, f"{tag}:1.0")
+    made.images.append(f"{tag}:1.0")
     image_id = inspect(tag)["Id"]
-    rows = cli("images", "--digests", "--format", "{{.Tag}} {{.ID}} {{.Digest}}", tag).stdout.split("\n")
+    rows = docker("images", "--digests", "--format", "{{.Tag}} {{.ID}} {{.Digest}}", tag).stdout.split("\n")
     rows = sorted(row.split() for row in rows if row)
     assert [row[:2] for row in rows] == [["1.0", image_id[7:19]], ["latest", image_id[7:19]]]
-    if store == "containerd":
+    if kind.image_store == "containerd":
         # a digest for an image built here: the image ID itself, under every name the image has
         assert [row[2] for row in rows] == [image_id, image_id]
         assert inspect(tag)["RepoDigests"] == [f"{tag}@{image_id}"]
-        cli("tag", tag, other)
-        lesson.tags.append(other)
+        docker("tag", tag, other)
+        made.images.append(other)
         assert sorted(inspect(tag)["RepoDigests"]) == sorted([f"{tag}@{image_id}", f"{other}@{image_id}"])
     else:
         # no manifest, no digest, until a registry gives one
         assert [row[2] for row in rows] == ["<none>", "<none>"]
         assert inspect(tag)["RepoDigests"] == []
-        cli("tag", tag, other)
-        lesson.tags.append(other)
+        docker("tag", tag, other)
+        made.images.append(other)
         assert inspect(other)["RepoDigests"] == []
 
 
-def test_what_the_image_id_is_a_hash_of(lesson, tmp_path, store):
-    tag = build_small(lesson, tmp_path, "saved")
+def test_what_the_image_id_is_a_hash_of(build_small, tmp_path, kind):
+    tag = build_small("saved")
     image_id = inspect(tag)["Id"]
     archive = tmp_path / "saved.tar"
-    cli("save", "-o", str(archive), tag)
+    docker("save", "-o", str(archive), tag)
     with tarfile.open(archive) as tar:
         def read(name: str) -> bytes:
             return tar.extractfile(name).read()
 
         config_name = json.loads(read("manifest.json"))[0]["Config"]
         config_digest = "sha256:" + hashlib.sha256(read(config_name)).hexdigest()
-        if store == "classic":
+        if kind.image_store == "classic":
             # the classic store: the ID is the hash of the image's configuration
             assert config_digest == image_id
             return
@@ -232,11 +195,11 @@ def test_what_the_image_id_is_a_hash_of(lesson, tmp_path, store):
             assert "attestation-manifest" in kinds, kinds
 
 
-def test_the_base_image_digest_as_the_notebook_says(store):
+def test_the_base_image_digest_as_the_notebook_says(kind):
     base = inspect("python:3.13-slim")
     digests = base.get("RepoDigests") or []
     standin = (base["Config"].get("Labels") or {}).get(labels.STANDIN) == "true"
-    if store == "containerd":
+    if kind.image_store == "containerd":
         # every image has one, and it is the image ID, stand-in or pulled
         assert digests == [f"python@{base['Id']}"], digests
     elif standin:
@@ -247,18 +210,18 @@ def test_the_base_image_digest_as_the_notebook_says(store):
         assert digests and all(not d.endswith(base["Id"]) for d in digests), digests
 
 
-def test_buildkit_names_the_base_image_by_digest_only_on_containerd(lesson, tmp_path, store):
+def test_buildkit_names_the_base_image_by_digest_only_on_containerd(lesson, made, tmp_path, kind):
     # Section 1's note under the cache comparison: the FROM step of BuildKit's log
     context = tmp_path / "from"
     context.mkdir()
     (context / "Dockerfile").write_text("FROM python:3.13-slim\nCMD [\"python\", \"--version\"]\n")
     tag = lesson.name("from-digest")
-    lesson.tags.append(tag)
-    log = cli("buildx", "build", "--progress=plain", "-t", tag, str(context)).stderr
+    made.images.append(tag)
+    log = docker("buildx", "build", "--progress=plain", "-t", tag, str(context), timeout=600).stderr
     steps = [line.split("] ", 1)[1] for line in log.splitlines() if re.match(r"#\d+ \[1/1\] FROM ", line)]
     assert steps, log
     base_id = inspect("python:3.13-slim")["Id"]
-    if store == "containerd":
+    if kind.image_store == "containerd":
         assert set(steps) == {f"FROM docker.io/library/python:3.13-slim@{base_id}"}, steps
     else:
         assert set(steps) == {"FROM docker.io/library/python:3.13-slim"}, steps
@@ -268,13 +231,13 @@ def test_buildkit_names_the_base_image_by_digest_only_on_containerd(lesson, tmp_
 
 
 def client_version() -> tuple[int, int]:
-    found = re.match(r"(\d+)\.(\d+)", cli("version", "--format", "{{.Client.Version}}").stdout.strip())
+    found = re.match(r"(\d+)\.(\d+)", docker("version", "--format", "{{.Client.Version}}").stdout.strip())
     assert found
     return int(found.group(1)), int(found.group(2))
 
 
 def test_docker_images_table_is_the_one_the_notebook_shows_for_this_cli():
-    lines = cli("images", "python:3.13-slim").stdout.splitlines()
+    lines = docker("images", "python:3.13-slim").stdout.splitlines()
     # (CLI 29 may print a legend line first: "Info ->  U In Use")
     header = next(line for line in lines if re.match(r"\s*(REPOSITORY|IMAGE)\s", line))
     columns = re.split(r"\s{2,}", header.strip())
@@ -285,4 +248,4 @@ def test_docker_images_table_is_the_one_the_notebook_shows_for_this_cli():
         # project's machines, none has a CLI 29): the columns the notebook names
         assert columns[:5] == ["IMAGE", "ID", "DISK USAGE", "CONTENT SIZE", "EXTRA"], header
     # --format gives the same columns on every version
-    assert cli("images", "--format", "{{.Repository}}:{{.Tag}}", "python:3.13-slim").stdout.strip() == "python:3.13-slim"
+    assert docker("images", "--format", "{{.Repository}}:{{.Tag}}", "python:3.13-slim").stdout.strip() == "python:3.13-slim"

@@ -16,55 +16,30 @@ import subprocess
 import pytest
 
 from dockerlab import engine
-from dockerlab.engine import kind as enginekind
-from dockerlab.jupyter.lesson import Lesson
+from support import docker
 
-pytestmark = pytest.mark.engine
+pytestmark = [pytest.mark.engine, pytest.mark.lesson("07-data-and-volumes")]
 
 ANONYMOUS = "com.docker.volume.anonymous"  # the engine's own mark on anonymous volumes (Engine 23.0+)
 
 
-def docker(*args: str, check: bool = True, timeout: float = 120) -> subprocess.CompletedProcess:
-    done = subprocess.run(["docker", *args], capture_output=True, text=True, timeout=timeout)
-    if check:
-        assert done.returncode == 0, done.stderr
-    return done
-
-
-@pytest.fixture
-def lesson(docker_client, tmp_path):
-    lesson = Lesson("07-data-and-volumes", workdir=tmp_path)
-    lesson.volumes = []
-    try:
-        yield lesson
-    finally:
-        lesson.reset()
-        for volume in lesson.volumes:
-            docker("volume", "rm", "-f", volume, check=False)
-
-
-@pytest.fixture(scope="module")
-def kind(docker_client):
-    return enginekind.current()
-
-
-def volume_with_a_file(lesson) -> str:
+def volume_with_a_file(lesson, made) -> str:
     name = lesson.name("claims-notes")
-    lesson.volumes.append(name)
+    made.volumes.append(name)
     docker("volume", "create", name)
     docker("run", "--rm", "-v", f"{name}:/notes", "busybox:1.37", "sh", "-c", 'echo "buy milk" > /notes/todo.txt')
     return name
 
 
-def test_a_volume_lives_in_the_engines_data_folder(lesson):
-    name = volume_with_a_file(lesson)
+def test_a_volume_lives_in_the_engines_data_folder(made, lesson):
+    name = volume_with_a_file(lesson, made)
     root = engine.client().info()["DockerRootDir"]
     mountpoint = docker("volume", "inspect", "--format", "{{.Mountpoint}}", name).stdout.strip()
     assert mountpoint == f"{root}/volumes/{name}/_data"
 
 
-def test_the_notebook_reads_the_folder_only_where_it_can(lesson, kind):
-    name = volume_with_a_file(lesson)
+def test_the_notebook_reads_the_folder_only_where_it_can(made, lesson, kind):
+    name = volume_with_a_file(lesson, made)
     mountpoint = docker("volume", "inspect", "--format", "{{.Mountpoint}}", name).stdout.strip()
     # Through a container: on every engine
     through = docker("run", "--rm", "-v", f"{name}:/notes", "busybox:1.37", "cat", "/notes/todo.txt").stdout
@@ -111,10 +86,10 @@ def test_anonymous_volumes_carry_the_engines_mark_from_23(lesson, kind):
         docker("rm", "-v", container)
 
 
-def test_volume_prune_removes_named_volumes_only_before_23(lesson, kind):
+def test_volume_prune_removes_named_volumes_only_before_23(made, lesson, kind):
     mark = lesson.name("claims-prune")
     named, anonymous = lesson.name("claims-named"), lesson.name("claims-anonymous")
-    lesson.volumes += [named, anonymous]
+    made.volumes += [named, anonymous]
     docker("volume", "create", "--label", f"{mark}=1", named)
     # an unused volume that the engine takes for an anonymous one (the mark it gives them since 23.0)
     docker("volume", "create", "--label", f"{mark}=1", "--label", f"{ANONYMOUS}=", anonymous)

@@ -15,15 +15,9 @@ import urllib.request
 import pytest
 
 from dockerlab.jupyter.lesson import Lesson
+from support import docker
 
 pytestmark = pytest.mark.engine
-
-
-def docker(*args: str, check: bool = True, timeout: float = 120) -> subprocess.CompletedProcess:
-    done = subprocess.run(["docker", *args], capture_output=True, text=True, timeout=timeout)
-    if check:
-        assert done.returncode == 0, done.stderr
-    return done
 
 
 def wget(*args: str, network: str | None = None, seconds: int = 3) -> subprocess.CompletedProcess:

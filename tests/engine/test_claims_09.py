@@ -10,35 +10,15 @@ some of this differently; what is checked here is what both do.
 
 from __future__ import annotations
 
-import contextlib
-import subprocess
-from pathlib import Path
-
 import pytest
+
+from support import compose, docker
 
 pytestmark = pytest.mark.engine
 
 
-def compose(folder: Path, project: str, *args: str, check: bool = True) -> subprocess.CompletedProcess:
-    done = subprocess.run(["docker", "compose", "-p", project, *args], cwd=folder, capture_output=True, text=True, timeout=300)
-    if check:
-        assert done.returncode == 0, f"docker compose {' '.join(args)}: {done.stderr}"
-    return done
-
-
-@pytest.fixture
-def project(tmp_path, course_session):
-    name = course_session.name("claims09")
-    try:
-        yield tmp_path, name
-    finally:
-        with contextlib.suppress(subprocess.TimeoutExpired):
-            compose(tmp_path, name, "down", "-v", "-t", "0", "--rmi", "local", check=False)
-
-
 def volumes(project: str) -> list[str]:
-    done = subprocess.run(["docker", "volume", "ls", "-q", "--filter", f"name={project}"], capture_output=True, text=True, timeout=60)
-    return done.stdout.split()
+    return docker("volume", "ls", "-q", "--filter", f"name={project}", check=False, timeout=60).stdout.split()
 
 
 SLEEPER = """\
@@ -54,8 +34,8 @@ volumes:
 """
 
 
-def test_version_line_is_obsolete_and_compose_yaml_wins(project):
-    folder, name = project
+def test_version_line_is_obsolete_and_compose_yaml_wins(compose_project):
+    folder, name = compose_project
     (folder / "compose.yaml").write_text('version: "3.8"\n' + SLEEPER)
     done = compose(folder, name, "config", "--services")
     assert done.stdout.split() == ["app"]
@@ -71,8 +51,8 @@ def test_version_line_is_obsolete_and_compose_yaml_wins(project):
     assert compose(folder, name, "config", "--services").stdout.split() == ["old"], "the old name is still read"
 
 
-def test_down_keeps_named_volumes_down_v_removes_them(project):
-    folder, name = project
+def test_down_keeps_named_volumes_down_v_removes_them(compose_project):
+    folder, name = compose_project
     (folder / "compose.yaml").write_text(SLEEPER)
     compose(folder, name, "up", "-d")
     assert volumes(name) == [f"{name}_data"]
@@ -85,8 +65,8 @@ def test_down_keeps_named_volumes_down_v_removes_them(project):
     assert "No resource found to remove" in done.stderr, done.stderr
 
 
-def test_up_builds_only_what_is_missing(project):
-    folder, name = project
+def test_up_builds_only_what_is_missing(compose_project):
+    folder, name = compose_project
     app = folder / "app"
     app.mkdir()
     (app / "Dockerfile").write_text('FROM busybox:1.37\nRUN echo Hello > /greeting\nCMD ["sleep", "300"]\n')
@@ -94,8 +74,7 @@ def test_up_builds_only_what_is_missing(project):
     (folder / "compose.yaml").write_text(f"services:\n  web:\n    build: app\n    image: {tag}\n    init: true\n")
 
     def image_id() -> str:
-        return subprocess.run(["docker", "image", "inspect", "--format", "{{.Id}}", tag], capture_output=True,
-                              text=True, timeout=60).stdout.strip()
+        return docker("image", "inspect", "--format", "{{.Id}}", tag, check=False, timeout=60).stdout.strip()
 
     compose(folder, name, "up", "-d")  # missing: built
     first = image_id()
@@ -109,8 +88,8 @@ def test_up_builds_only_what_is_missing(project):
     assert running == "Welcome", "up --build did not recreate the container from the new image"
 
 
-def test_scale_with_container_port_only(project):
-    folder, name = project
+def test_scale_with_container_port_only(compose_project):
+    folder, name = compose_project
     (folder / "compose.yaml").write_text(
         "services:\n  web:\n    image: busybox:1.37\n    init: true\n"
         '    command: ["httpd", "-f", "-p", "8000"]\n    ports:\n      - "127.0.0.1::8000"\n'

@@ -9,7 +9,6 @@ creates the second container and the engine refuses to start it.
 
 from __future__ import annotations
 
-import contextlib
 import os
 import pty
 import re
@@ -19,17 +18,11 @@ from pathlib import Path
 
 import pytest
 
+from support import compose, docker
+
 pytestmark = pytest.mark.engine
 
 COLOUR = re.compile(r"\x1b\[[0-9;]*m")
-
-
-def compose(folder: Path, project: str, *args: str, check: bool = True, env: dict | None = None) -> subprocess.CompletedProcess:
-    done = subprocess.run(["docker", "compose", "-p", project, *args], cwd=folder, capture_output=True, text=True,
-                          timeout=300, env=env)
-    if check:
-        assert done.returncode == 0, f"docker compose {' '.join(args)}: {done.stderr}"
-    return done
 
 
 def in_terminal(folder: Path, *command: str) -> str:
@@ -53,23 +46,13 @@ def in_terminal(folder: Path, *command: str) -> str:
         os.close(leader)
 
 
-@pytest.fixture
-def project(tmp_path, course_session):
-    name = course_session.name("claims10")
-    try:
-        yield tmp_path, name
-    finally:
-        with contextlib.suppress(subprocess.TimeoutExpired):
-            compose(tmp_path, name, "down", "-v", "-t", "0", check=False)
-
-
-def test_logs_are_coloured_in_a_terminal_and_no_color_leaves_the_colours_out(project):
-    folder, name = project
+def test_logs_are_coloured_in_a_terminal_and_no_color_leaves_the_colours_out(compose_project):
+    folder, name = compose_project
     (folder / "compose.yaml").write_text(
         "services:\n  web:\n    image: busybox:1.37\n    command: [\"sh\", \"-c\", \"echo hello; echo world\"]\n"
     )
     compose(folder, name, "up", "-d")
-    subprocess.run(["docker", "wait", f"{name}-web-1"], capture_output=True, timeout=60)
+    docker("wait", f"{name}-web-1", check=False, timeout=60)
     coloured = in_terminal(folder, "docker", "compose", "-p", name, "logs", "web")
     assert COLOUR.search(coloured), repr(coloured)
     plain = in_terminal(folder, "docker", "compose", "-p", name, "logs", "--no-color", "web")
@@ -78,8 +61,8 @@ def test_logs_are_coloured_in_a_terminal_and_no_color_leaves_the_colours_out(pro
     assert plain.replace("\x1b[2K", "").splitlines() == ["web-1  | hello", "web-1  | world"], repr(plain)
 
 
-def test_settings_short_depends_on_and_a_fixed_port_that_cannot_scale(project):
-    folder, name = project
+def test_settings_short_depends_on_and_a_fixed_port_that_cannot_scale(compose_project):
+    folder, name = compose_project
     with socket.socket() as probe:  # a free port of this machine, for the fixed host port
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
@@ -106,6 +89,6 @@ def test_settings_short_depends_on_and_a_fixed_port_that_cannot_scale(project):
     scaled = compose(folder, name, "up", "-d", "--scale", "web=2", check=False)
     assert scaled.returncode != 0, scaled
     assert "port is already allocated" in scaled.stderr, scaled.stderr
-    states = subprocess.run(["docker", "ps", "-a", "--filter", f"name={name}-web-", "--format", "{{.Names}} {{.State}}"],
-                            capture_output=True, text=True, timeout=60).stdout.split("\n")
+    states = docker("ps", "-a", "--filter", f"name={name}-web-", "--format", "{{.Names}} {{.State}}", check=False,
+                    timeout=60).stdout.split("\n")
     assert sorted(line for line in states if line) == [f"{name}-web-1 running", f"{name}-web-2 created"], states

@@ -23,11 +23,11 @@ from pathlib import Path
 
 import pytest
 
-from dockerlab.engine import kind as enginekind
 from dockerlab.services import kernel
 from dockerlab.exercises.nb11_security import TOKEN, where_in_image
+from support import ROOT, docker
 
-pytestmark = pytest.mark.engine
+pytestmark = [pytest.mark.engine, pytest.mark.lesson("11-security")]
 
 LEAKY_ARG = """\
 FROM busybox:1.37
@@ -49,29 +49,18 @@ CMD ["cat", "/fetched.txt"]
 """
 # The notebook's Go template for a build record's arguments.
 ARGS_FORMAT = "{{range .BuildArgs}}{{.Name}}={{.Value}} {{end}}"
-NOTEBOOK = Path(__file__).resolve().parents[2] / "notebooks"
-
-
-def docker(*args: str, timeout: float = 300) -> subprocess.CompletedProcess:
-    return subprocess.run(["docker", *args], capture_output=True, text=True, timeout=timeout)
-
-
-def ok(*args: str, timeout: float = 300) -> str:
-    done = docker(*args, timeout=timeout)
-    assert done.returncode == 0, f"docker {' '.join(args)} failed: {done.stderr}"
-    return done.stdout
+NOTEBOOK = ROOT / "notebooks"
 
 
 def buildx_version() -> tuple[int, int]:
-    found = re.search(r"buildx v?(\d+)\.(\d+)", ok("buildx", "version"))
+    found = re.search(r"buildx v?(\d+)\.(\d+)", docker("buildx", "version").stdout)
     assert found, "docker buildx version names no version"
     return int(found.group(1)), int(found.group(2))
 
 
 @pytest.fixture
-def builds(tmp_path, course_session):
+def builds(tmp_path, course_session, made):
     """Build a Dockerfile as the notebook does (``docker build -q``); every tag is removed afterwards."""
-    tags: list[str] = []
     token_file = tmp_path / "token.txt"
     token_file.write_text(TOKEN)
 
@@ -81,22 +70,17 @@ def builds(tmp_path, course_session):
         folder.mkdir(exist_ok=True)
         (folder / "Dockerfile").write_text(dockerfile)
         (folder / "token.txt").write_text(TOKEN)
-        tags.append(tag)
+        made.images.append(tag)
         args = [flag.replace("TOKEN_FILE", str(token_file)) for flag in flags]
-        done = docker("build", "-q", *args, "-t", tag, str(folder))
-        if check:
-            assert done.returncode == 0, done.stderr
-        return tag, done
+        return tag, docker("build", "-q", *args, "-t", tag, str(folder), check=check)
 
-    yield build
-    for tag in tags:
-        docker("image", "rm", "-f", tag)
+    return build
 
 
 def saved_files(tag: str, folder: Path) -> dict[str, list[str]]:
     """Where ``docker save`` puts the token: the config, files of layers, other files (attestations)."""
     tarball = folder / f"{tag}.tar"
-    ok("save", "-o", str(tarball), tag)
+    docker("save", "-o", str(tarball), tag)
     found: dict[str, list[str]] = {"config": [], "layers": [], "other": []}
     with tarfile.open(tarball) as image:
         manifest = json.load(image.extractfile("manifest.json"))[0]
@@ -114,19 +98,19 @@ def saved_files(tag: str, folder: Path) -> dict[str, list[str]]:
 
 
 def history(tag: str) -> list[str]:
-    return ok("history", "--no-trunc", "--format", "{{.CreatedBy}}", tag).splitlines()
+    return docker("history", "--no-trunc", "--format", "{{.CreatedBy}}", tag).stdout.splitlines()
 
 
 # -- secrets --------------------------------------------------------------------------------------
 
 
-def test_a_build_argument_is_in_the_history(builds, tmp_path):
+def test_a_build_argument_is_in_the_history(builds, tmp_path, kind):
     tag, _ = builds("leaky-arg", LEAKY_ARG, "--build-arg", f"API_TOKEN={TOKEN}")
     lines = history(tag)
     run = [line for line in lines if line.startswith("RUN ")]
     assert run and f"API_TOKEN={TOKEN}" in run[0], lines
     arg = [line for line in lines if line.startswith("ARG ")]
-    line = enginekind.current().release_line
+    line = kind.release_line
     if line <= (20, 10):
         assert arg == ["ARG API_TOKEN"], lines
     elif line >= (28, 0):
@@ -136,36 +120,36 @@ def test_a_build_argument_is_in_the_history(builds, tmp_path):
     assert found["config"] and not found["layers"] and not found["other"], found
 
 
-def test_the_builders_record_keeps_build_arguments(builds, tmp_path):
+def test_the_builders_record_keeps_build_arguments(builds, tmp_path, kind):
     """The notebook's `docker buildx history inspect --format ...` cells, and the record outliving the image."""
     if buildx_version() < (0, 21):  # `history inspect --format` came with buildx 0.21
-        done = docker("buildx", "history", "inspect", "--format", ARGS_FORMAT)
+        done = docker("buildx", "history", "inspect", "--format", ARGS_FORMAT, check=False)
         # The notebook prints the answer's first two lines; buildx's usage follows them.
         first = " ".join((done.stdout + done.stderr).splitlines()[:2]).strip()
         assert done.returncode != 0 and first == "unknown flag: --format See 'docker buildx --help'.", done
         return
-    if enginekind.current().release_line < (28, 0):
+    if kind.release_line < (28, 0):
         pytest.skip("buildx 0.21+ against an engine older than 28: the notebook names no outcome for it")
     meta = tmp_path / "leaky.json"
     tag, _ = builds("leaky-arg", LEAKY_ARG, "--build-arg", f"API_TOKEN={TOKEN}", "--metadata-file", str(meta))
     ref = json.loads(meta.read_text())["buildx.build.ref"].rsplit("/", 1)[-1]
-    latest = ok("buildx", "history", "inspect", "--format", ARGS_FORMAT).strip()
+    latest = docker("buildx", "history", "inspect", "--format", ARGS_FORMAT).stdout.strip()
     assert latest == f"API_TOKEN={TOKEN}"  # what the notebook prints: the latest build is the one just made
-    ok("image", "rm", tag)
-    assert ok("buildx", "history", "inspect", ref, "--format", ARGS_FORMAT).strip() == f"API_TOKEN={TOKEN}"
+    docker("image", "rm", tag)
+    assert docker("buildx", "history", "inspect", ref, "--format", ARGS_FORMAT).stdout.strip() == f"API_TOKEN={TOKEN}"
 
     secret_meta = tmp_path / "secret.json"
     builds("with-secret", WITH_SECRET, "--no-cache", "--secret", "id=api_token,src=TOKEN_FILE", "--metadata-file", str(secret_meta))
     secret_ref = json.loads(secret_meta.read_text())["buildx.build.ref"].rsplit("/", 1)[-1]
-    assert ok("buildx", "history", "inspect", "--format", ARGS_FORMAT).strip() == ""
-    assert TOKEN not in ok("buildx", "history", "inspect", secret_ref)
+    assert docker("buildx", "history", "inspect", "--format", ARGS_FORMAT).stdout.strip() == ""
+    assert TOKEN not in docker("buildx", "history", "inspect", secret_ref).stdout
     # No `docker buildx history rm` here: on Engine 28.5 (BuildKit before v0.29, moby/buildkit#6614) listing the
     # records after one was removed crashes dockerd (nil pointer in filterHistoryEvents), so the notebook names no rm.
 
 
-def test_provenance_max_keeps_build_arguments_on_the_containerd_store_only(builds, tmp_path):
+def test_provenance_max_keeps_build_arguments_on_the_containerd_store_only(builds, tmp_path, kind):
     flags = ("--provenance=mode=max", "--build-arg", f"API_TOKEN={TOKEN}")
-    if enginekind.current().image_store == "classic":
+    if kind.image_store == "classic":
         _, done = builds("leaky-max", LEAKY_ARG, *flags, check=False)
         assert done.returncode != 0 and "Attestation is not supported for the docker driver" in done.stderr, done.stderr
         return
@@ -178,9 +162,9 @@ def test_provenance_max_keeps_build_arguments_on_the_containerd_store_only(build
     assert saved_files(tag, tmp_path) == {"config": [], "layers": [], "other": []}
 
 
-def test_a_secret_mount_leaves_no_trace_and_a_deleted_file_stays(builds, tmp_path, docker_client):
+def test_a_secret_mount_leaves_no_trace_and_a_deleted_file_stays(builds, tmp_path, docker_client, kind):
     tag, _ = builds("with-secret", WITH_SECRET, "--no-cache", "--secret", "id=api_token,src=TOKEN_FILE")
-    assert ok("run", "--rm", tag).strip() == f"fetched with a {len(TOKEN)}-character token"
+    assert docker("run", "--rm", tag).stdout.strip() == f"fetched with a {len(TOKEN)}-character token"
     assert saved_files(tag, tmp_path) == {"config": [], "layers": [], "other": []}
     assert not any(TOKEN in line for line in history(tag))
 
@@ -189,7 +173,7 @@ def test_a_secret_mount_leaves_no_trace_and_a_deleted_file_stays(builds, tmp_pat
     copy = [entry for entry in docker_client.api.history(tag) if "COPY token.txt" in entry.get("CreatedBy", "")]
     assert copy, "no COPY entry in the history"
     size = copy[0]["Size"]
-    if enginekind.current().image_store == "classic":
+    if kind.image_store == "classic":
         assert size == len(TOKEN), size  # the layer's content: the token file
     else:
         assert size >= 1000, size  # the snapshot's disk blocks: kilobytes, even for a 24-byte file
@@ -216,31 +200,25 @@ def limits_folder(tmp_path_factory):
 
 def test_pids_limit_stops_the_twentieth_process(limits_folder):
     mount = f"{limits_folder}:/lab:ro"
-    assert ok("run", "--rm", "-v", mount, "python:3.13-slim", "python", "/lab/fork.py").strip() == "started 200 processes"
-    limited = ok("run", "--rm", "--pids-limit", "20", "-v", mount, "python:3.13-slim", "python", "/lab/fork.py")
+    assert docker("run", "--rm", "-v", mount, "python:3.13-slim", "python", "/lab/fork.py").stdout.strip() == "started 200 processes"
+    limited = docker("run", "--rm", "--pids-limit", "20", "-v", mount, "python:3.13-slim", "python", "/lab/fork.py").stdout
     assert limited.splitlines() == ["fork number 20 failed: [Errno 11] Resource temporarily unavailable", "started 19 processes"]
 
 
-def test_memory_limit_gets_the_hog_oom_killed(limits_folder, course_session):
-    hog = course_session.name("claims-hog")
-    try:
-        done = docker("run", "--name", hog, "--memory", "64m", "--memory-swap", "64m", "-v", f"{limits_folder}:/lab:ro",
-                      "python:3.13-slim", "python", "/lab/hog.py")
-        assert "holding 48 MiB" in done.stdout and "holding 64 MiB" not in done.stdout, done.stdout
-        state = ok("inspect", "--format", "{{.State.OOMKilled}} {{.State.ExitCode}}", hog).split()
-        assert state == ["true", "137"], f"cgroup v{enginekind.current().cgroup_version}: {state}"
-    finally:
-        docker("rm", "-f", hog)
+def test_memory_limit_gets_the_hog_oom_killed(limits_folder, container_name, kind):
+    hog = container_name("claims-hog")
+    done = docker("run", "--name", hog, "--memory", "64m", "--memory-swap", "64m", "-v", f"{limits_folder}:/lab:ro",
+                  "python:3.13-slim", "python", "/lab/hog.py", check=False)
+    assert "holding 48 MiB" in done.stdout and "holding 64 MiB" not in done.stdout, done.stdout
+    state = docker("inspect", "--format", "{{.State.OOMKilled}} {{.State.ExitCode}}", hog).stdout.split()
+    assert state == ["true", "137"], f"cgroup v{kind.cgroup_version}: {state}"
 
 
-def test_the_kernel_files_hold_the_limits(course_session):
-    locked = course_session.name("claims-locked")
-    try:
-        ok("run", "-d", "--name", locked, "--user", "1000:1000", "--read-only", "--cap-drop", "ALL", "--security-opt",
+def test_the_kernel_files_hold_the_limits(container_name, kind):
+    locked = container_name("claims-locked")
+    docker("run", "-d", "--name", locked, "--user", "1000:1000", "--read-only", "--cap-drop", "ALL", "--security-opt",
            "no-new-privileges", "--memory", "64m", "--cpus", "0.5", "--pids-limit", "50", "busybox:1.37", "sleep", "300")
-        limits = kernel.cgroup_limits(locked)
-        assert limits.cgroup_version == enginekind.current().cgroup_version
-        assert (limits.memory, limits.pids, limits.cpus) == (64 * 2**20, 50, 0.5)
-        assert (limits.kernel_memory, limits.kernel_pids, limits.kernel_cpus) == (64 * 2**20, 50, 0.5), limits.raw
-    finally:
-        docker("rm", "-f", locked)
+    limits = kernel.cgroup_limits(locked)
+    assert limits.cgroup_version == kind.cgroup_version
+    assert (limits.memory, limits.pids, limits.cpus) == (64 * 2**20, 50, 0.5)
+    assert (limits.kernel_memory, limits.kernel_pids, limits.kernel_cpus) == (64 * 2**20, 50, 0.5), limits.raw
