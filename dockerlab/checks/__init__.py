@@ -17,17 +17,18 @@ Writing an exercise
 -------------------
 Exercises live in ``dockerlab/exercises/<notebook>.py``, one module per notebook (the package
 imports every module in it). An exercise is a function of the lesson that returns or yields
-requirements, registered under an id ``<lesson number>.<name>``::
+requirements, registered under an id ``<lesson number>.<name>``; a requirement the rest builds on
+is yielded as a :func:`prerequisite`, and the check stops after it when it is unmet::
 
     # dockerlab/exercises/nb04_running_containers.py
-    from dockerlab.checks import containers, exercise, http
+    from dockerlab.checks import containers, exercise, http, prerequisite
 
     @exercise("04.web-on-localhost", title="Run nginx on 127.0.0.1:8080",
               hints=["docker run -d --name NAME -p HOST_IP:HOST_PORT:CONTAINER_PORT IMAGE",
                      "nginx listens on port 80 inside the container"])
     def web_on_localhost(lesson):
         name = lesson.name("web")                  # web-dl3f9a1c: the name the notebook told them to use
-        yield containers.running(name)
+        yield prerequisite(containers.running(name))   # the rest is about that container
         yield containers.from_image(name, "nginx:stable")
         yield containers.publishes(name, 80, host_port=8080, host_ip="127.0.0.1")
         yield http.answers("http://127.0.0.1:8080/", contains="nginx")
@@ -44,7 +45,7 @@ Building blocks (each returns one :class:`Requirement`, never raises on a wrong 
 * :mod:`~dockerlab.checks.http`: ``answers``, ``container_answers``
 * :mod:`~dockerlab.checks.compose`: ``valid``, ``no_version_key``, ``service_exists``, ``builds``,
   ``uses_image``, ``publishes``, ``depends_on_healthy``, ``has_healthcheck``, ``uses_volume``,
-  ``env_set``
+  ``env_set``; and ``well_formed``, the first two (``yield from`` it)
 
 A requirement of your own is a function decorated with :func:`block`: return None when met, or a
 string saying what is wrong (or raise :class:`Unmet`); any other exception it raises becomes an
@@ -63,7 +64,7 @@ progress) or in a test file with a real engine, as ``tests/engine/test_checks*.p
 
 from dockerlab.checks import compose, containers, dockerfile, http, images
 from dockerlab.checks.blocks import Unmet, block
-from dockerlab.checks.registry import Exercise, exercise, unregister
+from dockerlab.checks.registry import Exercise, exercise, prerequisite, unregister
 from dockerlab.checks.result import CheckResult, Requirement
 
 __all__ = [
@@ -78,5 +79,6 @@ __all__ = [
     "exercise",
     "http",
     "images",
+    "prerequisite",
     "unregister",
 ]

@@ -7,6 +7,7 @@ Only the obsolete ``version:`` key is looked up in the raw YAML, since Compose d
 
     compose.valid(file)
     compose.no_version_key(file)
+    compose.well_formed(file)                   both, valid as a prerequisite: an exercise starts with yield from it
     compose.service_exists(file, "web")
     compose.builds(file, "web")                 /  compose.uses_image(file, "db", "redis:8")
     compose.publishes(file, "web", 80, host_port=8080)
@@ -31,6 +32,7 @@ from dockerlab.services.compose import COMPOSE_FILES  # the names Compose looks 
 from dockerlab.services.dockerfile import split_image
 from dockerlab.checks import _ports
 from dockerlab.checks.blocks import Unmet, block, read_text, show, typo_of
+from dockerlab.checks.registry import prerequisite
 
 _cache: dict[tuple, dict] = {}
 _LOG_LINE = re.compile(r'^time="[^"]*" level=(\w+) msg="(.*)"$')
@@ -158,6 +160,13 @@ def no_version_key(file: str | os.PathLike):
             "delete the line"
         )
     return None
+
+
+def well_formed(file: str | os.PathLike):
+    """The two requirements a compose-file exercise starts with: the file is valid (the rest of the check
+    builds on that), and it has no obsolete ``version:`` line."""
+    yield prerequisite(valid(file))
+    yield no_version_key(file)
 
 
 @block("the compose file defines the service {name}")

@@ -12,10 +12,14 @@
     containers.has_env(name, "DEBUG", "1")
     containers.restart_policy(name, "unless-stopped")
     containers.no_host_access(name)                not privileged, no engine socket or / mounted, no host namespaces
+
+For an exercise's own blocks: :func:`get` (the container, or :class:`Unmet` saying what exists
+instead), :func:`host_config`, :func:`already_running`, :func:`there_is`, :func:`wait_then_remove`.
 """
 
 from __future__ import annotations
 
+import contextlib
 import re
 import time
 from datetime import datetime
@@ -49,6 +53,31 @@ def get(name: str):
         return _settled(container)
     except docker.errors.NotFound:  # a --rm container that stopped while we watched
         raise Unmet(_missing(name)) from None
+
+
+def there_is(name: str) -> bool:
+    """Whether a container named ``name`` exists now (no waiting, no reason): for an exercise deciding
+    whether there is more to judge about it."""
+    try:
+        engine.client().containers.get(name)
+    except docker.errors.NotFound:
+        return False
+    return True
+
+
+def already_running(name: str, so: str = ""):
+    """The running container ``name``, for a requirement that builds on earlier ones about it.
+
+    :class:`Unmet` pointing at those ("see above") when it does not exist or does not run; ``so``
+    says what cannot be done then ("so nothing can be tried from inside it").
+    """
+    try:
+        container = get(name)
+    except Unmet:
+        raise Unmet(f"there is no container {name} yet (see above)") from None
+    if container.status != "running":
+        raise Unmet(f"{name} is not running{', ' + so if so else ''} (see above)")
+    return container
 
 
 def _settled(container):
@@ -97,6 +126,24 @@ def _missing(name: str) -> str:
     return reason + " (a container started with --rm is also removed as soon as it stops)"
 
 
+def wait_then_remove(container, image: str, timeout: float, should: str) -> tuple[int, str]:
+    """Wait for a container a check started from ``image`` to finish, then remove it: (exit code, output).
+
+    A container still running after ``timeout`` seconds is :class:`Unmet`, with ``should`` saying
+    what its program should have done ("it should finish at once").
+    """
+    try:
+        try:
+            status = container.wait(timeout=timeout)
+        except Exception:  # noqa: BLE001 - requests' ReadTimeout and friends
+            raise Unmet(f"a container from {image} was still running after {timeout:.0f} s; {should}") from None
+        output = container.logs(stdout=True, stderr=True).decode("utf-8", "replace").strip()
+    finally:
+        with contextlib.suppress(docker.errors.APIError):
+            container.remove(force=True)
+    return int(status.get("StatusCode") or 0), output
+
+
 def _last_lines(container, lines: int = 3) -> str:
     try:
         raw = container.logs(stdout=True, stderr=True, tail=lines)
@@ -111,6 +158,11 @@ def _last_lines(container, lines: int = 3) -> str:
 
 def _state(container) -> dict:
     return container.attrs.get("State") or {}
+
+
+def host_config(name: str) -> dict:
+    """How the container named ``name`` was started (its ``HostConfig``: limits, flags, mounts), or :class:`Unmet` as :func:`get`."""
+    return get(name).attrs.get("HostConfig") or {}
 
 
 @block("a container named {name} exists")
@@ -236,7 +288,7 @@ def publishes(name: str, container_port: int, host_port: int | None = None, host
 @block(lambda name, at_most=None: f"the container {name} has a memory limit" + (f" of at most {at_most}" if at_most else ""))
 def memory_limit(name: str, at_most: int | str | None = None):
     """The container runs with ``--memory`` (at most ``at_most``: bytes, or "256m")."""
-    limit = int(((get(name).attrs.get("HostConfig") or {}).get("Memory")) or 0)
+    limit = int(host_config(name).get("Memory") or 0)
     suggestion = at_most or "256m"
     if limit <= 0:
         return f"the container has no memory limit, so it may use all of the machine's memory; start it with --memory {suggestion}"
@@ -255,7 +307,7 @@ def _binary(size: int) -> str:
 @block(lambda name, at_most=None: f"the container {name} has a process limit" + (f" of at most {at_most}" if at_most else ""))
 def pids_limit(name: str, at_most: int | None = None):
     """The container runs with ``--pids-limit`` (at most ``at_most``)."""
-    limit = (get(name).attrs.get("HostConfig") or {}).get("PidsLimit")
+    limit = host_config(name).get("PidsLimit")
     suggestion = at_most or 100
     if not limit or limit <= 0:
         return f"the container has no process limit, so a fork bomb inside it could exhaust the machine; start it with --pids-limit {suggestion}"
@@ -343,7 +395,7 @@ def has_env(name: str, key: str, value: str | None = None):
 @block(lambda name, policy="unless-stopped": f"the container {name} has the restart policy {policy}")
 def restart_policy(name: str, policy: str = "unless-stopped"):
     """``docker run --restart POLICY`` was used (``on-failure`` also matches ``on-failure:N``)."""
-    rp = (get(name).attrs.get("HostConfig") or {}).get("RestartPolicy") or {}
+    rp = host_config(name).get("RestartPolicy") or {}
     got = rp.get("Name") or "no"
     if got == policy.split(":", 1)[0]:
         if ":" in policy and str(rp.get("MaximumRetryCount")) != policy.split(":", 1)[1]:
@@ -359,7 +411,7 @@ def no_host_access(name: str):
     """Nothing in the container's settings hands it the host (see :func:`dockerlab.safety.host_access`)."""
     from dockerlab.engine.safety import host_access
 
-    found = host_access(get(name).attrs.get("HostConfig") or {})
+    found = host_access(host_config(name))
     if not found:
         return None
     return "; ".join(found) + ". Whatever else it drops, such a container is not hardened: remove that flag"

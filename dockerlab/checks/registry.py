@@ -47,6 +47,24 @@ class Exercise:
         return lesson_key == self.lesson or lesson_key.startswith(self.lesson + "-")
 
 
+@dataclass(frozen=True)
+class Prerequisite:
+    """A requirement the rest of an exercise's check builds on (made by :func:`prerequisite`)."""
+
+    requirement: Requirement
+
+
+def prerequisite(requirement: Requirement) -> Prerequisite:
+    """Mark ``requirement`` as one the rest of the check builds on: when it is unmet, the check stops after it.
+
+    Every later requirement would only repeat its reason, or could not be judged fairly::
+
+        yield prerequisite(containers.exists(name))   # the rest is about that container
+        yield containers.exited(name, 0)
+    """
+    return Prerequisite(requirement)
+
+
 _registry: dict[str, Exercise] = {}
 
 
@@ -54,8 +72,9 @@ def exercise(exercise_id: str, *, title: str, hints: Iterable[str] = ()):
     """Register the decorated function as the check of exercise ``exercise_id``.
 
     The function takes the notebook's lesson and returns or yields :class:`Requirement` objects
-    (usually from the building blocks). Registering the same id again from the same function (a
-    re-run cell, a reloaded module) replaces it; from another function it is an error.
+    (usually from the building blocks), those the rest builds on as :func:`prerequisite`. Registering
+    the same id again from the same function (a re-run cell, a reloaded module) replaces it; from
+    another function it is an error.
     """
     if not EXERCISE_ID.match(exercise_id):
         raise ValueError(
@@ -106,7 +125,7 @@ def run(ex: Exercise, lesson=None) -> CheckResult:
         answer = ex.func(lesson)
         if answer is None:
             answer = ()
-        elif isinstance(answer, Requirement):
+        elif isinstance(answer, (Requirement, Prerequisite)):
             answer = (answer,)
         _collect(answer, result.requirements)
     except (KeyboardInterrupt, SystemExit):
@@ -124,15 +143,23 @@ def run(ex: Exercise, lesson=None) -> CheckResult:
     return result
 
 
-def _collect(items, into: list[Requirement]) -> None:
-    """Append requirements one by one, so those found before a failure are kept."""
+def _collect(items, into: list[Requirement]) -> bool:
+    """Append requirements one by one, so those found before a failure are kept.
+
+    Returns False once an unmet :class:`Prerequisite` has stopped the check (nothing after it is asked for).
+    """
     if isinstance(items, (str, bytes)) or not isinstance(items, Iterable):
         into.append(
             Requirement("the exercise's check is well-formed", False, f"the check produced {items!r} instead of a Requirement")
         )
-        return
+        return True
     for item in items:
-        if isinstance(item, Requirement):
+        if isinstance(item, Prerequisite) and isinstance(item.requirement, Requirement):
+            into.append(item.requirement)
+            if not item.requirement.met:
+                return False
+        elif isinstance(item, Requirement):
             into.append(item)
-        else:
-            _collect(item, into)
+        elif not _collect(item, into):
+            return False
+    return True

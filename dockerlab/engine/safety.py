@@ -39,13 +39,14 @@ HOST_NAMESPACES = {
     "userns": ("user", "it opts out of user-namespace remapping: its root is the host's root"),
 }
 
-# How each form spells a setting, so a fix names the key the caller wrote.
+# How each form spells a setting: to read it, and so that a fix names the key the caller wrote.
 _CREATE_KEYS = {"pid": "pid_mode", "network": "network_mode", "ipc": "ipc_mode", "uts": "uts_mode",
                 "userns": "userns_mode", "privileged": "privileged", "cap_add": "cap_add",
                 "devices": "devices", "security_opt": "security_opt"}
 _COMPOSE_KEYS = {"pid": "pid", "network": "network_mode", "ipc": "ipc", "uts": "uts", "userns": "userns_mode",
                  "privileged": "privileged", "cap_add": "cap_add", "devices": "devices", "security_opt": "security_opt"}
-_INSPECT_KEYS = {"pid": "PidMode", "network": "NetworkMode", "ipc": "IpcMode", "uts": "UTSMode", "userns": "UsernsMode"}
+_INSPECT_KEYS = {"pid": "PidMode", "network": "NetworkMode", "ipc": "IpcMode", "uts": "UTSMode", "userns": "UsernsMode",
+                 "privileged": "Privileged", "cap_add": "CapAdd", "devices": "Devices", "security_opt": "SecurityOpt"}
 _CLI_FLAGS = {"pid": "--pid", "network": "--network", "ipc": "--ipc", "uts": "--uts", "userns": "--userns",
               "privileged": "--privileged", "cap_add": "--cap-add", "devices": "--device", "security_opt": "--security-opt"}
 
@@ -73,16 +74,27 @@ class HostRequest:
     keys: dict[str, str] = field(default_factory=lambda: dict(_CREATE_KEYS))
 
     @classmethod
+    def _read(cls, settings: dict, keys: dict[str, str], mounts: list[str], shown_as: dict[str, str] | None = None) -> HostRequest:
+        """From ``settings`` in any form: ``keys`` says how the form spells each setting, ``mounts`` are its host paths.
+
+        Args:
+            shown_as: How fixes name each setting, when not as ``keys`` do (an inspected container's
+                ``HostConfig`` is fixed with ``docker run`` flags).
+        """
+        return cls(
+            privileged=bool(settings.get(keys["privileged"])),
+            host_namespaces=[ns for ns in HOST_NAMESPACES if settings.get(keys[ns]) == "host"],
+            cap_add=_caps(settings.get(keys["cap_add"])),
+            devices=[_device_source(d) for d in settings.get(keys["devices"]) or ()],
+            security_opt=[str(o) for o in settings.get(keys["security_opt"]) or ()],
+            mounts=mounts,
+            keys=dict(shown_as or keys),
+        )
+
+    @classmethod
     def from_create_options(cls, options: dict) -> HostRequest:
         """From docker-py ``containers.create``/``run`` keyword arguments."""
-        return cls(
-            privileged=bool(options.get("privileged")),
-            host_namespaces=_shared_with_host(options, _CREATE_KEYS),
-            cap_add=_caps(options.get("cap_add")),
-            devices=[_device_source(d) for d in options.get("devices") or ()],
-            security_opt=[str(o) for o in options.get("security_opt") or ()],
-            mounts=_create_mount_sources(options),
-        )
+        return cls._read(options, _CREATE_KEYS, _create_mount_sources(options))
 
     @classmethod
     def from_compose_service(cls, service: dict, project: dict | None = None) -> HostRequest:
@@ -101,30 +113,16 @@ class HostRequest:
                 source = declared.get(used.get("source") if isinstance(used, dict) else used) or {}
                 if source.get("file"):
                     mounts.append(source["file"])
-        return cls(
-            privileged=bool(service.get("privileged") or build.get("privileged")),
-            host_namespaces=_shared_with_host(service, _COMPOSE_KEYS),
-            cap_add=_caps(service.get("cap_add")),
-            devices=[_device_source(d) for d in service.get("devices") or ()],
-            security_opt=[str(o) for o in service.get("security_opt") or ()],
-            mounts=mounts,
-            keys=dict(_COMPOSE_KEYS),
-        )
+        request = cls._read(service, _COMPOSE_KEYS, mounts)
+        request.privileged = request.privileged or bool(build.get("privileged"))
+        return request
 
     @classmethod
     def from_host_config(cls, host_config: dict) -> HostRequest:
         """From an inspected container's ``HostConfig``; fixes name the ``docker run`` flags."""
         mounts = [str(b).split(":", 1)[0] for b in host_config.get("Binds") or ()]
         mounts += [m.get("Source", "") for m in host_config.get("Mounts") or () if m.get("Type", "bind") == "bind"]
-        return cls(
-            privileged=bool(host_config.get("Privileged")),
-            host_namespaces=_shared_with_host(host_config, _INSPECT_KEYS),
-            cap_add=_caps(host_config.get("CapAdd")),
-            devices=[_device_source(d) for d in host_config.get("Devices") or ()],
-            security_opt=[str(o) for o in host_config.get("SecurityOpt") or ()],
-            mounts=mounts,
-            keys=dict(_CLI_FLAGS),
-        )
+        return cls._read(host_config, _INSPECT_KEYS, mounts, shown_as=_CLI_FLAGS)
 
 
 @dataclass
@@ -278,11 +276,6 @@ def mount_danger(source: str) -> Danger | None:
         "whoever controls the container can talk to the engine through it and owns the host",
         "Mount only the one folder the container needs, one that holds no engine socket.",
     )
-
-
-def _shared_with_host(settings: dict, keys: dict[str, str]) -> list[str]:
-    """The namespaces ``settings`` share with the host, read under the form's ``keys``."""
-    return [ns for ns in HOST_NAMESPACES if settings.get(keys[ns]) == "host"]
 
 
 def _device_source(device) -> str:

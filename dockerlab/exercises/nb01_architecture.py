@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from dockerlab import engine
 from dockerlab.services import kernel
-from dockerlab.checks import Unmet, block, containers, exercise
+from dockerlab.checks import Unmet, block, containers, exercise, prerequisite
 from dockerlab.checks.blocks import show
 
 MEMORY = 48 * 1024**2  # --memory 48m
@@ -30,18 +30,21 @@ def _mib(size: int) -> str:
     return f"{size} bytes"
 
 
-def _kernel_limits(name: str) -> kernel.CgroupLimits | None:
-    """The limits as the kernel shows them inside the container; None when it is not running."""
+def _kernel_differs(name: str, limit: str, asked: int) -> int | None:
+    """The ``limit`` the kernel enforces inside the container (``kernel_memory``, ``kernel_pids``) when it is
+    not the one the engine was ``asked`` for; None when it is, or when the kernel does not say or the
+    container is not running."""
     info = containers.get(name).attrs
     if not (info.get("State") or {}).get("Running"):
         return None
-    return kernel.cgroup_limits(name)
+    enforced = getattr(kernel.cgroup_limits(name), limit)
+    return None if enforced in (None, asked) else enforced
 
 
 @block(lambda name: f"the kernel limits {name} to {MEMORY_FLAG} of memory (--memory {MEMORY_FLAG})")
 def memory_is(name: str):
     """HostConfig.Memory is 48 MiB, and so is the cgroup's memory limit inside the container."""
-    asked = int((containers.get(name).attrs.get("HostConfig") or {}).get("Memory") or 0)
+    asked = int(containers.host_config(name).get("Memory") or 0)
     if asked == 0:
         return (
             f"the container has no memory limit: it may use all of the machine's memory. "
@@ -54,16 +57,14 @@ def memory_is(name: str):
         elif asked in (48 * 1000**2, 48 * 1000):
             hint = " (docker's m means MiB, 1024 x 1024 bytes: write 48m)"
         return f"the memory limit is {_mib(asked)}, not 48 MiB{hint}; remove the container and start it with --memory {MEMORY_FLAG}"
-    limits = _kernel_limits(name)
-    if limits is not None and limits.kernel_memory not in (None, MEMORY):
-        return f"the engine was asked for 48 MiB but the kernel shows {_mib(limits.kernel_memory)} in the container's cgroup"
-    return None
+    enforced = _kernel_differs(name, "kernel_memory", MEMORY)
+    return None if enforced is None else f"the engine was asked for 48 MiB but the kernel shows {_mib(enforced)} in the container's cgroup"
 
 
 @block(lambda name: f"the kernel limits {name} to {PIDS} processes (--pids-limit {PIDS})")
 def pids_is(name: str):
     """HostConfig.PidsLimit is 20, and so is pids.max inside the container."""
-    asked = (containers.get(name).attrs.get("HostConfig") or {}).get("PidsLimit") or 0
+    asked = containers.host_config(name).get("PidsLimit") or 0
     if asked <= 0:
         return (
             "the container has no process limit, so a runaway program (a fork bomb) inside it could fill the "
@@ -71,10 +72,8 @@ def pids_is(name: str):
         )
     if asked != PIDS:
         return f"the process limit is {asked}, not {PIDS}; remove the container and start it with --pids-limit {PIDS}"
-    limits = _kernel_limits(name)
-    if limits is not None and limits.kernel_pids not in (None, PIDS):
-        return f"the engine was asked for {PIDS} but the kernel's pids.max in the container says {limits.kernel_pids}"
-    return None
+    enforced = _kernel_differs(name, "kernel_pids", PIDS)
+    return None if enforced is None else f"the engine was asked for {PIDS} but the kernel's pids.max in the container says {enforced}"
 
 
 @block(lambda name: f"the container {name} is running")
@@ -105,10 +104,7 @@ def keeps_running(name: str):
 )
 def limits(lesson):
     name = lesson.name("limited")
-    found = containers.exists(name)
-    yield found
-    if not found.met:
-        return  # every other requirement is about that container
+    yield prerequisite(containers.exists(name))  # every other requirement is about that container
     yield keeps_running(name)
     yield containers.from_image(name, LIMITED_IMAGE)
     yield memory_is(name)

@@ -14,7 +14,7 @@ from __future__ import annotations
 import os
 
 from dockerlab.engine import dockercli
-from dockerlab.checks import block, containers, exercise
+from dockerlab.checks import block, containers, exercise, prerequisite
 from dockerlab.checks.blocks import show
 
 HELLO_IMAGE = "hello-world:latest"
@@ -47,10 +47,7 @@ def first_container(lesson):
     yield has_plugin("buildx", "BuildKit")
     yield has_plugin("compose", "Compose")
     name = lesson.name("hello")
-    found = containers.exists(name)
-    yield found
-    if not found.met:
-        return  # the next requirements are about that container
+    yield prerequisite(containers.exists(name))  # the next requirements are about that container
     yield containers.from_image(name, HELLO_IMAGE)
     yield containers.exited(name, 0)
     yield containers.logs_contain(name, GREETING)
@@ -123,10 +120,7 @@ def file_is_yours(path):
 def as_your_user(lesson):
     name = lesson.name("writer")
     target = lesson.path(SHARED_DIR, WRITER_FILE)
-    found = containers.exists(name)
-    yield found
-    if not found.met:
-        return
+    yield prerequisite(containers.exists(name))
     yield containers.exited(name, 0)
     yield runs_as_you(name)
     yield file_is_yours(target)

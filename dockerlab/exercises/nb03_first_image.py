@@ -13,12 +13,9 @@
 
 from __future__ import annotations
 
-import contextlib
 import json
 
-import docker.errors
-
-from dockerlab.checks import Unmet, block, dockerfile, exercise, images, registry
+from dockerlab.checks import Unmet, block, containers, dockerfile, exercise, images, prerequisite, registry
 from dockerlab.checks.blocks import show
 from dockerlab.services import dockerfile as dockerfiles
 
@@ -81,10 +78,7 @@ def cmd_runs(path, script: str):
 )
 def write_dockerfile(lesson):
     path = dockerfile_path(lesson)
-    readable = dockerfile.parses(path)
-    yield readable
-    if not readable.met:
-        return  # every other requirement would repeat the same reason
+    yield prerequisite(dockerfile.parses(path))  # every other requirement would repeat the same reason
     yield dockerfile.python_slim_base(path)
     yield dockerfile.has_workdir(path)
     yield dockerfile.copies(path, SCRIPT)
@@ -138,17 +132,7 @@ def _base_of(lesson) -> str:
 def run_prints(lesson, tag: str, text: str):
     """Start the image once with its own CMD (as `docker run` would), read what it printed, remove it."""
     images.get(tag)
-    container = lesson.run(tag)
-    try:
-        try:
-            status = container.wait(timeout=30)
-        except Exception:  # noqa: BLE001 - requests' ReadTimeout and friends
-            raise Unmet(f"a container from {tag} was still running after 30 s; greet.py should print one line and exit") from None
-        output = container.logs(stdout=True, stderr=True).decode("utf-8", "replace").strip()
-    finally:
-        with contextlib.suppress(docker.errors.APIError):
-            container.remove(force=True)
-    code = status.get("StatusCode")
+    code, output = containers.wait_then_remove(lesson.run(tag), tag, 30, "greet.py should print one line and exit")
     if text in output and code == 0:
         return None
     shown = output[-300:] if output else "nothing"
@@ -168,10 +152,7 @@ def run_prints(lesson, tag: str, text: str):
     ],
 )
 def build_image(lesson):
-    ready = dockerfile_ready(lesson)
-    yield ready
-    if not ready.met:
-        return  # nothing below can be judged fairly without a finished Dockerfile
+    yield prerequisite(dockerfile_ready(lesson))  # nothing below can be judged fairly without a finished Dockerfile
     image = tag(lesson)
     yield images.exists(image)
     yield images.built_from(image, _base_of(lesson))

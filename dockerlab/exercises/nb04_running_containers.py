@@ -12,7 +12,7 @@
 
 from __future__ import annotations
 
-from dockerlab.checks import Unmet, block, containers, exercise
+from dockerlab.checks import Unmet, block, containers, exercise, prerequisite
 from dockerlab.checks.blocks import MISSING, learner_value
 
 IMAGE = "my-python-app"
@@ -63,10 +63,8 @@ def keeps_running(name: str):
 )
 def keep_running(lesson):
     name = lesson.name("worker")
-    alive = keeps_running(name)
-    yield alive
-    if alive.met:
-        yield containers.from_image(name, image(lesson))
+    yield prerequisite(keeps_running(name))
+    yield containers.from_image(name, image(lesson))
 
 
 # -- 04.auto-remove -----------------------------------------------------------------------------
@@ -92,8 +90,7 @@ def exists_or_explain(name: str):
 
 @block("the container {name} is removed by Docker as soon as it stops (--rm)")
 def auto_removes(name: str):
-    container = containers.get(name)
-    if (container.attrs.get("HostConfig") or {}).get("AutoRemove"):
+    if containers.host_config(name).get("AutoRemove"):
         return None
     return (
         f"the container was started without --rm, so after it stops it stays in docker ps -a until someone runs "
@@ -112,10 +109,7 @@ def auto_removes(name: str):
 )
 def auto_remove(lesson):
     name = lesson.name("scratch")
-    found = exists_or_explain(name)
-    yield found
-    if not found.met:
-        return
+    yield prerequisite(exists_or_explain(name))
     yield auto_removes(name)
     yield containers.running(name)
     yield containers.from_image(name, image(lesson))

@@ -7,7 +7,7 @@
 
 from __future__ import annotations
 
-from dockerlab.checks import containers, exercise, http
+from dockerlab.checks import containers, exercise, http, prerequisite
 
 IMAGE = "simple-webapp"
 CONTAINER_PORT = 80
@@ -38,12 +38,7 @@ def exercise_port(lesson) -> int:
 def publish_localhost(lesson):
     name = lesson.name("site")
     port = exercise_port(lesson)
-    running = containers.running(name)
-    yield running
-    if not running.met:
-        return
+    yield prerequisite(containers.running(name))
     yield containers.from_image(name, image(lesson))
-    published = containers.publishes(name, CONTAINER_PORT, host_port=port, host_ip="127.0.0.1")
-    yield published
-    if published.met:
-        yield http.answers(f"http://127.0.0.1:{port}/", contains=GREETING)
+    yield prerequisite(containers.publishes(name, CONTAINER_PORT, host_port=port, host_ip="127.0.0.1"))
+    yield http.answers(f"http://127.0.0.1:{port}/", contains=GREETING)

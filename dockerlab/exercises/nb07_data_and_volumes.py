@@ -17,17 +17,12 @@ import docker.errors
 from dockerlab import engine
 from dockerlab.checks import Unmet, block, containers, exercise
 
+#: The volume and the reader container the exercise asks for, before the session id (``lesson.name(VOLUME)``).
+VOLUME = "diary"
+READER = "reader"
 TARGET = "/diary"
 FILE = "entries.txt"
 WORDS = "dear diary"
-
-
-def volume_name(lesson) -> str:
-    return lesson.name("diary")
-
-
-def reader_name(lesson) -> str:
-    return lesson.name("reader")
 
 
 @block("a volume named {name} exists")
@@ -68,12 +63,7 @@ def volume_holds_entry(lesson, name: str):
 
 @block(lambda reader: f"{FILE} can be read inside {reader}")
 def reader_sees_entry(reader: str):
-    try:
-        container = containers.get(reader)
-    except Unmet:
-        raise Unmet(f"there is no container {reader} yet (see above)") from None
-    if container.status != "running":
-        raise Unmet(f"{reader} is not running (see above)")
+    container = containers.already_running(reader)
     code, output = container.exec_run(["cat", f"{TARGET}/{FILE}"])
     text = output.decode("utf-8", "replace").strip()
     if code == 0 and WORDS in text.lower():
@@ -93,22 +83,14 @@ def reader_sees_entry(reader: str):
     ],
 )
 def persist_volume(lesson):
-    volume, reader = volume_name(lesson), reader_name(lesson)
+    volume, reader = lesson.name(VOLUME), lesson.name(READER)
     there = volume_exists(volume)
     yield there
     if there.met:
         yield volume_holds_entry(lesson, volume)
     running = containers.running(reader)
     yield running
-    if _exists(reader):  # a reader that does not exist has nothing more to judge
+    if containers.there_is(reader):  # a reader that does not exist has nothing more to judge
         yield containers.mounts_volume(reader, volume, TARGET, read_only=True)
     if running.met:
         yield reader_sees_entry(reader)
-
-
-def _exists(name: str) -> bool:
-    try:
-        engine.client().containers.get(name)
-    except docker.errors.NotFound:
-        return False
-    return True

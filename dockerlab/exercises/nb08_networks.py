@@ -16,20 +16,11 @@ import docker.errors
 from dockerlab import engine
 from dockerlab.checks import Unmet, block, containers, exercise
 
+#: The network and the two containers the exercise asks for, before the session id (``lesson.name(DB)``).
+NETWORK = "shop-net"
+DB = "db"
+APP = "shop"  # not "app": the notebook's demo runs a container "api", and a near name would be taken for a typo
 DB_PORT = 6379
-
-
-def network_name(lesson) -> str:
-    return lesson.name("shop-net")
-
-
-def db_name(lesson) -> str:
-    return lesson.name("db")
-
-
-def app_name(lesson) -> str:
-    # "shop", not "app": the notebook's demo runs a container "api", and a near name would be taken for a typo
-    return lesson.name("shop")
 
 
 @block("{name} is a user-defined bridge network")
@@ -48,12 +39,7 @@ def user_defined_bridge(name: str):
 
 @block(lambda app, db: f"from inside {app}, the name {db} answers on port {DB_PORT}")
 def reaches_by_name(app: str, db: str):
-    try:
-        container = containers.get(app)
-    except Unmet:
-        raise Unmet(f"there is no container {app} yet (see above)") from None
-    if container.status != "running":
-        raise Unmet(f"{app} is not running, so nothing can be tried from inside it (see above)")
+    container = containers.already_running(app, so="so nothing can be tried from inside it")
     script = f"printf 'PING\\r\\n' | nc -w 3 {db} {DB_PORT}"
     # A Redis started a moment ago may not listen yet: ask again for a few seconds before judging.
     deadline = time.monotonic() + 6
@@ -94,24 +80,16 @@ def reaches_by_name(app: str, db: str):
     ],
 )
 def reach_by_name(lesson):
-    net, db, app = network_name(lesson), db_name(lesson), app_name(lesson)
+    net, db, app = lesson.name(NETWORK), lesson.name(DB), lesson.name(APP)
     yield user_defined_bridge(net)
     db_up, app_up = containers.running(db), containers.running(app)
     yield db_up
     yield app_up
     # A container that does not exist has nothing more to judge: one reason each is enough.
-    if exists(db):
+    if containers.there_is(db):
         yield containers.from_image(db, "redis:8")
         yield containers.on_network(db, net)
-    if exists(app):
+    if containers.there_is(app):
         yield containers.on_network(app, net)
     if db_up.met and app_up.met:
         yield reaches_by_name(app, db)
-
-
-def exists(name: str) -> bool:
-    try:
-        engine.client().containers.get(name)
-    except docker.errors.NotFound:
-        return False
-    return True

@@ -11,7 +11,7 @@ import docker.errors
 
 from dockerlab.services import compose as compose_service
 from dockerlab import engine
-from dockerlab.checks import compose, exercise, http
+from dockerlab.checks import compose, exercise, http, prerequisite
 from dockerlab.checks.blocks import block, show
 
 #: The counter app's image, as the notebook builds it: ``counter-app-<session>:1.0`` (see :func:`image`).
@@ -137,21 +137,15 @@ def _last_line(name: str) -> str:
 def compose_file(lesson):
     file = lesson.path("exercise", "compose.yaml")
     project = lesson.name("myapp")
-    valid = compose.valid(file)
-    yield valid
-    if not valid.met:
-        return
-    yield compose.no_version_key(file)
+    yield from compose.well_formed(file)
     yield compose.uses_image(file, "app", image(lesson))
     yield compose.uses_image(file, "cache", "redis:8")
     yield compose.env_set(file, "app", "REDIS_HOST", "cache")
     yield compose.publishes(file, "app", 8000, host_ip="127.0.0.1")
     yield compose.uses_volume(file, "cache", "counts", "/data")
     yield depends_on(file, "app", "cache")
-    running = project_runs(project, ["app", "cache"], file)
-    yield running
-    if running.met:
-        yield http.container_answers(f"{project}-app-1", 8000, contains="seen")
+    yield prerequisite(project_runs(project, ["app", "cache"], file))
+    yield http.container_answers(f"{project}-app-1", 8000, contains="seen")
 
 
 __all__ = ["depends_on", "project_runs", "compose_file"]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import docker.errors
 
 from dockerlab import engine
-from dockerlab.checks import compose, exercise, http
+from dockerlab.checks import compose, exercise, http, prerequisite
 from dockerlab.checks.blocks import block
 from dockerlab.exercises.nb09_many_containers import project_runs
 
@@ -51,11 +51,7 @@ def healthy(name: str):
 def wait_for_healthy(lesson):
     file = lesson.path("exercise", "compose.yaml")
     project = lesson.name("race")
-    valid = compose.valid(file)
-    yield valid
-    if not valid.met:
-        return
-    yield compose.no_version_key(file)
+    yield from compose.well_formed(file)
     yield compose.has_healthcheck(file, "redis")
     yield compose.depends_on_healthy(file, "web", "redis")
     running = project_runs(project, ["web", "redis"], file)
@@ -63,9 +59,8 @@ def wait_for_healthy(lesson):
         yield running  # not started yet: one reason is enough
         return
     yield healthy(f"{project}-redis-1")
-    yield running
-    if running.met:
-        yield http.container_answers(f"{project}-web-1", 8000, contains="seen")
+    yield prerequisite(running)
+    yield http.container_answers(f"{project}-web-1", 8000, contains="seen")
 
 
 __all__ = ["healthy", "wait_for_healthy"]

@@ -18,7 +18,7 @@ import tarfile
 import docker.errors
 
 from dockerlab import engine
-from dockerlab.checks import containers, dockerfile, exercise, http, images
+from dockerlab.checks import containers, dockerfile, exercise, http, images, prerequisite
 from dockerlab.checks.blocks import Unmet, block, show
 from dockerlab.services import dockerfile as dockerfiles
 
@@ -165,16 +165,10 @@ def built(ref: str, folder: str):
 def secret_mount(lesson):
     folder = lesson.path("exercise")
     tag = lesson.name("fetcher")
-    parsed = dockerfile.parses(folder)
-    yield parsed
-    if not parsed.met:
-        return
+    yield prerequisite(dockerfile.parses(folder))
     yield dockerfile.no_secrets(folder)
     yield mounts_secret(folder)
-    exists = built(tag, show(folder))
-    yield exists
-    if not exists.met:
-        return
+    yield prerequisite(built(tag, show(folder)))
     yield token_not_in(tag)
     yield used_the_token(tag)
 
@@ -182,13 +176,9 @@ def secret_mount(lesson):
 # -- a hardened container -------------------------------------------------------------------
 
 
-def _host_config(name: str) -> dict:
-    return containers.get(name).attrs.get("HostConfig") or {}
-
-
 @block(lambda name, at_most: f"the container {name} may use at most {at_most:g} CPUs")
 def cpu_limit(name: str, at_most: float):
-    host = _host_config(name)
+    host = containers.host_config(name)
     cpus = (host.get("NanoCpus") or 0) / 1e9
     if not cpus and (host.get("CpuQuota") or 0) > 0:
         cpus = host["CpuQuota"] / (host.get("CpuPeriod") or 100_000)
@@ -201,14 +191,14 @@ def cpu_limit(name: str, at_most: float):
 
 @block("the container {name} has a read-only root filesystem")
 def read_only(name: str):
-    if _host_config(name).get("ReadonlyRootfs"):
+    if containers.host_config(name).get("ReadonlyRootfs"):
         return None
     return "the container's filesystem is writable, so an attacker could change its programs; start it with --read-only"
 
 
 @block("the container {name} runs with every capability dropped")
 def no_capabilities(name: str):
-    host = _host_config(name)
+    host = containers.host_config(name)
     dropped = {str(c).upper().removeprefix("CAP_") for c in host.get("CapDrop") or ()}
     added = sorted(str(c).upper().removeprefix("CAP_") for c in host.get("CapAdd") or ())
     if "ALL" not in dropped:
@@ -243,10 +233,7 @@ def non_root(name: str):
 )
 def hardened_server(lesson):
     name = lesson.name("hardened")
-    running = containers.running(name)
-    yield running
-    if not running.met:
-        return
+    yield prerequisite(containers.running(name))
     yield containers.no_host_access(name)
     yield non_root(name)
     yield read_only(name)
@@ -254,10 +241,8 @@ def hardened_server(lesson):
     yield containers.memory_limit(name, at_most="32m")
     yield cpu_limit(name, 0.25)
     yield containers.pids_limit(name, at_most=30)
-    published = containers.publishes(name, SERVER_PORT, host_ip="127.0.0.1")
-    yield published
-    if published.met:
-        yield http.container_answers(name, SERVER_PORT, contains="hardened")
+    yield prerequisite(containers.publishes(name, SERVER_PORT, host_ip="127.0.0.1"))
+    yield http.container_answers(name, SERVER_PORT, contains="hardened")
 
 
 __all__ = [

@@ -122,18 +122,18 @@ class ContainerCard(View):
         run_guarded(self.buttons, self.message, self.refresh)
 
     def on_stop(self, _button=None) -> None:
-        def action() -> str:
-            service.stop(self.name)
-            self.refresh()
-            return f"Stopped {self.name}."
-
-        run_guarded(self.buttons, self.message, action)
+        self._act(service.stop, "Stopped")
 
     def on_remove(self, _button=None) -> None:
+        self._act(service.remove, "Removed")
+
+    def _act(self, operation, done: str) -> None:
+        """``operation(name)`` on the container, then refresh; the message says ``done`` (or what went wrong)."""
+
         def action() -> str:
-            service.remove(self.name)
+            operation(self.name)
             self.refresh()
-            return f"Removed {self.name}."
+            return f"{done} {self.name}."
 
         run_guarded(self.buttons, self.message, action)
 

@@ -18,16 +18,16 @@ pytestmark = [pytest.mark.engine, pytest.mark.lesson("07-data-and-volumes")]
 
 
 def write_entry(lesson, text: str = "dear diary") -> None:
-    vol = ex.volume_name(lesson)
+    vol = lesson.name(ex.VOLUME)
     docker("run", "--rm", "-v", f"{vol}:/diary", "busybox:1.37", "sh", "-c", f"echo {text} > /diary/entries.txt")
 
 
 def reader(lesson, *mount: str) -> None:
-    docker("run", "-d", "--name", ex.reader_name(lesson), *mount, "busybox:1.37", "sleep", "3600")
+    docker("run", "-d", "--name", lesson.name(ex.READER), *mount, "busybox:1.37", "sleep", "3600")
 
 
 def test_right_answer_passes(lesson):
-    vol = ex.volume_name(lesson)
+    vol = lesson.name(ex.VOLUME)
     docker("volume", "create", vol)
     write_entry(lesson)
     reader(lesson, "-v", f"{vol}:/diary:ro")
@@ -36,7 +36,7 @@ def test_right_answer_passes(lesson):
 
 
 def test_mount_flag_read_only_also_passes(lesson):
-    vol = ex.volume_name(lesson)
+    vol = lesson.name(ex.VOLUME)
     write_entry(lesson)  # docker run -v creates the named volume when it does not exist
     reader(lesson, "--mount", f"type=volume,source={vol},target=/diary,readonly")
     assert exercises.run("07.persist-volume", lesson).passed
@@ -50,7 +50,7 @@ def test_nothing_done_yet(lesson):
 
 
 def test_empty_volume_says_write_first(lesson):
-    vol = ex.volume_name(lesson)
+    vol = lesson.name(ex.VOLUME)
     docker("volume", "create", vol)
     reader(lesson, "-v", f"{vol}:/diary:ro")
     res = exercises.run("07.persist-volume", lesson)
@@ -67,7 +67,7 @@ def test_reader_with_anonymous_volume(lesson):
 
 
 def test_reader_mounts_it_writable(lesson):
-    vol = ex.volume_name(lesson)
+    vol = lesson.name(ex.VOLUME)
     write_entry(lesson)
     reader(lesson, "-v", f"{vol}:/diary")
     res = exercises.run("07.persist-volume", lesson)
@@ -86,7 +86,7 @@ def test_reader_with_a_bind_mount(lesson, tmp_path):
 
 
 def test_wrong_words_in_the_file(lesson):
-    vol = ex.volume_name(lesson)
+    vol = lesson.name(ex.VOLUME)
     write_entry(lesson, "shopping list")
     reader(lesson, "-v", f"{vol}:/diary:ro")
     res = exercises.run("07.persist-volume", lesson)

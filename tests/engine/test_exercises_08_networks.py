@@ -19,12 +19,12 @@ pytestmark = [pytest.mark.engine, pytest.mark.lesson("08-networks")]
 def start(lesson, network: str | None = None, app_network: str | None = None, db_image: str = "redis:8") -> None:
     db_net = ["--network", network] if network else []
     app_net = ["--network", app_network] if app_network else db_net
-    docker("run", "-d", "--name", ex.db_name(lesson), *db_net, db_image, *([] if db_image == "redis:8" else ["sleep", "3600"]))
-    docker("run", "-d", "--name", ex.app_name(lesson), *app_net, "busybox:1.37", "sleep", "3600")
+    docker("run", "-d", "--name", lesson.name(ex.DB), *db_net, db_image, *([] if db_image == "redis:8" else ["sleep", "3600"]))
+    docker("run", "-d", "--name", lesson.name(ex.APP), *app_net, "busybox:1.37", "sleep", "3600")
 
 
 def test_right_answer_passes(lesson):
-    net = ex.network_name(lesson)
+    net = lesson.name(ex.NETWORK)
     docker("network", "create", net)
     start(lesson, net)
     res = exercises.run("08.reach-by-name", lesson)
@@ -32,11 +32,11 @@ def test_right_answer_passes(lesson):
 
 
 def test_connecting_afterwards_also_passes(lesson):
-    net = ex.network_name(lesson)
+    net = lesson.name(ex.NETWORK)
     docker("network", "create", net)
     start(lesson)  # both on the default bridge first
-    docker("network", "connect", net, ex.db_name(lesson))
-    docker("network", "connect", net, ex.app_name(lesson))  # (still on the default bridge too)
+    docker("network", "connect", net, lesson.name(ex.DB))
+    docker("network", "connect", net, lesson.name(ex.APP))  # (still on the default bridge too)
     assert exercises.run("08.reach-by-name", lesson).passed
 
 
@@ -55,18 +55,18 @@ def test_default_bridge_has_no_names(lesson):
 
 
 def test_app_on_another_network(lesson):
-    net = ex.network_name(lesson)
+    net = lesson.name(ex.NETWORK)
     other = lesson.name("elsewhere")
     docker("network", "create", net)
     docker("network", "create", other)
     start(lesson, net, app_network=other)
     res = exercises.run("08.reach-by-name", lesson)
-    assert "docker network connect" in unmet(res, f"{ex.app_name(lesson)} is attached")
+    assert "docker network connect" in unmet(res, f"{lesson.name(ex.APP)} is attached")
     assert "same one" in unmet(res, "answers on port")
 
 
 def test_db_is_not_redis(lesson):
-    net = ex.network_name(lesson)
+    net = lesson.name(ex.NETWORK)
     docker("network", "create", net)
     start(lesson, net, db_image="busybox:1.37")
     res = exercises.run("08.reach-by-name", lesson)

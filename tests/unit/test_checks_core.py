@@ -178,6 +178,33 @@ def test_exception_in_exercise_keeps_earlier_requirements(registered):
     assert not result.passed
 
 
+def test_an_unmet_prerequisite_stops_the_check_after_it(registered):
+    asked = []
+
+    def judged(number):
+        asked.append(number)
+        return even(number)
+
+    @exercise("99.gated", title="Gated")
+    def gated(lesson):
+        yield checks.prerequisite(judged(2))  # met: the check goes on
+        yield [judged(4), checks.prerequisite(judged(5))]  # unmet, even inside a nested list
+        yield judged(6)
+
+    registered.append("99.gated")
+    result = run_exercise("99.gated")
+    assert [r.met for r in result.requirements] == [True, True, False]
+    assert asked == [2, 4, 5]  # nothing after the unmet prerequisite is even judged
+    assert not result.passed
+
+    @exercise("99.gated-alone", title="A prerequisite returned alone")
+    def alone(lesson):
+        return checks.prerequisite(judged(8))
+
+    registered.append("99.gated-alone")
+    assert run_exercise("99.gated-alone").passed
+
+
 def test_exercise_with_nothing_to_check_does_not_pass(registered):
     @exercise("99.nothing", title="Nothing")
     def nothing(lesson):
