@@ -7,6 +7,7 @@ tests/ is on sys.path (pyproject.toml's ``pythonpath``), so any test module can 
 
 from __future__ import annotations
 
+import ast
 import json
 import subprocess
 from pathlib import Path
@@ -57,15 +58,40 @@ def write_files(folder: Path, files: dict[str, str | bytes]) -> Path:
     return folder
 
 
-def notebook_file(notebook: str, marker: str) -> str:
-    """The text of the file a notebook writes with ``%%writefile`` (the first cell whose first line has ``marker``)."""
+def notebook_file(notebook: str, marker: str, solution: bool = False) -> str:
+    """The text of the file a notebook writes: with ``%%writefile`` (the first cell whose first line has
+    ``marker``, such as ``{stars_dir}/Dockerfile``), or, with ``solution``, in its ``%%solution`` cell,
+    written either way (``%%writefile``, or ``(stars_dir / "Dockerfile").write_text(...)``). The tests
+    take an exercise's files from here, so the notebook is their one source."""
     nb = json.loads((ROOT / "notebooks" / notebook).read_text())
     for cell in nb["cells"]:
         source = "".join(cell["source"])
+        if cell["cell_type"] != "code" or source.startswith("%%solution\n") != solution:
+            continue
+        source = source.removeprefix("%%solution\n")
         first, _, body = source.partition("\n")
-        if cell["cell_type"] == "code" and first.startswith("%%writefile") and marker in first:
+        if first.startswith("%%writefile") and marker in first:
             return body + "\n"
-    raise AssertionError(f"{notebook} has no %%writefile cell for {marker}")
+        if solution and (text := _written_text(source, marker)) is not None:
+            return text
+    raise AssertionError(f"{notebook} has no {'%%solution ' if solution else ''}cell that writes {marker}")
+
+
+def _written_text(source: str, marker: str) -> str | None:
+    """The text ``(folder / "NAME").write_text("...")`` writes in a cell, where ``marker`` is ``{folder}/NAME``."""
+    python = "\n".join("" if line.lstrip().startswith(("!", "%")) else line for line in source.splitlines())
+    try:
+        tree = ast.parse(python)
+    except SyntaxError:  # a cell of shell lines or other magics writes no file this way
+        return None
+    for node in ast.walk(tree):
+        if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "write_text"):
+            continue
+        path = node.func.value
+        if (isinstance(path, ast.BinOp) and isinstance(path.left, ast.Name) and isinstance(path.right, ast.Constant)
+                and f"{{{path.left.id}}}/{path.right.value}" == marker):
+            return ast.literal_eval(node.args[0])
+    return None
 
 
 # -- a check's result ------------------------------------------------------------------------------

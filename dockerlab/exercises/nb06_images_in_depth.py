@@ -14,7 +14,8 @@
                      and a container of it still counts a visit (it writes into ``data/``, so that
                      folder must belong to the new user).
 
-The file contents the notebook writes are constants here, so the notebook and the tests agree.
+The files are the notebook's own (its ``%%writefile`` cells); the engine tests read them from the
+notebook, so nothing here has to be kept in step with it.
 """
 
 from __future__ import annotations
@@ -29,105 +30,21 @@ from pathlib import Path
 import docker.errors
 
 from dockerlab import engine, errors, sizes
-from dockerlab.checks import Unmet, block, dockerfile, exercise, images
+from dockerlab.checks import Unmet, block, containers, dockerfile, exercise, images, prerequisite
 from dockerlab.services import build as builds
 
-# -- what the notebook writes -------------------------------------------------------------------
-
-#: The slow step every Dockerfile of the cache part shares (same text: BuildKit can share its cache).
-APT_FIGLET = (
-    "RUN apt-get update \\\n"
-    " && apt-get install -y --no-install-recommends figlet \\\n"
-    " && rm -rf /var/lib/apt/lists/*\n"
-)
+# -- what the checks expect of the notebook's files ----------------------------------------------
+# The files themselves are the notebook's (its %%writefile cells, shipped and in %%solution); the
+# engine tests read them from there (tests/support.py notebook_file), so they have one source.
 
 CACHE_FOLDER = "cache-exercise"
-CACHE_APP_PY = (
-    "# A tiny app that needs one system package: figlet, which draws big letters.\n"
-    "import subprocess\n"
-    "\n"
-    'MESSAGE = "well done"\n'
-    "\n"
-    'subprocess.run(["figlet", MESSAGE], check=True)\n'
-    'print("cache exercise app: ok")\n'
-)
+#: What the cache exercise's app.py prints last.
 CACHE_OK = "cache exercise app: ok"
-#: As shipped: the code is copied before the slow install, so any code change reinstalls figlet.
-CACHE_SHIPPED = (
-    "# ✍ Your turn: reorder this Dockerfile so that changing app.py does not reinstall figlet.\n"
-    "FROM python:3.13-slim\n"
-    "WORKDIR /app\n"
-    "COPY . .\n" + APT_FIGLET + 'CMD ["python", "app.py"]\n'
-)
-CACHE_SOLUTION = "FROM python:3.13-slim\nWORKDIR /app\n" + APT_FIGLET + 'COPY . .\nCMD ["python", "app.py"]\n'
-
 STARS_FOLDER = "stars"
-STARS_C = (
-    "#include <stdio.h>\n"
-    "\n"
-    "int main(void) {\n"
-    "    for (int row = 1; row <= 4; row++) {\n"
-    "        for (int star = 0; star < row; star++)\n"
-    "            putchar('*');\n"
-    "        putchar('\\n');\n"
-    "    }\n"
-    '    puts("four rows of stars");\n'
-    "    return 0;\n"
-    "}\n"
-)
+#: What the stars program prints.
 STARS_OUTPUT = "*\n**\n***\n****\nfour rows of stars"
-#: The build stage: the same first lines as the notebook's demo, so the compiler layer is shared.
-GCC_STAGE_RUN = (
-    "RUN apt-get update \\\n"
-    " && apt-get install -y --no-install-recommends gcc libc6-dev \\\n"
-    " && rm -rf /var/lib/apt/lists/*\n"
-)
-STARS_SHIPPED = (
-    "# ✍ Your turn: make this a multi-stage build whose final image is under 10 MB.\n"
-    "FROM debian:trixie-slim\n" + GCC_STAGE_RUN + "WORKDIR /src\n"
-    "COPY stars.c .\n"
-    "RUN gcc -static -O2 -o /usr/local/bin/stars stars.c\n"
-    'CMD ["stars"]\n'
-)
-STARS_SOLUTION = (
-    "FROM debian:trixie-slim AS build\n" + GCC_STAGE_RUN + "WORKDIR /src\n"
-    "COPY stars.c .\n"
-    "RUN gcc -static -O2 -o /usr/local/bin/stars stars.c\n"
-    "\n"
-    "FROM scratch\n"
-    "COPY --from=build /usr/local/bin/stars /stars\n"
-    'CMD ["/stars"]\n'
-)
 STARS_LIMIT = "10MB"
-
 VISITS_FOLDER = "visits"
-VISITS_APP_PY = (
-    "# Counts its visits in data/visits.txt and says which user it runs as.\n"
-    "import os\n"
-    "from pathlib import Path\n"
-    "\n"
-    'counter = Path("data/visits.txt")\n'
-    "visits = int(counter.read_text()) + 1 if counter.exists() else 1\n"
-    "counter.write_text(str(visits))\n"
-    'print(f"visit number {visits}, running as user id {os.getuid()}")\n'
-)
-VISITS_SHIPPED = (
-    "# ✍ Your turn: make this image run its app as a user other than root.\n"
-    "FROM python:3.13-slim\n"
-    "WORKDIR /app\n"
-    "COPY app.py .\n"
-    "RUN mkdir data\n"
-    'CMD ["python", "app.py"]\n'
-)
-VISITS_SOLUTION = (
-    "FROM python:3.13-slim\n"
-    "RUN useradd --create-home --uid 10001 app\n"
-    "WORKDIR /app\n"
-    "COPY app.py .\n"
-    "RUN mkdir data && chown app:app data\n"
-    "USER app\n"
-    'CMD ["python", "app.py"]\n'
-)
 
 
 def folder(lesson, name: str) -> Path:
@@ -155,16 +72,7 @@ def run_once(lesson, image: str, command=None, timeout: float = 60) -> tuple[int
         container = lesson.run(image, command)
     except Exception as exc:  # noqa: BLE001 - the engine's refusal is the learner's answer here
         raise Unmet(_start_failure(image, exc)) from None
-    try:
-        try:
-            status = container.wait(timeout=timeout)
-        except Exception:  # noqa: BLE001 - requests' ReadTimeout and friends
-            raise Unmet(f"a container from {image} was still running after {timeout:.0f} s; it should finish at once") from None
-        output = container.logs(stdout=True, stderr=True).decode("utf-8", "replace").strip()
-    finally:
-        with contextlib.suppress(docker.errors.APIError):
-            container.remove(force=True)
-    return int(status.get("StatusCode") or 0), output
+    return containers.wait_then_remove(container, image, timeout, "it should finish at once")
 
 
 def _start_failure(image: str, exc: BaseException) -> str:
@@ -268,10 +176,7 @@ def _image_works(lesson, tag: str) -> str | None:
 )
 def cache_order(lesson):
     path = folder(lesson, CACHE_FOLDER) / "Dockerfile"
-    readable = dockerfile.parses(path)
-    yield readable
-    if not readable.met:
-        return
+    yield prerequisite(dockerfile.parses(path))
     order = install_before_code(path)
     yield order
     if not order.met and "installs anything" in order.reason:
@@ -367,16 +272,10 @@ def prints_stars(lesson, tag: str):
 def multi_stage(lesson):
     path = folder(lesson, STARS_FOLDER) / "Dockerfile"
     tag = stars_tag(lesson)
-    readable = dockerfile.parses(path)
-    yield readable
-    if not readable.met:
-        return
+    yield prerequisite(dockerfile.parses(path))
     yield several_stages(path)
     yield copies_from_stage(path)
-    built = images.exists(tag)
-    yield built
-    if not built.met:
-        return
+    yield prerequisite(images.exists(tag))
     yield small_enough(lesson, tag, STARS_LIMIT)
     yield prints_stars(lesson, tag)
 
@@ -413,14 +312,8 @@ def counts_as_non_root(lesson, tag: str):
 def non_root(lesson):
     path = folder(lesson, VISITS_FOLDER) / "Dockerfile"
     tag = visits_tag(lesson)
-    readable = dockerfile.parses(path)
-    yield readable
-    if not readable.met:
-        return
+    yield prerequisite(dockerfile.parses(path))
     yield dockerfile.non_root_user(path)
-    built = images.exists(tag)
-    yield built
-    if not built.met:
-        return
+    yield prerequisite(images.exists(tag))
     yield images.user_non_root(tag)
     yield counts_as_non_root(lesson, tag)
