@@ -101,6 +101,12 @@ TIMEOUT = Variable(
     "Seconds any single engine API call may take (builds and pulls go through the `docker` CLI instead).",
     fallback="30",
 )
+HTTP_TIMEOUT = Variable(
+    "DOCKERLAB_HTTP_TIMEOUT",
+    "3",
+    "Seconds a check waits for a learner's web app to answer one request (raise it on a slow or emulated machine).",
+    fallback="3",
+)
 MIN_FREE_GB = Variable(
     "DOCKERLAB_MIN_FREE_GB",
     "5",
@@ -189,6 +195,15 @@ ENGINES_CACHE = Variable(
 ENGINES_DATA = Variable(
     "DOCKERLAB_ENGINES_DATA", "`/var/lib/dockerlab-engines`",
     "Where each engine of the matrix keeps its images, containers and volumes (removed with the engine).", "matrix")
+VM_WORK = Variable(
+    "DOCKERLAB_VM_WORK", "`/var/tmp`",
+    "Where matrix row e keeps its VM's root filesystem, disk image and shared folder (about 3 GiB).", "matrix")
+VM_BOOT_TIMEOUT = Variable(
+    "DOCKERLAB_VM_BOOT_TIMEOUT", "600",
+    "Seconds matrix row e waits for the engine inside its VM to answer after boot.", "matrix")
+VM_TIMEOUT = Variable(
+    "DOCKERLAB_VM_TIMEOUT", "3000",
+    "Seconds matrix row e lets its VM run (boot, images and tests) before it stops it.", "matrix")
 
 #: Every variable, in the order the docs list them.
 VARIABLES: tuple[Variable, ...] = tuple(v for v in globals().values() if isinstance(v, Variable))

@@ -18,6 +18,7 @@ import urllib.parse
 import urllib.request
 from http import HTTPStatus
 
+from dockerlab import config
 from dockerlab.checks.blocks import Unmet, block
 
 #: Most of a body read; a page is judged by its beginning.
@@ -33,13 +34,14 @@ def _status_text(code: int) -> str:
         return str(code)
 
 
-def fetch(url: str, timeout: float = 3.0, wait: float = 2.0) -> tuple[int, str]:
+def fetch(url: str, timeout: float | None = None, wait: float = 2.0) -> tuple[int, str]:
     """GET ``url``; (status, body text). Raises :class:`Unmet` with a plain reason when nothing answers.
 
     Args:
-        timeout: Seconds one request may take.
+        timeout: Seconds one request may take; unset, ``DOCKERLAB_HTTP_TIMEOUT`` (3 s).
         wait: Seconds to keep retrying while the connection is refused or reset.
     """
+    timeout = config.HTTP_TIMEOUT.number() if timeout is None else timeout
     parts = urllib.parse.urlsplit(url)
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise Unmet(f"{url!r} is not a web address (it should look like http://127.0.0.1:8080/)")
@@ -84,7 +86,7 @@ def _no_answer(url: str, parts, reason, timeout: float) -> str:
     return f"{url} could not be reached: {reason}"
 
 
-def _judge(url: str, status: int, contains: str | None, timeout: float, wait: float) -> str | None:
+def _judge(url: str, status: int, contains: str | None, timeout: float | None, wait: float) -> str | None:
     got, body = fetch(url, timeout=timeout, wait=wait)
     if got != status:
         extra = ""
@@ -103,21 +105,21 @@ def _judge(url: str, status: int, contains: str | None, timeout: float, wait: fl
 
 
 @block(
-    lambda url, status=200, contains=None, timeout=3.0, wait=2.0: f"{url} answers with status {status}"
+    lambda url, status=200, contains=None, timeout=None, wait=2.0: f"{url} answers with status {status}"
     + (f" and a page containing {contains!r}" if contains is not None else "")
 )
-def answers(url: str, status: int = 200, contains: str | None = None, timeout: float = 3.0, wait: float = 2.0):
+def answers(url: str, status: int = 200, contains: str | None = None, timeout: float | None = None, wait: float = 2.0):
     """GET ``url`` answers ``status`` and (if given) its body contains ``contains``."""
     return _judge(url, status, contains, timeout, wait)
 
 
 @block(
-    lambda name, container_port, path="/", status=200, contains=None, timeout=3.0, wait=2.0: f"the app in {name} answers on its port {container_port}"
+    lambda name, container_port, path="/", status=200, contains=None, timeout=None, wait=2.0: f"the app in {name} answers on its port {container_port}"
     + (f" with a page containing {contains!r}" if contains is not None else "")
 )
 def container_answers(
     name: str, container_port: int, path: str = "/", status: int = 200, contains: str | None = None,
-    timeout: float = 3.0, wait: float = 2.0,
+    timeout: float | None = None, wait: float = 2.0,
 ):
     """Like :func:`answers`, at the host port the container ``name`` publishes ``container_port`` on."""
     from dockerlab.checks import containers
