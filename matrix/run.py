@@ -52,10 +52,15 @@ def test_files(row: Row) -> list[str]:
     return found
 
 
-def pytest_command(row: Row, junit: Path, extra: list[str] = (), python: str = PYTHON) -> list[str]:
+#: What `make test` runs, for a row run with ``suite=True``: the whole suite on the row's engine.
+WHOLE_SUITE = ["tests", "--ignore=tests/browser", "--ignore=tests/reliability"]
+
+
+def pytest_command(row: Row, junit: Path, extra: list[str] = (), python: str = PYTHON, suite: bool = False) -> list[str]:
     chosen = notebooks_of(row)
     solution = [f"tests/test_notebooks_solution_mode.py::test_solution_mode[{p.stem}]" for p in chosen]
-    return [python, "-m", "pytest", *[str(p.relative_to(ROOT)) for p in chosen], *solution, *test_files(row), *NBVAL,
+    tests = WHOLE_SUITE if suite else [*solution, *test_files(row)]
+    return [python, "-m", "pytest", *[str(p.relative_to(ROOT)) for p in chosen], *tests, *NBVAL,
             "-p", "no:cacheprovider", "-q", f"--junitxml={junit}", *extra]
 
 
@@ -152,8 +157,12 @@ def course_bundle(say=print) -> Path:
     return bundle
 
 
-def run_row(row: Row, name: str | None = None, extra: list[str] = (), say=print) -> Result:
-    """Run one row start to end; the engine (if the row starts one) is removed afterwards."""
+def run_row(row: Row, name: str | None = None, extra: list[str] = (), say=print, suite: bool = False) -> Result:
+    """Run one row start to end; the engine (if the row starts one) is removed afterwards.
+
+    Args:
+        suite: Run the whole of ``make test`` there, not only the notebooks and the engine claims.
+    """
     RESULTS.mkdir(parents=True, exist_ok=True)
     result = Result(row.key, row.title, machine=_machine())
     junit = RESULTS / f"{row.key}.xml"
@@ -162,7 +171,7 @@ def run_row(row: Row, name: str | None = None, extra: list[str] = (), say=print)
     started = time.monotonic()
     if row.kind == "default":
         result.engine = engine_facts(dict(os.environ))
-        code = _pytest(row, junit, extra, dict(os.environ), [], result, say)
+        code = _pytest(row, junit, extra, dict(os.environ), [], result, say, suite)
     elif row.kind == "separate":
         programs = row.programs(say)
         engine = Engine(
@@ -180,7 +189,7 @@ def run_row(row: Row, name: str | None = None, extra: list[str] = (), say=print)
             mark = time.monotonic()
             give_images(row, engine, say)
             result.seconds["images"] = round(time.monotonic() - mark, 1)
-            code = _pytest(row, junit, extra, engine.env(), prefix, result, say)
+            code = _pytest(row, junit, extra, engine.env(), prefix, result, say, suite)
     else:
         from . import vm
 
@@ -195,8 +204,8 @@ def run_row(row: Row, name: str | None = None, extra: list[str] = (), say=print)
     return result
 
 
-def _pytest(row: Row, junit: Path, extra, env: dict, prefix: list[str], result: Result, say) -> int:
-    command = [*prefix, *pytest_command(row, junit, list(extra))]
+def _pytest(row: Row, junit: Path, extra, env: dict, prefix: list[str], result: Result, say, suite: bool = False) -> int:
+    command = [*prefix, *pytest_command(row, junit, list(extra), suite=suite)]
     say(f"[{row.key}] {' '.join(command[len(prefix):])}")
     mark = time.monotonic()
     code = stream(command, env={**env, "PYTHONUNBUFFERED": "1"}, tag=row.key, say=say)
