@@ -13,7 +13,7 @@ help:
 	@echo "make browser run every notebook in JupyterLab in headless Chromium; screenshots in screenshots/"
 	@echo "make bench   measure what the course costs this machine; tables in docs/benchmarks.md"
 	@echo "make matrix  every notebook on the other engines learners run (docs/engine-matrix.md); needs root"
-	@echo "make matrix-vm  row e of the matrix: cgroup v2 under systemd in an emulated VM (~35 min)"
+	@echo "make matrix-vm  row e of the matrix: cgroup v2 under systemd in an emulated VM (~25 min)"
 
 setup:
 	@bash scripts/setup.sh
@@ -76,7 +76,7 @@ hub-smoke:
 # a docker context with its processes out of the notebook's sight, e cgroup v2 under systemd in a VM.
 # Needs root (network namespaces, mounts); fetches Debian's packages into /var/cache/dockerlab-engines.
 # MATRIX_ROWS picks rows, MATRIX_JOBS how many run side by side. Results: build/matrix/.
-# Row e is not in CI's default: emulated, its notebooks and tests take about 35 minutes alone, and CI's
+# Row e is not in CI's default: emulated, its notebooks and tests take about 25 minutes alone, and CI's
 # whole run must stay under 60 (docs/engine-matrix.md has its last measured run); `make matrix-vm` runs it.
 MATRIX_ROWS ?= b c d
 MATRIX_JOBS ?= 2
