@@ -51,7 +51,7 @@ def test_engine_stops_and_starts_during_lessons(tmp_path, engine_control, record
     cells = harness.code_cells(folder / NOTEBOOK.name, mode="learner")
     start = harness.index_of(cells, r"dockerlab\.start\(")
     hello = harness.index_of(cells, r"^!docker run --rm hello-world$")
-    check = harness.index_of(cells, r"checks\.check\(lesson, \"02\.first-container\"\)")
+    check = harness.index_of(cells, r"lesson\.check\(\"02\.first-container\"\)")
     reset = harness.index_of(cells, r"^lesson\.reset\(\)")
     env = {"DOCKERLAB_STATE": str(tmp_path / "state"), "DOCKERLAB_PROGRESS": str(tmp_path / "progress.json")}
 

@@ -40,7 +40,7 @@ def _complaints(cell: harness.Cell) -> list[str]:
 
 
 def _verdicts(cells: list[harness.Cell]) -> list[str]:
-    return [", ".join(VERDICT.findall(c.html)) for c in cells if "checks.check(" in c.source]
+    return [", ".join(VERDICT.findall(c.html)) for c in cells if "lesson.check(" in c.source]
 
 
 @pytest.mark.parametrize("mode", MODES)
@@ -63,6 +63,7 @@ def test_run_twice_in_one_kernel(notebook, mode, tmp_path, record):
         changed = [f"cell {i}: {a} -> {b}" for i, (a, b) in enumerate(zip(map(_complaints, first), map(_complaints, second))) if a != b]
         assert not changed, f"the second run met what the first left:\n" + "\n".join(changed)
         assert _verdicts(first) == _verdicts(second), (_verdicts(first), _verdicts(second))
+        assert all(_verdicts(second)), f"a check cell showed no verdict: {_verdicts(second)}"
         if mode == "solution":
             assert all(v == "Done" for v in _verdicts(second)), _verdicts(second)
         sid = kernel.session_id()

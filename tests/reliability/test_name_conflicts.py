@@ -64,7 +64,7 @@ def test_rerun_cells_and_a_rerun_notebook(tmp_path, record):
         conflicts = [c for c in second if "is already in use" in c.text]
         assert conflicts, "the re-run should meet the names the first half made"
         assert all("You have to remove (or rename)" in c.text for c in conflicts)
-        verdicts = [c.html for c in second if "checks.check(" in c.source]
+        verdicts = [c.html for c in second if "lesson.check(" in c.source]
         assert verdicts and all(">Done<" in v for v in verdicts), [re.findall(r"font-weight:bold\">([^<]+)<", v) for v in verdicts]
         sid = kernel.session_id()
         assert harness.resources_of([sid]) == {}, harness.resources_of([sid])
