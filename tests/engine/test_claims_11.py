@@ -25,7 +25,7 @@ import pytest
 
 from dockerlab.services import kernel
 from dockerlab.exercises.nb11_security import TOKEN, where_in_image
-from support import ROOT, docker
+from support import docker, notebook_file
 
 pytestmark = [pytest.mark.engine, pytest.mark.lesson("11-security")]
 
@@ -49,7 +49,6 @@ CMD ["cat", "/fetched.txt"]
 """
 # The notebook's Go template for a build record's arguments.
 ARGS_FORMAT = "{{range .BuildArgs}}{{.Name}}={{.Value}} {{end}}"
-NOTEBOOK = ROOT / "notebooks"
 
 
 def buildx_version() -> tuple[int, int]:
@@ -185,16 +184,9 @@ def test_a_secret_mount_leaves_no_trace_and_a_deleted_file_stays(builds, tmp_pat
 @pytest.fixture(scope="module")
 def limits_folder(tmp_path_factory):
     """fork.py and hog.py exactly as the notebook writes them."""
-    from nbformat import read
-
     folder = tmp_path_factory.mktemp("limits")
-    nb = read(NOTEBOOK / "11-security.ipynb", as_version=4)
-    for cell in nb.cells:
-        first, _, body = cell.source.partition("\n")
-        for script in ("fork.py", "hog.py"):
-            if cell.cell_type == "code" and first == f"%%writefile {{limits}}/{script}":
-                (folder / script).write_text(body + "\n")
-    assert (folder / "fork.py").exists() and (folder / "hog.py").exists()
+    for script in ("fork.py", "hog.py"):
+        (folder / script).write_text(notebook_file("11-security.ipynb", f"{{limits}}/{script}"))
     return folder
 
 
