@@ -3,8 +3,9 @@
 The package reads its environment only through this module: each variable is a :class:`Variable`
 here, and a module reads it with the variable's reader (``config.TIMEOUT.number()``,
 ``config.OFFLINE.flag()``, ``config.PROGRESS.path()``). Variables that only the project's own
-scripts, tests, benchmarks or engine matrix read are listed too (``read_by`` says which), so one
-list names them all; those files read ``os.environ`` themselves.
+scripts, tests, benchmarks or engine matrix read are listed too, in the table
+``variables_elsewhere.toml`` beside this module (``read_by`` says who reads each), so one list names
+them all; those files read ``os.environ`` themselves.
 
 An empty variable counts as unset. ``docs/configuration.md`` is made from this list
 (``python -m dockerlab.config > docs/configuration.md``); tests/unit/test_config.py fails when the
@@ -18,6 +19,7 @@ from __future__ import annotations
 
 import os
 import tempfile
+import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -146,67 +148,19 @@ CLASSROOM_LOG = Variable(
 )
 
 # -- read only by the project's scripts, tests, benchmarks and engine matrix --------------------
+# A table, not code: nothing in the package reads these, so they are data (variables_elsewhere.toml,
+# shipped beside this module), loaded here only to be listed with the others.
 
-NO_BYSTANDERS = Variable(
-    "DOCKERLAB_NO_BYSTANDERS", "unset",
-    "`1`: the test suites do not make the learner's own container, network, volume and image whose survival "
-    "they check at the end.", "tests/plugin_engine_safety.py")
-BROWSER_TIMEOUT = Variable(
-    "DOCKERLAB_BROWSER_TIMEOUT", "300",
-    "Seconds each notebook may take in `make browser`, from Run All until the kernel is idle.", "tests/browser")
-CROWD = Variable(
-    "DOCKERLAB_CROWD", "10", "Learners in the reliability suite's crowd scenario.", "tests/reliability")
-CROWD_BOUND = Variable(
-    "DOCKERLAB_CROWD_BOUND", "1500", "Seconds the crowd scenario may take in all.", "tests/reliability")
-ENGINE_PIDFILE = Variable(
-    "DOCKERLAB_ENGINE_PIDFILE", "`/var/run/docker.pid`",
-    "How the engine-down scenario finds the engine to stop; needed with `DOCKERLAB_ENGINE_START` when "
-    "`DOCKER_HOST` names another engine.", "tests/reliability")
-ENGINE_START = Variable(
-    "DOCKERLAB_ENGINE_START", "`bash scripts/ensure-engine.sh`",
-    "How the engine-down scenario starts the engine again.", "tests/reliability")
-RELIABILITY_BOUND = Variable(
-    "DOCKERLAB_RELIABILITY_BOUND", "1500",
-    "Seconds any one reliability test may take before the watchdog dumps every thread's stack and ends the run.",
-    "tests/reliability")
-RELIABILITY_IGNORE_TERM = Variable(
-    "DOCKERLAB_RELIABILITY_IGNORE_TERM", "unset",
-    "`1`: the reliability suite logs and ignores SIGTERM (a colleague's `pkill -f pytest` on a shared machine).",
-    "tests/reliability")
-RELIABILITY_REPORT = Variable(
-    "DOCKERLAB_RELIABILITY_REPORT", "`dockerlab-reliability` in the temporary folder",
-    "Where the reliability suite writes its results table (markdown and JSON).", "tests/reliability")
-OS_RELEASE = Variable(
-    "DOCKERLAB_OS_RELEASE", "`/etc/os-release`",
-    "The os-release file the set-up scripts read to decide what they may install (tests point it at another "
-    "system's).", "scripts/setup.sh, scripts/ensure-engine.sh")
-CLI_PLUGINS = Variable(
-    "DOCKERLAB_CLI_PLUGINS", "`/usr/local/lib/docker/cli-plugins`",
-    "Where `scripts/ensure-engine.sh` puts the buildx and Compose plugins it installs.", "scripts/ensure-engine.sh")
-DOCKERD_LOG = Variable(
-    "DOCKERLAB_DOCKERD_LOG", "`/var/log/dockerlab-dockerd.log`",
-    "The log of an engine `scripts/ensure-engine.sh` starts.", "scripts/ensure-engine.sh")
-ENGINE_WAIT = Variable(
-    "DOCKERLAB_ENGINE_WAIT", "60",
-    "Seconds `scripts/ensure-engine.sh` waits for an engine it started to answer.", "scripts/ensure-engine.sh")
-ENGINES_CACHE = Variable(
-    "DOCKERLAB_ENGINES_CACHE", "`/var/cache/dockerlab-engines`",
-    "Where the engine matrix keeps the Debian packages it unpacks, between runs.", "matrix")
-ENGINES_DATA = Variable(
-    "DOCKERLAB_ENGINES_DATA", "`/var/lib/dockerlab-engines`",
-    "Where each engine of the matrix keeps its images, containers and volumes (removed with the engine).", "matrix")
-VM_WORK = Variable(
-    "DOCKERLAB_VM_WORK", "`/var/tmp`",
-    "Where matrix row e keeps its VM's root filesystem, disk image and shared folder (about 3 GiB).", "matrix")
-VM_BOOT_TIMEOUT = Variable(
-    "DOCKERLAB_VM_BOOT_TIMEOUT", "600",
-    "Seconds matrix row e waits for the engine inside its VM to answer after boot.", "matrix")
-VM_TIMEOUT = Variable(
-    "DOCKERLAB_VM_TIMEOUT", "3000",
-    "Seconds matrix row e lets its VM run (boot, images and tests) before it stops it.", "matrix")
+ELSEWHERE_FILE = Path(__file__).with_name("variables_elsewhere.toml")
+
+
+def _elsewhere() -> tuple[Variable, ...]:
+    table = tomllib.loads(ELSEWHERE_FILE.read_text(encoding="utf-8"))
+    return tuple(Variable(name, **fields) for name, fields in table.items())
+
 
 #: Every variable, in the order the docs list them.
-VARIABLES: tuple[Variable, ...] = tuple(v for v in globals().values() if isinstance(v, Variable))
+VARIABLES: tuple[Variable, ...] = tuple(v for v in globals().values() if isinstance(v, Variable)) + _elsewhere()
 BY_NAME = {v.name: v for v in VARIABLES}
 
 
@@ -236,7 +190,7 @@ def markdown() -> str:
         "# Configuration",
         "",
         "<!-- Made from dockerlab/config.py by `python -m dockerlab.config > docs/configuration.md`;",
-        "     tests/unit/test_config.py fails when this page and config.py differ. -->",
+        "     tests/unit/test_config.py fails when this page and config.py (with variables_elsewhere.toml) differ. -->",
         "",
         "Every `DOCKERLAB_*` environment variable, with its default and what it changes. An empty variable counts",
         "as unset. The package reads them through [`dockerlab/config.py`](../dockerlab/config.py), which lists them.",
