@@ -200,20 +200,20 @@ def test_the_limit_file_on_the_host(kind, capped):
 
 
 def test_the_oom_killer(container_name, kind):
-    """Over its limit the process is killed: exit code 137, an oom event beside die, and OOMKilled true,
-    always on cgroup v1; on cgroup v2 the engine may record the exit before the OOM notice and leave
-    OOMKilled false (row e saw it with Engine 20.10 and containerd 1.6), as notebook 01 says."""
+    """Over its limit the process is killed: exit code 137, an oom event beside die, and OOMKilled usually true;
+    an engine that records the exit before the OOM notice leaves OOMKilled false (row e saw it on cgroup v2 with
+    Engine 20.10 and containerd 1.6, make test's second engine on cgroup v1 on a busy machine), as notebook 01 says."""
     hog = container_name("claims01-hog")
     done = docker("run", "--name", hog, "--memory", "32m", "--memory-swap", "32m", "python:3.13-slim", "python", "-c",
                   "hog = [b'x' * 2**20 for _ in range(1000)]", check=False)
     assert done.returncode == 137, done.stderr
     state = inspect(hog, "{{.State.ExitCode}} {{.State.OOMKilled}}")
-    assert state == "137 true" or (kind.cgroup_version == 2 and state == "137 false"), (state, kind)
+    assert state in ("137 true", "137 false"), (state, kind)
     cid, created = inspect(hog, "{{.Id}} {{.Created}}").split()
     events = docker("events", "--since", created, "--until", str(int(time.time()) + 1), "--filter", f"container={cid}",
                     "--format", "{{.Action}}").stdout.split()
     assert events[:3] == ["create", "attach", "start"] and "die" in events[3:], events
-    if state == "137 true":
+    if state == "137 true" or kind.cgroup_version == 1:  # v1: the notice came, only after the exit
         assert sorted(events[3:]) == ["die", "oom"], events
 
 
