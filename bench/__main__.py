@@ -61,7 +61,7 @@ def steps(opts: dict[str, str]) -> list[tuple[str, str, bool, object]]:
         ("disk", "disk used by images", True, lambda: disk.measure()),
         ("lab", "make lab, warm", True, lambda: [lab.warm(runs)]),
         ("kit", "image kit, re-run", True, lambda: [kit.rerun(runs)]),
-        ("suite", "make test, warm", False, lambda: [suite.warm(heavy)]),
+        ("suite", "make test, warm", False, lambda: suite.warm(heavy)),
         ("kit", "image kit, cold", True, lambda: [kit.cold(cold)]),
         ("lab", "make lab, cold", True, lambda: [lab.cold(heavy)]),
         ("suite", "make test, cold", False, lambda: [suite.cold(heavy)]),

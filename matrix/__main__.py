@@ -6,6 +6,7 @@
     python -m matrix exec N -- COMMAND    run COMMAND against engine N (in its network namespace)
     python -m matrix down N ...           stop engines and remove everything they had
     python -m matrix list                 the rows, and the engines running now
+    python -m matrix test [--workers N]   make test's set split over engines side by side (matrix/split.py)
 """
 
 from __future__ import annotations
@@ -56,6 +57,10 @@ def main(argv: list[str] | None = None) -> int:
     down = sub.add_parser("down")
     down.add_argument("names", nargs="+")
     sub.add_parser("list")
+    test = sub.add_parser("test")
+    test.add_argument("--workers", type=int, default=None, help="engines side by side, the machine's own "
+                      "included (default: DOCKERLAB_TEST_WORKERS, else one per core; 1: one pytest run, as before)")
+    test.add_argument("--pytest", default="", help="extra pytest arguments for every job, e.g. '-x'")
     args = parser.parse_args(argv)
 
     if args.command == "run":
@@ -117,6 +122,8 @@ def main(argv: list[str] | None = None) -> int:
             Engine(name, []).remove()
             print(f"engine {name} removed")
         return 0
+    if args.command == "test":
+        return _test(args)
     if args.command == "list":
         for row in ROWS.values():
             print(f"{row.key}  {row.title}: {row.why}")
@@ -124,6 +131,27 @@ def main(argv: list[str] | None = None) -> int:
         print("running now:", ", ".join(running) or "none")
         return 0
     return 2
+
+
+def _test(args) -> int:
+    import os
+
+    from . import split
+
+    workers = args.workers or int(os.environ.get("DOCKERLAB_TEST_WORKERS") or split.default_workers())
+    why_not = split.can_start_engines() if workers > 1 else "one worker asked for"
+    if why_not:
+        print(f"[split] one pytest run on the machine's engine ({why_not})", flush=True)
+        command = [split.PYTHON, "-m", "pytest", "tests", "notebooks", *split.NBVAL, "-p", "no:cacheprovider",
+                   *(f"--ignore={d}" for d in split.NOT_IN_MAKE_TEST), *shlex.split(args.pytest)]
+        return subprocess.run(command, cwd=split.ROOT).returncode
+
+    def say(line: str) -> None:
+        print(time.strftime("%H:%M:%S"), line, flush=True)
+
+    report = split.run(split.all_jobs(), workers, shlex.split(args.pytest), say=say)
+    split.print_report(report, say=print)
+    return 1 if report.failed else 0
 
 
 if __name__ == "__main__":
