@@ -177,7 +177,7 @@ def test_a_failing_step_without_a_message_of_its_own_still_ends_in_plain_words(t
     assert done.returncode == 1, done.stdout + done.stderr
     assert "[2/3] Python environment" in done.stdout
     assert "sha256sum: pyproject.toml: No such file or directory" in done.stderr
-    assert re.search(r"ERROR: scripts/setup.sh stopped: `wanted=\$\(sha256sum pyproject.toml.*` \(line \d+\) failed.", done.stderr)
+    assert re.search(r"ERROR: scripts/setup.sh stopped: `wanted=\$\(checksum pyproject.toml.*` \(line \d+\) failed.", done.stderr)
 
 
 def _free_port() -> int:
