@@ -12,7 +12,9 @@
 #   Docker Desktop, Colima, OrbStack or Rancher Desktop, which the docker CLI finds through its context).
 #
 # Portable to macOS: bash 3.2 (its /bin/bash) and no GNU-only tools (`timeout` is GNU's: run_for stands
-# in for it). tests/test_script_portability.py runs it without them and checks it for bash 4 features.
+# in for it).
+# tests/test_script_portability.py runs it without them; tests/unit/test_shell_static.py reads it for bash 4 features.
+#
 # Idempotent: a second run only checks. Exit status 0 means `docker info`, `docker buildx version`
 # and `docker compose version` all answer. Every failure ends in an ERROR paragraph saying what to do.
 #

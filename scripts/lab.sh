@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Start JupyterLab on 127.0.0.1 with the course, after scripts/setup.sh. LAB_PORT picks the port.
-# Portable to macOS: bash 3.2 (its /bin/bash) and no GNU-only tools (tests/test_script_portability.py).
+# Portable to macOS: bash 3.2 (its /bin/bash) and no GNU-only tools (tests/test_script_portability.py,
+# tests/unit/test_shell_static.py).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 port="${LAB_PORT:-8888}"

@@ -6,7 +6,8 @@
 #      requirements.lock (made by scripts/lock.sh from pyproject.toml)
 #   3. every image the course uses (dockerlab images ensure: pull, else build offline stand-ins)
 # Every failure ends in an ERROR paragraph that says what to do.
-# Portable to macOS: bash 3.2 (its /bin/bash) and no GNU-only tools (tests/test_script_portability.py).
+# Portable to macOS: bash 3.2 (its /bin/bash) and no GNU-only tools (tests/test_script_portability.py,
+# tests/unit/test_shell_static.py).
 set -Eeuo pipefail
 cd "$(dirname "$0")/.."
 
