@@ -21,7 +21,19 @@ A notebook starts with::
     lesson = dockerlab.start("03-first-image", mode=MODE)
 """
 
-from dockerlab.errors import DockerlabError
+try:  # POSIX's file locks: only Windows' own Python lacks them; WSL 2 and macOS have them
+    import fcntl  # noqa: F401 - imported to find out, used by the port reservations (jupyter/lesson.py)
+except ImportError:
+    raise ImportError(
+        "dockerlab runs on Linux and macOS, and on Windows inside WSL 2, not on Windows itself: this Python has no "
+        "fcntl (the file locks dockerlab needs), and the course's `!docker` cells and set-up scripts need a Linux or "
+        "macOS shell. On Windows: install WSL 2 (in PowerShell as administrator: wsl --install; "
+        "https://learn.microsoft.com/windows/wsl/install), then either Docker Desktop with its WSL 2 engine and WSL "
+        "integration turned on for your distribution (https://docs.docker.com/desktop/features/wsl/) or Docker Engine "
+        "inside the distribution. Then, in the distribution's terminal (e.g. Ubuntu): clone the course there and run make lab."
+    ) from None
+
+from dockerlab.errors import DockerlabError  # noqa: E402 - after the platform check
 
 #: The one version source: pyproject.toml reads it (``[tool.setuptools.dynamic]``) for the package's metadata.
 __version__ = "0.1.0"

@@ -8,7 +8,12 @@
 # - buildx and Compose v2 are added as CLI plugins when the `docker` CLI lacks them: first from
 #   the machine's own apt sources, else from Debian trixie's packages fetched with `apt-get download`
 #   (nothing from trixie is installed system-wide; only the plugin binaries are copied).
-# - Anywhere else it stops with a message that links the official install docs.
+# - Anywhere else it stops with a message that links the official install docs (on macOS: start
+#   Docker Desktop, Colima, OrbStack or Rancher Desktop, which the docker CLI finds through its context).
+#
+# Portable to macOS: bash 3.2 (its /bin/bash) and no GNU-only tools (`timeout` is GNU's: run_for stands
+# in for it).
+# tests/test_script_portability.py runs it without them; tests/unit/test_shell_static.py reads it for bash 4 features.
 #
 # Idempotent: a second run only checks. Exit status 0 means `docker info`, `docker buildx version`
 # and `docker compose version` all answer. Every failure ends in an ERROR paragraph saying what to do.
@@ -18,6 +23,7 @@
 set -Eeuo pipefail
 
 INSTALL_DOCS="https://docs.docker.com/engine/install/"
+MAC_DOCS="https://docs.docker.com/desktop/setup/install/mac-install/"
 PLUGIN_DIR="${DOCKERLAB_CLI_PLUGINS:-/usr/local/lib/docker/cli-plugins}"
 DOCKERD_LOG="${DOCKERLAB_DOCKERD_LOG:-/var/log/dockerlab-dockerd.log}"
 WAIT_SECONDS="${DOCKERLAB_ENGINE_WAIT:-60}"
@@ -43,9 +49,36 @@ if [ "$(id -u)" -ne 0 ]; then
 fi
 can_admin() { [ "$(id -u)" -eq 0 ] || [ -n "$SUDO" ]; }
 is_debian_like() { [ -r "$OS_RELEASE" ] && grep -qiE '^(ID|ID_LIKE)=.*(debian|ubuntu)' "$OS_RELEASE" && command -v apt-get >/dev/null 2>&1; }
+on_macos() { [ "$(uname -s 2>/dev/null)" = Darwin ]; }
+# shellcheck source=/dev/null
 os_name() { (. "$OS_RELEASE" 2>/dev/null && echo "${PRETTY_NAME:-${NAME:-unknown}}") || uname -s; }
 
-engine_answers() { command -v docker >/dev/null 2>&1 && timeout 15 docker info >/dev/null 2>&1; }
+# run_for SECONDS COMMAND...: the command, ended (TERM) if it runs longer. GNU's `timeout` where there is one;
+# macOS has none, so there a watcher in the background ends it. (Not perl's alarm: Go programs such as
+# docker ignore SIGALRM.)
+run_for() {
+  local seconds=$1 pid watcher status=0
+  shift
+  if command -v timeout >/dev/null 2>&1; then
+    timeout "$seconds" "$@"  # portable: only where it exists
+    return
+  fi
+  "$@" &
+  pid=$!
+  # The watcher ends its own sleep when it is told to stop, so nothing of it outlives the command.
+  ( sleeper=""
+    trap 'kill "$sleeper" 2>/dev/null; wait "$sleeper"; exit 0' TERM
+    sleep "$seconds" &
+    sleeper=$!
+    wait "$sleeper" && kill "$pid" 2>/dev/null ) >/dev/null 2>&1 &
+  watcher=$!
+  wait "$pid" || status=$?
+  kill "$watcher" 2>/dev/null || true
+  wait "$watcher" 2>/dev/null || true
+  return "$status"
+}
+
+engine_answers() { command -v docker >/dev/null 2>&1 && run_for 15 docker info >/dev/null 2>&1; }
 
 apt_updated=""
 apt_update() {
@@ -66,7 +99,7 @@ apt_install() {
 wait_for_engine() {
   local waited=0
   printf '==> waiting for the engine socket (up to %ss) ' "$WAIT_SECONDS"
-  until timeout 5 docker info >/dev/null 2>&1; do
+  until run_for 5 docker info >/dev/null 2>&1; do
     if [ "$waited" -ge "$WAIT_SECONDS" ]; then
       printf '\n'
       fail "The Docker engine did not answer within ${WAIT_SECONDS}s." \
@@ -105,6 +138,16 @@ ensure_engine() {
     can_admin || fail "A Docker engine is installed but not running, and this user cannot start it." \
                       "Start it (e.g. 'sudo systemctl start docker'), then run this again."
     start_engine; return
+  fi
+  if on_macos; then
+    # No dockerd on a Mac: the engine runs in a Linux VM that an app starts, and the docker CLI finds it
+    # through its current context (desktop-linux, colima, orbstack, rancher-desktop).
+    fail "No Docker engine answers." \
+         "On macOS the engine runs in a Linux VM that an app starts: Docker Desktop, Colima ('colima start')," \
+         "OrbStack or Rancher Desktop. Start yours and wait until it says it is running, then run this again." \
+         "If it runs already, the docker command is talking to another engine: 'docker context ls' lists them" \
+         "(the one in use has a *), and 'docker context use NAME' picks yours." \
+         "None installed yet? Docker Desktop: $MAC_DOCS"
   fi
   if ! is_debian_like || ! can_admin; then
     local why="This user is not root and cannot use sudo without a password."
@@ -150,9 +193,15 @@ ensure_plugin() {
     say "docker $name: $(docker "$name" version 2>/dev/null | head -n 1)"
     return
   fi
-  can_admin && command -v apt-get >/dev/null 2>&1 || \
+  if on_macos; then
+    fail "'docker $name' is missing." \
+         "Docker Desktop, OrbStack and Rancher Desktop ship it. With Colima: brew install docker-$name, then add the" \
+         "folder brew names to \"cliPluginsExtraDirs\" in ~/.docker/config.json, as brew's message says. Then run this again."
+  fi
+  if ! can_admin || ! command -v apt-get >/dev/null 2>&1; then
     fail "'docker $name' is missing and this script cannot install it here." \
          "Install it from $INSTALL_DOCS (Docker Desktop ships it), then run this again."
+  fi
   # The machine's own packages first (Ubuntu has both; Debian from trixie on has both).
   apt_update
   if apt-cache show "$deb_native" 2>/dev/null | grep -qE '^Version: ([2-9]|0\.[1-9][0-9])'; then
@@ -167,6 +216,11 @@ ensure_plugin() {
   say "docker $name: $(docker "$name" version 2>/dev/null | head -n 1)"
 }
 
+if ! command -v docker >/dev/null 2>&1 && on_macos; then
+  fail "The 'docker' command is not installed." \
+       "On macOS it comes with Docker Desktop ($MAC_DOCS), OrbStack or Rancher Desktop;" \
+       "with Colima, install it too: brew install colima docker. Then start the engine and run this again."
+fi
 command -v docker >/dev/null 2>&1 || { is_debian_like && can_admin && apt_install docker.io; } || \
   fail "The 'docker' command is not installed." "Install Docker from $INSTALL_DOCS"
 ensure_engine

@@ -32,14 +32,15 @@ hub_version=$JUPYTERHUB_VERSION
 
 # Wheels for the learner image: jupyterhub-singleuser of the hub's version, JupyterLab, and dockerlab with its
 # dependencies (read from pyproject.toml), for CPython $PYVER on x86_64 Linux.
-mapfile -t deps < <("$HUBVENV/bin/python" -c 'import tomllib; print("\n".join(tomllib.load(open("pyproject.toml", "rb"))["project"]["dependencies"]))')
-platforms=()
-for p in manylinux2014_x86_64 manylinux_2_17_x86_64 manylinux_2_24_x86_64 manylinux_2_27_x86_64 manylinux_2_28_x86_64 manylinux_2_31_x86_64 manylinux_2_34_x86_64; do
+deps=()
+while IFS= read -r dep; do deps+=("$dep"); done < <("$HUBVENV/bin/python" -c 'import tomllib; print("\n".join(tomllib.load(open("pyproject.toml", "rb"))["project"]["dependencies"]))')
+platforms=(--platform manylinux2014_x86_64)
+for p in manylinux_2_17_x86_64 manylinux_2_24_x86_64 manylinux_2_27_x86_64 manylinux_2_28_x86_64 manylinux_2_31_x86_64 manylinux_2_34_x86_64; do
   platforms+=(--platform "$p")
 done
 mkdir -p "$WHEELS"
 "$HUBVENV/bin/pip" download -q --dest "$WHEELS" --only-binary=:all: --python-version "$PYVER" --implementation cp \
-  "${platforms[@]}" "jupyterhub==$hub_version" "jupyterlab>=4.2,<5" "${deps[@]}"
+  "${platforms[@]}" "jupyterhub==$hub_version" "jupyterlab>=4.2,<5" ${deps[@]+"${deps[@]}"}
 context=$(mktemp -d /tmp/dlhub-context.XXXXXX)
 trap 'rm -rf "$context"' EXIT
 # dockerlab's own wheel (it carries the course: pyproject.toml maps notebooks/ into the package), built from
@@ -52,8 +53,8 @@ mkdir -p "$context/learner/notebooks" "$context/dind/bin" "$context/dind/lib"
 cp -r "$WHEELS" "$context/learner/wheels"
 cp "$(command -v docker)" "$context/learner/docker"
 cp notebooks/*.ipynb "$context/learner/notebooks/" && cp -r notebooks/figures "$context/learner/notebooks/"
-engine_args=()
 engines=${HUB_SMOKE_ENGINES:-socket}
+engine_args=(--engines "$engines")
 if [ "$engines" = dind ] || [ "$engines" = sysbox ]; then
   # The engine image: this machine's engine binaries and the libraries they link (glibc comes from the image).
   for b in dockerd containerd containerd-shim-runc-v2 runc docker-init docker-proxy docker; do
@@ -61,10 +62,9 @@ if [ "$engines" = dind ] || [ "$engines" = sysbox ]; then
   done
   for b in dockerd runc containerd; do ldd "$(command -v "$b")"; done | awk '/=> \//{print $3}' | sort -u \
     | grep -vE '/(libc|libm|libpthread|libdl|librt|libresolv)\.so' | xargs -r -I{} cp -L {} "$context/dind/lib/"
-  engine_args=(--dind-context "$context/dind")
+  engine_args+=(--dind-context "$context/dind")
 fi
-engine_args+=(--engines "$engines")
-echo "set-up: $(( $(date +%s) - started )) s (JupyterHub $hub_version, $(ls "$WHEELS" | wc -l) wheels)"
+echo "set-up: $(( $(date +%s) - started )) s (JupyterHub $hub_version, $(find "$WHEELS" -mindepth 1 -maxdepth 1 | wc -l) wheels)"
 timeout --kill-after=60 "${HUB_SMOKE_TIMEOUT:-900}" "$HUBVENV/bin/python" scripts/hub_smoke.py \
   --context "$context/learner" --chp "$CHPDIR/node_modules/.bin/configurable-http-proxy" "${engine_args[@]}"
 echo "hub smoke test: $(( $(date +%s) - started )) s in all"

@@ -1,5 +1,7 @@
 #!/usr/bin/env bash
 # Start JupyterLab on 127.0.0.1 with the course, after scripts/setup.sh. LAB_PORT picks the port.
+# Portable to macOS: bash 3.2 (its /bin/bash) and no GNU-only tools (tests/test_script_portability.py,
+# tests/unit/test_shell_static.py).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 port="${LAB_PORT:-8888}"
@@ -21,4 +23,4 @@ MSG
 kernels=dockerlab.classroom.labkernels.LabKernelManager
 exec .venv/bin/jupyter lab --no-browser --ip=127.0.0.1 --port="$port" --ServerApp.port_retries=0 \
   --IdentityProvider.token="$token" --ServerApp.root_dir="$PWD/notebooks" \
-  --AsyncMappingKernelManager.kernel_manager_class="$kernels" "${extra[@]}"
+  --AsyncMappingKernelManager.kernel_manager_class="$kernels" ${extra[@]+"${extra[@]}"}  # bash 3.2 under set -u: an empty array is "unbound"

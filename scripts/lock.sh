@@ -17,5 +17,5 @@ fi
 upgrade=()
 [ "${UPGRADE:-}" = 1 ] && upgrade=(--upgrade)
 "$tools/bin/uv" pip compile pyproject.toml --extra test --extra browser --universal --python-version 3.11 \
-  --custom-compile-command "bash scripts/lock.sh" --output-file requirements.lock --quiet "${upgrade[@]}"
+  --custom-compile-command "bash scripts/lock.sh" --output-file requirements.lock --quiet ${upgrade[@]+"${upgrade[@]}"}
 echo "wrote requirements.lock ($(grep -c '^[a-z]' requirements.lock) packages)"

@@ -6,6 +6,8 @@
 #      requirements.lock (made by scripts/lock.sh from pyproject.toml)
 #   3. every image the course uses (dockerlab images ensure: pull, else build offline stand-ins)
 # Every failure ends in an ERROR paragraph that says what to do.
+# Portable to macOS: bash 3.2 (its /bin/bash) and no GNU-only tools (tests/test_script_portability.py,
+# tests/unit/test_shell_static.py).
 set -Eeuo pipefail
 cd "$(dirname "$0")/.."
 
@@ -14,6 +16,8 @@ OS_RELEASE="${DOCKERLAB_OS_RELEASE:-/etc/os-release}"
 step() { printf '\n\033[1m[%s/3] %s\033[0m\n' "$1" "$2"; }
 reported=""
 fail() { reported=1; printf '\nERROR: %s\n' "$1" >&2; shift; for l in "$@"; do printf '       %s\n' "$l" >&2; done; exit 1; }
+# SHA-256 of files, as `sha256sum` prints it: GNU's tool, else `shasum` (Perl's, on every Mac).
+checksum() { if command -v sha256sum >/dev/null 2>&1; then sha256sum "$@"; else shasum -a 256 "$@"; fi; }  # portable: a fallback
 admin() { [ "$(id -u)" -eq 0 ] && echo "" || { command -v sudo >/dev/null && sudo -n true 2>/dev/null && echo sudo; } || return 1; }
 # A command that fails without a message of its own still ends in plain words (see ensure-engine.sh).
 failed_at="a command"
@@ -49,7 +53,7 @@ if [ ! -x .venv/bin/python ]; then
 fi
 # Reinstalled when either file changes: the lock's pins are constraints, so every package pip installs for
 # dockerlab and its test extra (and all they pull in) comes at the locked version.
-wanted=$(sha256sum pyproject.toml requirements.lock | sha256sum | cut -c1-16)
+wanted=$(checksum pyproject.toml requirements.lock | checksum | cut -c1-16)
 if [ "$(cat .venv/.dockerlab-installed 2>/dev/null)" != "$wanted" ]; then
   echo "==> installing dockerlab and its tools into .venv (first run: a minute or two)"
   { .venv/bin/python -m pip install --quiet --upgrade pip && \

@@ -177,7 +177,7 @@ def test_a_failing_step_without_a_message_of_its_own_still_ends_in_plain_words(t
     assert done.returncode == 1, done.stdout + done.stderr
     assert "[2/3] Python environment" in done.stdout
     assert "sha256sum: pyproject.toml: No such file or directory" in done.stderr
-    assert re.search(r"ERROR: scripts/setup.sh stopped: `wanted=\$\(sha256sum pyproject.toml.*` \(line \d+\) failed.", done.stderr)
+    assert re.search(r"ERROR: scripts/setup.sh stopped: `wanted=\$\(checksum pyproject.toml.*` \(line \d+\) failed.", done.stderr)
 
 
 def _free_port() -> int:
@@ -187,13 +187,14 @@ def _free_port() -> int:
 
 
 @contextlib.contextmanager
-def _lab(tmp_path: Path):
+def _lab(tmp_path: Path, **env_vars: str):
     """scripts/lab.sh on a free port, yielded once it serves notebook 00 (``contents``: the API's answer).
 
     ``output``, what the script printed, is there once the lab has stopped (after the ``with``).
+    ``env_vars`` are set for the script besides this process's environment.
     """
     port, token = _free_port(), secrets.token_hex(8)
-    env = {**os.environ, "LAB_PORT": str(port), "LAB_TOKEN": token, "JUPYTER_RUNTIME_DIR": str(tmp_path)}
+    env = {**os.environ, "LAB_PORT": str(port), "LAB_TOKEN": token, "JUPYTER_RUNTIME_DIR": str(tmp_path), **env_vars}
     proc = subprocess.Popen(["bash", str(ROOT / "scripts" / "lab.sh")], env=env, stdout=subprocess.PIPE,
                             stderr=subprocess.STDOUT, text=True, start_new_session=True)
     lab = types.SimpleNamespace(port=port, token=token, url=f"http://127.0.0.1:{port}", contents="", output="")

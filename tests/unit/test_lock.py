@@ -62,7 +62,7 @@ def test_hadolint_is_pinned_exactly_everywhere():
 
 def test_setup_installs_with_the_lock_and_reinstalls_when_it_changes():
     script = (ROOT / "scripts" / "setup.sh").read_text()
-    assert "wanted=$(sha256sum pyproject.toml requirements.lock | sha256sum" in script
+    assert "wanted=$(checksum pyproject.toml requirements.lock | checksum" in script
     assert "--constraint requirements.lock -e '.[test]'" in script
     assert "--constraint requirements.lock" in (ROOT / "Makefile").read_text()  # make browser's playwright
 
