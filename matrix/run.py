@@ -145,6 +145,7 @@ def course_bundle(say=print) -> Path:
                            capture_output=True, text=True, check=True).stdout.split()
     ids = subprocess.run(["docker", "image", "inspect", "--format", "{{.Id}}", *names], env=env,
                          capture_output=True, text=True, check=True).stdout
+    RESULTS.mkdir(parents=True, exist_ok=True)
     bundle = RESULTS / f"course-images-{hashlib.sha256(ids.encode()).hexdigest()[:12]}.tar"
     with open(RESULTS / "course-images.lock", "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
