@@ -10,7 +10,8 @@ Options (environment variables):
     BENCH_COLD_RUNS=3     repetitions of the cold image kit
     BENCH_SUITE_RUNS=1    repetitions of each full-suite run and of make lab cold (a warm suite
                           is about 10 min on 2 cores, a cold one 11)
-    BENCH_ONLY=cli,disk   only these groups: suite, kit, cli, stream, lab, memory, disk
+    BENCH_ONLY=cli,disk   only these groups: suite, kit, cli, stream, lab, memory, disk, waits (the
+                          page keeps the other groups' rows from the last run, marked as such)
     BENCH_QUICK=1         a fast development pass: no full suite, no make lab cold; the page says so
     BENCH_NOTEBOOK=06     the notebook the memory group runs
 
@@ -30,7 +31,7 @@ from . import machine, report
 from .common import ROOT, course_leftovers, engine_lock, say
 from .stats import Row
 
-GROUPS = ("cli", "stream", "memory", "disk", "lab", "kit", "suite")
+GROUPS = ("cli", "stream", "memory", "disk", "waits", "lab", "kit", "suite")
 
 
 def options() -> dict[str, str]:
@@ -50,7 +51,7 @@ def steps(opts: dict[str, str]) -> list[tuple[str, str, bool, object]]:
 
     Warm measurements come first; the cold ones last, since they remove the course's images.
     """
-    from . import disk, helper_vs_cli, kit, lab, memory, streaming, suite
+    from . import disk, helper_vs_cli, kit, lab, memory, streaming, suite, waits
 
     runs, cold, heavy = int(opts["BENCH_RUNS"]), int(opts["BENCH_COLD_RUNS"]), int(opts["BENCH_SUITE_RUNS"])
     quick = opts["BENCH_QUICK"] == "1"
@@ -59,6 +60,7 @@ def steps(opts: dict[str, str]) -> list[tuple[str, str, bool, object]]:
         ("stream", "build-log streaming", True, lambda: streaming.measure(runs)),
         ("memory", "kernel memory", True, lambda: memory.measure(min(runs, 3), opts["BENCH_NOTEBOOK"])),
         ("disk", "disk used by images", True, lambda: disk.measure()),
+        ("waits", "what a learner waits for", True, lambda: waits.measure(min(runs, 3))),
         ("lab", "make lab, warm", True, lambda: [lab.warm(runs)]),
         ("kit", "image kit, re-run", True, lambda: [kit.rerun(runs)]),
         ("suite", "make test, warm", False, lambda: suite.warm(heavy)),
@@ -103,6 +105,10 @@ def main() -> int:
         partial.append(f"only {opts['BENCH_ONLY']}.")
     partial += [f"not measured: {r.what}." for r in rows if r.median is None]
     partial += [f"failed: {f}" for f in failed]
+    kept, when = report.earlier(ROOT / "docs" / "benchmarks.json", set(GROUPS) - {s[0] for s in plan})
+    if kept:
+        rows += kept
+        partial.append(f"the {', '.join(sorted({r.group for r in kept}))} rows are from the run of {when}, kept.")
     report.write(rows, described, opts, ROOT / "docs" / "benchmarks.md", ROOT / "docs" / "benchmarks.json", " ".join(partial))
     say(f"wrote docs/benchmarks.md and docs/benchmarks.json ({len(rows)} rows)")
     return 1 if failed else 0

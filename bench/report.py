@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from .stats import Row, duration, fmt
+from .stats import Row, Target, duration, fmt
 
 GROUP_TITLES = {
     "suite": "Full course suite (`make test`)",
@@ -66,6 +66,22 @@ def markdown(rows: list[Row], machine: dict[str, str], options: dict[str, str], 
         if mine:
             lines += [f"## {title}", "", *table(mine), ""]
     return "\n".join(lines)
+
+
+def earlier(raw: Path, groups: set[str]) -> tuple[list[Row], str]:
+    """The rows of ``groups`` from the last results file, and that run's date: a partial run keeps them,
+    so measuring one group never wipes the others' numbers off the page."""
+    try:
+        data = json.loads(raw.read_text())
+    except (OSError, ValueError):
+        return [], ""
+    fields = ("group", "what", "unit", "samples", "note", "extra", "value")
+    kept = []
+    for old in data.get("rows", []):
+        if old.get("group") in groups:
+            target = old.get("target")
+            kept.append(Row(**{k: old[k] for k in fields if k in old}, target=Target(**target) if target else None))
+    return kept, data.get("machine", {}).get("date", "an earlier date")
 
 
 def write(rows: list[Row], machine: dict[str, str], options: dict[str, str], page: Path, raw: Path, partial: str = "") -> None:

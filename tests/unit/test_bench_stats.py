@@ -59,3 +59,18 @@ def test_page_names_the_machine_and_says_when_partial():
     assert "| CPU | Example, 2 cores |" in page
     assert "**Partial run:** quick pass" in page
     assert "## Offline image kit alone" in page and "## Full course suite" not in page
+
+
+def test_a_partial_run_keeps_the_other_groups_rows(tmp_path):
+    from bench import report
+    from bench.stats import Row, Target
+
+    old = [Row("suite", "`make test`, warm engine", "s", [600.0, 610.0], Target(240), note="old run"),
+           Row("cli", "run + remove", "×", [1.0], None, note="cli")]
+    raw = tmp_path / "benchmarks.json"
+    report.write(old, {"date": "2026-11-28 04:28 UTC"}, {}, tmp_path / "benchmarks.md", raw)
+    kept, when = report.earlier(raw, {"suite"})
+    assert when == "2026-11-28 04:28 UTC"
+    assert [(r.group, r.what, r.samples, r.median) for r in kept] == [("suite", "`make test`, warm engine", [600.0, 610.0], 605.0)]
+    assert kept[0].target.limit == 240 and kept[0].verdict.startswith("missed")
+    assert report.earlier(tmp_path / "missing.json", {"suite"}) == ([], "")
