@@ -6,10 +6,14 @@ this machine (:mod:`matrix.dockerd`); row e is an engine in a QEMU virtual machi
 
 from __future__ import annotations
 
+import json
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from . import debian
+
+ROOT = Path(__file__).resolve().parents[1]
 
 #: Debian 12's engine, as ``make test`` installs it (scripts/ensure-engine.sh).
 BOOKWORM_ENGINE = ("bookworm", ["docker.io", "containerd", "runc", "tini"])
@@ -21,6 +25,28 @@ BOOKWORM_RUNC = ("bookworm", ["runc"])
 #: Tests every row runs beside the notebooks: the doctor against the CLI, and each notebook's claims
 #: that depend on the engine (tests/engine/test_claims_NN.py), checked on the engine at hand.
 ENGINE_CLAIMS = ("tests/engine/test_doctor.py", "tests/unit/test_enginekind.py", "tests/engine/test_claims_*.py")
+
+#: Code that behaves differently when the engine runs out of the notebook's sight (in a VM, as Docker Desktop's):
+#: the engine's location and the local kernel's files, read by the notebook's cells or its exercises' checks.
+WHERE_IT_MATTERS = re.compile(r"kind\.location|\.location ==|kernel_here|engine_here|on_this_machine|\bkernel\.\w+\("
+                              r"|services import kernel|services\.kernel|views\.kernel|\bdoctor\b|/proc/(?!self/status)")
+
+
+def where_it_matters(notebooks: Path = ROOT / "notebooks", exercises: Path = ROOT / "dockerlab" / "exercises") -> tuple[str, ...]:
+    """The notebooks (``NN``) whose code cells, or whose exercises' module, read where the engine is.
+
+    Row d runs these: on the same engine as row c, the other notebooks can only differ in what does not
+    depend on the engine's location. A new cell that reads it puts its notebook here by itself.
+    """
+    found = []
+    for path in sorted(notebooks.glob("[0-9][0-9]-*.ipynb")):
+        cells = json.loads(path.read_text(encoding="utf-8"))["cells"]
+        code = "\n".join("".join(c["source"]) for c in cells if c["cell_type"] == "code")
+        module = next(exercises.glob(f"nb{path.name[:2]}_*.py"), None)
+        if WHERE_IT_MATTERS.search(code) or (module and WHERE_IT_MATTERS.search(module.read_text(encoding="utf-8"))):
+            found.append(path.name[:2])
+    return tuple(found)
+
 
 #: The containerd image store: the default of fresh Engine 29 installs and of Docker Desktop.
 CONTAINERD_STORE = {"features": {"containerd-snapshotter": True}}
@@ -84,6 +110,11 @@ ROWS = {
         "Docker Desktop on macOS and Windows: the engine and containers are in a VM, found through a docker context",
         "separate", packages=(SID_ENGINE, BOOKWORM_RUNC), config=CONTAINERD_STORE, own_cli=True,
         context="desktop-linux", hidden=True, expect={"image_store": "containerd", "where": "not visible from here"},
+        # Only the notebooks that read where the engine is (row c runs them all on this same engine), with their
+        # claims: the rest cost CI's 60 minutes 10 of them and could find nothing row c does not.
+        notebooks=where_it_matters(),
+        tests=("tests/engine/test_doctor.py", "tests/unit/test_enginekind.py",
+               *(f"tests/engine/test_claims_{nn}.py" for nn in where_it_matters())),
     ),
     "e": Row(
         "e", "cgroup v2 under systemd, in a VM", "a Linux desktop of 2026: systemd, the unified cgroup tree",
