@@ -27,9 +27,7 @@ def _engine_of(row_key: str, name: str) -> Engine:
     row = ROWS[row_key]
     if row.kind != "separate":
         raise SystemExit(f"row {row_key} ({row.title}) is not an engine started on this machine")
-    programs = row.programs()
-    return Engine(name, programs, row.config, cli=programs[0] / "usr/bin" if row.own_cli else None,
-                  plugins=programs[0] / "usr/libexec/docker/cli-plugins" if row.own_cli else None, context=row.context)
+    return row.engine(name)
 
 
 def _saved(name: str) -> tuple[str, str]:
@@ -119,7 +117,8 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "down":
         for name in args.names:
             row_key, _ = _saved(name) if (netns.RUN / name / "row").exists() else ("b", name)
-            Engine(name, []).remove()
+            # A Podman service leaves its containers running when it stops: its row's engine removes them first.
+            (ROWS[row_key].engine(name) if ROWS[row_key].server == "podman" else Engine(name, [])).remove()
             print(f"engine {name} removed")
         return 0
     if args.command == "test":

@@ -21,6 +21,11 @@ BOOKWORM_ENGINE = ("bookworm", ["docker.io", "containerd", "runc", "tini"])
 SID_ENGINE = ("sid", ["docker.io", "docker-cli", "containerd", "tini-static", "docker-buildx", "docker-compose"])
 #: sid's runc needs glibc 2.38; bookworm's runs under containerd 2.1 here.
 BOOKWORM_RUNC = ("bookworm", ["runc"])
+#: Debian 12's Podman 4.3 and what it runs with (conmon, netavark and aardvark-dns for networks, catatonit
+#: for --init, containers-common's configuration, runc); libgpgme11 is the one library it needs that this
+#: machine lacks. The docker CLI, buildx and Compose come from row c's packages (SID_ENGINE; its dockerd is not started).
+BOOKWORM_PODMAN = ("bookworm", ["podman", "conmon", "netavark", "aardvark-dns", "catatonit", "runc", "libgpgme11",
+                                "golang-github-containers-common", "golang-github-containers-image"])
 
 #: Tests every row runs beside the notebooks: the doctor against the CLI, and each notebook's claims
 #: that depend on the engine (tests/engine/test_claims_NN.py), checked on the engine at hand.
@@ -63,7 +68,8 @@ class Row:
         kind: ``default`` (the machine's engine), ``separate`` (a dockerd started here) or ``vm``.
         packages: (suite, packages) sets the engine's programs come from.
         config: The engine's daemon.json.
-        own_cli: Use the engine's own ``docker`` CLI and plugins (from ``packages``), not the machine's.
+        own_cli: Use the ``docker`` CLI and plugins of the first package set that has them, not the machine's.
+        server: ``dockerd`` (:mod:`matrix.dockerd`) or ``podman`` (``podman system service``, :mod:`matrix.podman`).
         context: Reach the engine through a docker context of this name (Docker Desktop's way).
         hidden: Run the notebooks in a PID namespace of their own, so the engine's processes
             are not theirs to see (as when the engine is in a VM).
@@ -88,9 +94,21 @@ class Row:
     notebooks: tuple[str, ...] = ()
     tests: tuple[str, ...] = ENGINE_CLAIMS
     expect: dict = field(default_factory=dict)
+    server: str = "dockerd"
 
     def programs(self, say=print) -> list[Path]:
         return [debian.unpacked(suite, list(names), say) for suite, names in self.packages]
+
+    def engine(self, name: str, say=print):
+        """The row's engine (not started): a :class:`matrix.dockerd.Engine` or :class:`matrix.podman.Podman`."""
+        from .dockerd import Engine
+        from .podman import Podman
+
+        programs = self.programs(say)
+        cli = next((p for p in programs if (p / "usr/bin/docker").exists()), None) if self.own_cli else None
+        return (Podman if self.server == "podman" else Engine)(
+            name, programs, self.config, cli=cli / "usr/bin" if cli else None,
+            plugins=cli / "usr/libexec/docker/cli-plugins" if cli else None, context=self.context)
 
 
 ROWS = {
@@ -127,5 +145,11 @@ ROWS = {
                                               "tests/engine/test_doctor.py", "tests/unit/test_enginekind.py",
                                               *(f"tests/engine/test_claims_{nn}.py" for nn in ("00", "01", "02", "11"))),
         expect={"cgroup": "v2 (systemd)"},
+    ),
+    "p": Row(
+        "p", "Podman's Docker-compatible API", "Fedora, RHEL and Debian users with Podman: the docker CLI and Compose "
+        "pointed at `podman system service` (podman-docker links /run/docker.sock to it)",
+        "separate", packages=(BOOKWORM_PODMAN, SID_ENGINE), own_cli=True, server="podman", images="bundle",
+        expect={"components": "Podman Engine", "where": "on this machine's kernel"},
     ),
 }

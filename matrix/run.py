@@ -174,14 +174,8 @@ def run_row(row: Row, name: str | None = None, extra: list[str] = (), say=print,
         result.engine = engine_facts(dict(os.environ))
         code = _pytest(row, junit, extra, dict(os.environ), [], result, say, suite)
     elif row.kind == "separate":
-        programs = row.programs(say)
-        engine = Engine(
-            name or f"row-{row.key}", programs, row.config,
-            cli=programs[0] / "usr/bin" if row.own_cli else None,
-            plugins=programs[0] / "usr/libexec/docker/cli-plugins" if row.own_cli else None,
-            context=row.context,
-        )
-        say(f"[{row.key}] starting the engine ({', '.join(p.name for p in programs)})")
+        engine = row.engine(name or f"row-{row.key}", say)
+        say(f"[{row.key}] starting the engine ({', '.join(p.name for p in engine.programs)})")
         with engine.running():
             result.seconds["engine start"] = round(time.monotonic() - started, 1)
             # Row d's notebooks run in a PID namespace of their own: the engine's processes are not theirs to see.
