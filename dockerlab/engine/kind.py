@@ -87,10 +87,45 @@ class EngineKind:
         """Engine 29.5 and later give each container a time namespace of its own (kernels 5.6+)."""
         return self.product != "Podman" and self.release_line >= (29, 5)
 
+    def lacks(self, feature: str) -> str | None:
+        """Why this engine cannot do ``feature`` (a name in :data:`FEATURES`), in plain words; None if it can.
+
+        Raises:
+            ValueError: ``feature`` is not one the course knows (a typo in a notebook must not skip a cell quietly).
+        """
+        if feature not in FEATURES:
+            raise ValueError(f"unknown engine feature {feature!r}: one of {', '.join(sorted(FEATURES))}")
+        return LIMITS.get(self.product, {}).get(feature)
+
     def summary(self) -> str:
         store = "containerd image store" if self.image_store == "containerd" else f"classic image store ({self.storage_driver})"
         return f"{self.product} {self.version}, {store}, cgroup v{self.cgroup_version} ({self.cgroup_driver}), {LOCATIONS[self.location]}"
 
+
+#: What a notebook cell may need of the engine beyond Docker's API (a ``%%needs FEATURE`` line names one).
+FEATURES = {
+    "buildkit": "BuildKit builds: `docker build` through buildx, `--progress`, `docker buildx` commands",
+    "commit": "`docker commit`: a container's changes saved as an image",
+    "healthcheck": "health checks: the engine runs a container's HEALTHCHECK and reports healthy or unhealthy",
+    "stats": "`docker stats` and `docker system df`: the engine's counts of memory, CPU and disk use",
+}
+
+#: What the course cannot do on an engine, by product: the reason shown in place of a cell that needs it.
+#: Podman's were found by running the course on Podman 4.3.1 (Debian 12's) through its Docker-compatible
+#: API (docs/engine-matrix.md, row p).
+LIMITS = {
+    "Podman": {
+        "buildkit": "Podman has no BuildKit. `docker build` goes to Podman's own builder (Buildah) only with "
+                    "DOCKER_BUILDKIT=0, which takes the classic builder's options (no `--progress`), and `docker buildx` "
+                    "would start a BuildKit container whose image Podman must first download",
+        "commit": "Podman 4.3's Docker-compatible API answers `docker commit` with an error "
+                  "(\"Decode(): EOF\") and saves no image",
+        "healthcheck": "Podman runs health checks from systemd timers, so on a machine without systemd they never run: a container "
+                       "stays \"starting\" for ever, and Compose's `condition: service_healthy` waits for ever",
+        "stats": "Podman 4.3 answers `docker stats` and `docker system df` with wrong values (a container's name shown "
+                 "as `1`, images of 0 B, a negative reclaimable size)",
+    },
+}
 
 LOCATIONS = {
     "local": "on this machine's kernel",

@@ -118,3 +118,17 @@ def test_time_namespace_from_29_5():
     version, info = DESKTOP
     for number, private in (("29.4.1", False), ("29.5.0", True), ("30.0.0", True)):
         assert enginekind.describe({**version, "Version": number}, info, "unix:///x").private_time_namespace is private
+
+
+def test_what_podman_lacks_is_said_in_plain_words_and_docker_lacks_none_of_it():
+    podman = enginekind.describe(*PODMAN, "unix:///run/podman/podman.sock")
+    docker = enginekind.describe(*ENGINE_28_5, "unix:///run/docker.sock")
+    for feature in enginekind.FEATURES:
+        assert docker.lacks(feature) is None
+        assert "Podman" in podman.lacks(feature)
+    assert "BuildKit" in podman.lacks("buildkit") and "systemd" in podman.lacks("healthcheck")
+
+
+def test_a_feature_the_course_does_not_know_is_refused_not_skipped():
+    with pytest.raises(ValueError, match="unknown engine feature 'buildkitt'"):
+        enginekind.describe(*PODMAN, "unix:///run/podman/podman.sock").lacks("buildkitt")
