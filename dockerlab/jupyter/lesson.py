@@ -195,8 +195,9 @@ def port_is_free(port: int) -> bool:
 
 
 def start(key: str, mode: str = "learner", **kwargs) -> Lesson:
-    """Begin a lesson: connect, sweep what dead kernels left, set up the notebook's displays, and say
-    so at the top when images the lesson uses are offline stand-ins.
+    """Begin a lesson: connect, sweep what dead kernels left, set up the notebook's displays and the kernel's
+    environment for the engine (:func:`dockerlab.jupyter.magics.engine_settings`), and say so at the top when
+    the engine is not Docker's or images the lesson uses are offline stand-ins.
 
     Returns:
         The :class:`Lesson` for this notebook.
@@ -212,6 +213,7 @@ def start(key: str, mode: str = "learner", **kwargs) -> Lesson:
     magics.setup(readonly=problem is not None, problem=problem)
     lesson = Lesson(key, mode=mode, **kwargs)
     if problem is None:
+        magics.engine_settings()
         notice = standin_notice([spec.name for spec in load_manifest() if key in spec.notebooks])
         if notice is not None:
             show(notice)

@@ -44,7 +44,7 @@ def cell_parts(code: str) -> tuple[list[str], list[str], list[tuple[str, str]]]:
     strings = _run_from_python(code)
     written = []
     for name, line, body in ipython_calls(code, {"run_cell_magic"}):
-        if name == "solution":
+        if name in ("solution", "needs"):  # bodies that run as cells of their own
             more = cell_parts(body)
             commands, strings, written = commands + more[0], strings + more[1], written + more[2]
         elif name == "writefile":
