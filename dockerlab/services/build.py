@@ -4,6 +4,10 @@ docker-py's ``images.build`` only drives the legacy builder and returns the log 
 has ended, so builds go through ``docker buildx build --progress=rawjson``: BuildKit's own status
 updates, read as they are printed by :mod:`dockerlab.services.buildkit`, which also turns them
 into the lines ``--progress=plain`` shows. Each line becomes a :class:`BuildEvent`.
+
+An engine without BuildKit (Podman) builds with its own builder: ``docker build`` with ``DOCKER_BUILDKIT=0``
+(:func:`_classic`), its log shown as printed, its steps read from the ``STEP 2/4: COPY . .`` lines (Docker's
+classic builder writes ``Step 2/4 : COPY . .``).
 """
 
 from __future__ import annotations
@@ -19,6 +23,7 @@ from pathlib import Path
 
 from dockerlab import engine, errors, labels, sizes
 from dockerlab.engine import dockercli
+from dockerlab.engine import kind as enginekind
 from dockerlab.engine import session as sessions
 from dockerlab.services import buildkit
 
@@ -93,13 +98,17 @@ def build(
         errors.BuildFailed: with the failing step and the log.
         errors.ToolMissing: when buildx is not installed.
     """
-    if not dockercli.has_plugin("buildx"):
+    classic = enginekind.current().lacks("buildkit") is not None
+    if not classic and not dockercli.has_plugin("buildx"):
         raise errors.ToolMissing("docker buildx")
+    if classic and secrets:
+        raise errors.DockerlabError(f"Build secrets (--secret) need BuildKit: {enginekind.current().lacks('buildkit')}.",
+                                    "Build this image on Docker's engine, or pass the value another way for this lesson.")
     own = labels.for_image(sessions.current().id, lesson) if session_labels else {}
     image_labels = {**own, **(extra_labels or {})}
     with tempfile.TemporaryDirectory(prefix="dockerlab-build-") as scratch:
         iidfile = Path(scratch) / "iid"
-        args = ["buildx", "build", f"--progress={progress_mode()}", "--iidfile", str(iidfile)]
+        args = ["build", "--iidfile", str(iidfile)] if classic else ["buildx", "build", f"--progress={progress_mode()}", "--iidfile", str(iidfile)]
         if tag:
             args += ["-t", tag]
         if dockerfile:
@@ -115,7 +124,7 @@ def build(
         if no_cache:
             args.append("--no-cache")
         args.append(str(context))
-        reader, result = _follow(args, on_event, timeout)
+        reader, result = (_classic if classic else _follow)(args, on_event, timeout)
         if result.returncode != 0 or not iidfile.exists():
             raise errors.BuildFailed(reader.failure, "\n".join(reader.log), result.returncode)
         image_id = iidfile.read_text().strip()
@@ -171,6 +180,51 @@ def _follow(args: list[str], on_event, timeout: float) -> tuple[buildkit.Progres
         pass_on(reader.feed(line))
     pass_on(reader.finish())
     followed.seconds = time.monotonic() - started
+    return reader, followed
+
+
+# Podman's builder (Buildah): "STEP 2/4: COPY . ."; Docker's classic builder: "Step 2/4 : COPY . ."
+_CLASSIC_STEP = re.compile(r"^(?:STEP|Step) (\d+)/(\d+) ?: (.+)$")
+
+
+@dataclass
+class _ClassicLog:
+    """What a classic build printed, in the shape the views read from a BuildKit build."""
+
+    log: list[str] = field(default_factory=list)
+    steps_total: int = 0
+    cached_steps: int = 0
+    steps: list = field(default_factory=list)
+    failure: str = ""
+
+
+def _classic(args: list[str], on_event, timeout: float) -> tuple[_ClassicLog, _Followed]:
+    """Run the build with the engine's own builder, passing on each line as it is printed."""
+    started = time.monotonic()
+    followed = _Followed()
+    reader = _ClassicLog()
+    step = None
+    lines = dockercli.stream(args, env={**os.environ, "DOCKER_BUILDKIT": "0"}, timeout=timeout)
+    while True:
+        try:
+            line = next(lines).rstrip("\n")
+        except StopIteration as done:
+            followed.returncode = done.value if done.value is not None else 1
+            break
+        if followed.first_line_after is None:
+            followed.first_line_after = time.monotonic() - started
+        found = _CLASSIC_STEP.match(line)
+        if found:
+            step = buildkit.Step(int(found.group(1)), int(found.group(2)), None, found.group(3))
+            reader.steps_total = step.total
+        elif "Using cache" in line:
+            reader.cached_steps += 1
+        reader.log.append(line)
+        if on_event is not None:
+            on_event(BuildEvent(line, time.time(), *((step.number, step.total, None, step.instruction) if step else ())))
+    followed.seconds = time.monotonic() - started
+    if followed.returncode != 0:
+        reader.failure = str(step) if step else next((text for text in reversed(reader.log) if text.strip()), "")
     return reader, followed
 
 
