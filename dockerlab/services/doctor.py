@@ -96,7 +96,9 @@ def run_checks(with_images: bool = True, specs=None) -> Report:
     )
     add(_image_store(kind))
     add(_location(kind))
-    add(_buildx())
+    if kind.product == "Podman":
+        add(_podman(kind))
+    add(_buildx(kind))
     add(_compose())
     add(_cgroups(info))
     add(_disk(info))
@@ -208,9 +210,21 @@ def _plugin(name: str, label: str) -> Finding:
     return Finding(label, False, f"`docker {name}` is missing", "bash scripts/ensure-engine.sh   (installs it as a CLI plugin)")
 
 
-def _buildx() -> Finding:
+def _podman(kind: enginekind.EngineKind) -> Finding:
+    """What the course does and does not do on Podman's Docker-compatible API."""
+    cannot = ", ".join(enginekind.FEATURES[name].split(":")[0] for name in enginekind.LIMITS["Podman"])
+    return Finding("Podman", None, f"the course runs on Podman {kind.version} through its Docker-compatible API: containers, "
+                   "ports, volumes, networks, limits and Compose work; builds go to Podman's own builder (Buildah: the "
+                   "notebooks set DOCKER_BUILDKIT=0), and images show as localhost/NAME. The cells that need what Podman "
+                   f"lacks ({cannot}) say why and are skipped")
+
+
+def _buildx(kind: enginekind.EngineKind | None = None) -> Finding:
     """buildx, and whether it has the structured progress (``--progress=rawjson``) builds are read from."""
     finding = _plugin("buildx", "BuildKit (docker buildx)")
+    if kind is not None and finding.ok and kind.lacks("buildkit"):
+        return Finding(finding.name, None, f"{finding.detail}, but {kind.product} has no BuildKit: `docker build` goes to "
+                       f"{kind.product}'s own builder, and `docker buildx` cells are skipped")
     found = compose_version(finding.detail) if finding.ok else None
     if found is not None and found[:2] < builds.RAWJSON_SINCE:
         return Finding(finding.name, None, f"{finding.detail}: older than 0.12, so builds through the helper show "
