@@ -221,6 +221,8 @@ def load(path: str | os.PathLike, report: Report = print) -> list[str]:
     done = dockercli.run(["load", "-i", str(path)], timeout=900)
     if done.returncode != 0:
         raise errors.DockerlabError(f"docker load failed: {done.stderr.strip()}", "Is the file a bundle made by `dockerlab images save`?")
-    names = [line.split(": ", 1)[1] for line in done.stdout.splitlines() if line.startswith("Loaded image: ")]
+    # Docker says one image a line; Podman all of them on one, comma-separated (and as localhost/NAME).
+    names = [name.strip() for line in done.stdout.splitlines() if line.startswith("Loaded image: ")
+             for name in line.split(": ", 1)[1].split(",") if name.strip()]
     report(f"loaded {len(names)} images")
     return names
