@@ -147,7 +147,7 @@ def run_prints(lesson, tag: str, text: str):
     hints=[
         "docker build takes the image's name after -t and the build context folder last.",
         "The image's name is in the variable greeter (greeter plus this session's id), the folder in greeter_dir: "
-        "!docker build --progress=plain -t {greeter} {greeter_dir}",
+        "!docker build -t {greeter} {greeter_dir}",
         "After changing the Dockerfile, build again: an image never changes by itself.",
     ],
 )
