@@ -52,6 +52,9 @@ def test_files(row: Row) -> list[str]:
     return found
 
 
+#: Learner mode for a row that does not compare stored outputs (Row.outputs False).
+CELLS_RUN = "tests/test_notebooks_cells_run.py"
+
 #: What `make test` runs, for a row run with ``suite=True``: the whole suite on the row's engine.
 WHOLE_SUITE = ["tests", "--ignore=tests/browser", "--ignore=tests/reliability"]
 
@@ -60,8 +63,17 @@ def pytest_command(row: Row, junit: Path, extra: list[str] = (), python: str = P
     chosen = notebooks_of(row)
     solution = [f"tests/test_notebooks_solution_mode.py::test_solution_mode[{p.stem}]" for p in chosen]
     tests = WHOLE_SUITE if suite else [*solution, *test_files(row)]
-    return [python, "-m", "pytest", *[str(p.relative_to(ROOT)) for p in chosen], *tests, *NBVAL,
+    if row.outputs:
+        learner = [str(p.relative_to(ROOT)) for p in chosen]
+    else:  # every cell run and judged without the stored outputs; nbval's comparison is not wanted
+        learner = [f"{CELLS_RUN}::test_cell[{p.stem}-cell{n}]" for p in chosen for n in range(_code_cells(p))]
+        learner += [f"{CELLS_RUN}::test_checks_say_not_yet[{p.stem}]" for p in chosen]
+    return [python, "-m", "pytest", *learner, *tests, *NBVAL,
             "-p", "no:cacheprovider", "-q", f"--junitxml={junit}", *extra]
+
+
+def _code_cells(notebook: Path) -> int:
+    return sum(cell["cell_type"] == "code" for cell in json.loads(notebook.read_text())["cells"])
 
 
 def unmet(row: Row, facts: dict) -> list[str]:
@@ -116,6 +128,17 @@ def read_junit(path: Path, result: Result) -> None:
             entry["cells"] += 1
             if bad:
                 entry["failed"].append(name)
+        elif name.startswith("test_cell["):  # a row that runs the cells without comparing their outputs
+            stem, _, number = name[len("test_cell["):-1].rpartition("-cell")
+            entry = result.notebooks.setdefault(stem, {"cells": 0, "failed": [], "solution": None})
+            entry["cells"] += 1
+            if bad:
+                entry["failed"].append(f"Cell {number}")
+            elif skipped:
+                entry.setdefault("skipped", []).append({"cell": f"Cell {number}", "why": case.find("skipped").get("message", "")})
+        elif name.startswith("test_checks_say_not_yet[") and bad:
+            stem = name.split("[", 1)[1].rstrip("]")
+            result.notebooks.setdefault(stem, {"cells": 0, "failed": [], "solution": None})["failed"].append("its checks in learner mode")
         elif "test_solution_mode[" in name:
             stem = name.split("[", 1)[1].rstrip("]")
             result.notebooks.setdefault(stem, {"cells": 0, "failed": [], "solution": None})["solution"] = not bad and not skipped
