@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 import os
 
 from IPython import get_ipython
@@ -12,9 +11,7 @@ from dockerlab.engine import kind as enginekind
 from dockerlab.errors import DockerlabError
 from dockerlab.jupyter import display as displays
 from dockerlab.jupyter import readonly as readonly_mode
-from dockerlab.record import skipped
 
-log = logging.getLogger(__name__)
 _done: set[int] = set()
 
 
@@ -71,9 +68,9 @@ def solution(line: str, cell: str) -> None:
 
 def needs(line: str, cell: str) -> None:
     """``%%needs FEATURE`` runs its cell where the engine can do FEATURE (:data:`dockerlab.engine.kind.FEATURES`);
-    on an engine that cannot, it shows why in plain words instead, and records the skip
-    (:mod:`dockerlab.record.skipped`). The one way a notebook says that a cell cannot work on some engine.
-    Like ``%%solution``, the cell's last value is not displayed: print what it should show."""
+    on an engine that cannot, it shows why in plain words instead. The one way a notebook says that a cell
+    cannot work on some engine; the engine matrix's row p finds those lines (tests/test_notebooks_cells_run.py)
+    and docs/engine-matrix.md lists the cells."""
     shell = get_ipython()
     feature = line.strip()
     if feature not in enginekind.FEATURES:
@@ -84,15 +81,8 @@ def needs(line: str, cell: str) -> None:
         kind = None
     why = kind.lacks(feature) if kind is not None else None
     if why is not None:
-        engine = f"{kind.product} {kind.version}"
-        display(Markdown(f"**This cell cannot work on {engine}**, the engine in use: {why}. "
+        display(Markdown(f"**This cell cannot work on {kind.product} {kind.version}**, the engine in use: {why}. "
                          "It is skipped; the lesson goes on without it."))
-        lesson = shell.user_ns.get("lesson")
-        first = next((text.strip() for text in cell.splitlines() if text.strip() and not text.lstrip().startswith("#")), "")
-        try:
-            skipped.record(getattr(lesson, "key", "?"), feature, engine, why, first)
-        except (OSError, TimeoutError) as exc:  # the record is for the matrix and instructors; the lesson goes on
-            log.warning("could not record the skipped cell: %s", exc)
         return
     result = shell.run_cell(cell)
     if result.error_in_exec is not None:
