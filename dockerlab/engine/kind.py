@@ -108,6 +108,7 @@ FEATURES = {
     "commit": "`docker commit`: a container's changes saved as an image",
     "healthcheck": "health checks: the engine runs a container's HEALTHCHECK and reports healthy or unhealthy",
     "stats": "`docker stats` and `docker system df`: the engine's counts of memory, CPU and disk use",
+    "filters": "the filters `publish` of `docker ps` and `type` of `docker network ls`",
 }
 
 #: What the course cannot do on an engine, by product: the reason shown in place of a cell that needs it.
@@ -124,6 +125,8 @@ LIMITS = {
                        "stays \"starting\" for ever, and Compose's `condition: service_healthy` waits for ever",
         "stats": "Podman 4.3 answers `docker stats` and `docker system df` with wrong values (a container's name shown "
                  "as `1`, images of 0 B, a negative reclaimable size)",
+        "filters": "Podman 4.3's Docker-compatible API refuses the filters `publish` (of `docker ps`) and `type` (of "
+                   "`docker network ls`): \"invalid filter\"",
     },
 }
 
