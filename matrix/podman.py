@@ -32,11 +32,16 @@ from .dockerd import Engine, EngineFailed
 
 # The service's view: a sysfs of its network namespace over /sys (netavark reads its bridges there), the
 # cgroup tree kept where it was; its own /run/netns (the containers' network namespaces are mounted there
-# and nowhere else) and /dev/shm (Podman's lock memory, /libpod_lock, one per engine). $1: where to keep the
-# cgroup tree while /sys is replaced.
+# and nowhere else) and /dev/shm (Podman's lock memory, /libpod_lock, one per engine); and Debian's
+# /usr/libexec/podman (catatonit for --init, which Podman's Docker API looks for there whatever
+# containers.conf says), on an overlay of /usr/libexec whose changes stay in the engine's folder.
+# $1: where to keep the cgroup tree while /sys is replaced; $2: the engine's folder; $3: Podman's package set.
 _SERVICE_VIEW = ('mkdir -p "$1" && mount --rbind /sys/fs/cgroup "$1" && mount -t sysfs sysfs /sys'
                  ' && mount --rbind "$1" /sys/fs/cgroup && mount -t tmpfs tmpfs /run/netns'
-                 ' && mount -t tmpfs tmpfs /dev/shm && shift && exec "$@"')
+                 ' && mount -t tmpfs tmpfs /dev/shm && mkdir -p "$2/libexec/up" "$2/libexec/work"'
+                 ' && mount -t overlay overlay -o "lowerdir=/usr/libexec,upperdir=$2/libexec/up,workdir=$2/libexec/work" /usr/libexec'
+                 ' && mkdir -p /usr/libexec/podman && ln -sf "$3/usr/bin/catatonit" /usr/libexec/podman/catatonit'
+                 ' && shift 3 && exec "$@"')
 # A client's view: the service's socket at /run/docker.sock, as podman-docker links it.
 _CLIENT_VIEW = '{ [ -e /run/docker.sock ] || : > /run/docker.sock; } && mount --bind "$1" /run/docker.sock && shift && exec "$@"'
 
@@ -87,7 +92,6 @@ class Podman(Engine):
             "containers": {
                 "default_ulimits": [f"nofile={nofile}:{nofile}", f"nproc={nproc}:{nproc}"],
                 "seccomp_profile": str(programs / "usr/share/containers/seccomp.json"),
-                "init_path": str(programs / "usr/bin/catatonit"),
             },
             "network": {"network_backend": "netavark", "network_config_dir": str(self.data / "networks")},
             "engine": {
@@ -120,7 +124,7 @@ class Podman(Engine):
         ns = netns.create(self.name)
         command = [
             *ns.enter(), "unshare", "--mount", "--propagation", "slave", "--",
-            "sh", "-c", _SERVICE_VIEW, "sh", str(self.base / "cgroup"),
+            "sh", "-c", _SERVICE_VIEW, "sh", str(self.base / "cgroup"), str(self.base), str(self.programs[0]),
             "env", *(f"{k}={v}" for k, v in self._podman_env().items()),
             "podman", "system", "service", "--time=0", self.host,
         ]
