@@ -95,6 +95,8 @@ class EngineKind:
         """
         if feature not in FEATURES:
             raise ValueError(f"unknown engine feature {feature!r}: one of {', '.join(sorted(FEATURES))}")
+        if (self.product, feature) == ("Podman", "healthcheck") and self.cgroup_driver == "systemd":
+            return None  # Podman with systemd (its cgroup manager then) runs health checks from systemd timers
         return LIMITS.get(self.product, {}).get(feature)
 
     def summary(self) -> str:
@@ -121,8 +123,9 @@ LIMITS = {
                     "would start a BuildKit container whose image Podman must first download",
         "commit": "Podman 4.3's Docker-compatible API answers `docker commit` with an error "
                   "(\"Decode(): EOF\") and saves no image",
-        "healthcheck": "Podman runs health checks from systemd timers, so on a machine without systemd they never run: a container "
-                       "stays \"starting\" for ever, and Compose's `condition: service_healthy` waits for ever",
+        "healthcheck": "Podman runs health checks from systemd timers, and this Podman has no systemd (its cgroup manager is "
+                       "cgroupfs), so they never run: a container stays \"starting\" for ever, and Compose's `condition: "
+                       "service_healthy` waits for ever",
         "stats": "Podman 4.3 answers `docker stats` and `docker system df` with wrong values (a container's name shown "
                  "as `1`, images of 0 B, a negative reclaimable size)",
         "filters": "Podman 4.3's Docker-compatible API refuses the filters `publish` (of `docker ps`) and `type` (of "

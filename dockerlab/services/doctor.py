@@ -212,7 +212,7 @@ def _plugin(name: str, label: str) -> Finding:
 
 def _podman(kind: enginekind.EngineKind) -> Finding:
     """What the course does and does not do on Podman's Docker-compatible API."""
-    cannot = ", ".join(enginekind.FEATURES[name].split(":")[0] for name in enginekind.LIMITS["Podman"])
+    cannot = ", ".join(text.split(":")[0] for name, text in enginekind.FEATURES.items() if kind.lacks(name))
     return Finding("Podman", None, f"the course runs on Podman {kind.version} through its Docker-compatible API: containers, "
                    "ports, volumes, networks, limits and Compose work; builds go to Podman's own builder (Buildah: the "
                    "notebooks set DOCKER_BUILDKIT=0), and images show as localhost/NAME. The cells that need what Podman "

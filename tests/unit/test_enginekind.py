@@ -127,6 +127,8 @@ def test_what_podman_lacks_is_said_in_plain_words_and_docker_lacks_none_of_it():
         assert docker.lacks(feature) is None
         assert "Podman" in podman.lacks(feature)
     assert "BuildKit" in podman.lacks("buildkit") and "systemd" in podman.lacks("healthcheck")
+    with_systemd = enginekind.describe(PODMAN[0], {**PODMAN[1], "CgroupDriver": "systemd"}, "unix:///run/podman/podman.sock")
+    assert with_systemd.lacks("healthcheck") is None and with_systemd.lacks("buildkit") is not None
 
 
 def test_a_feature_the_course_does_not_know_is_refused_not_skipped():
