@@ -111,6 +111,7 @@ FEATURES = {
     "healthcheck": "health checks: the engine runs a container's HEALTHCHECK and reports healthy or unhealthy",
     "stats": "`docker stats` and `docker system df`: the engine's counts of memory, CPU and disk use",
     "filters": "the filters `publish` of `docker ps` and `type` of `docker network ls`",
+    "mount-checks-source": "`--mount type=bind` refusing a host folder that does not exist (where `-v` makes it)",
 }
 
 #: What the course cannot do on an engine, by product: the reason shown in place of a cell that needs it.
@@ -130,6 +131,8 @@ LIMITS = {
                  "as `1`, images of 0 B, a negative reclaimable size)",
         "filters": "Podman 4.3's Docker-compatible API refuses the filters `publish` (of `docker ps`) and `type` (of "
                    "`docker network ls`): \"invalid filter\"",
+        "mount-checks-source": "Podman 4.3 does not refuse a missing host folder in `--mount type=bind`: it makes the "
+                               "folder, as `-v` does, so a typo in the path goes unnoticed here",
     },
 }
 

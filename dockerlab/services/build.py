@@ -56,7 +56,8 @@ class BuildResult:
     cached_steps: int = 0
     #: Seconds from starting the build to the first line of output reaching the caller.
     first_line_after: float | None = None
-    #: The Dockerfile steps BuildKit ran or took from its cache (``.step``, ``.cached``, ``.seconds``).
+    #: The Dockerfile steps BuildKit ran or took from its cache (``.step``, ``.cached``, ``.seconds``); from an
+    #: engine's own builder, the steps it printed, with ``.cached`` only (no times).
     steps: list[buildkit.Vertex] = field(default_factory=list)
 
     def __str__(self) -> str:
@@ -217,7 +218,9 @@ def _classic(args: list[str], on_event, timeout: float) -> tuple[_ClassicLog, _F
         if found:
             step = buildkit.Step(int(found.group(1)), int(found.group(2)), None, found.group(3))
             reader.steps_total = step.total
-        elif "Using cache" in line:
+            reader.steps.append(buildkit.Vertex("", str(step), step, number=step.number))
+        elif "Using cache" in line and reader.steps:
+            reader.steps[-1].cached = True
             reader.cached_steps += 1
         reader.log.append(line)
         if on_event is not None:
