@@ -116,9 +116,9 @@ def main(argv: list[str] | None = None) -> int:
         return subprocess.run([*engine.enter(), *hidden, *cmd], env=engine.env()).returncode
     if args.command == "down":
         for name in args.names:
-            row_key, _ = _saved(name) if (netns.RUN / name / "row").exists() else ("b", name)
             # A Podman service leaves its containers running when it stops: its row's engine removes them first.
-            (ROWS[row_key].engine(name) if ROWS[row_key].server == "podman" else Engine(name, [])).remove()
+            podman = (netns.RUN / name / "podman.pid").exists()
+            (ROWS["p"].engine(name) if podman else Engine(name, [])).remove()
             print(f"engine {name} removed")
         return 0
     if args.command == "test":

@@ -34,13 +34,16 @@ from .dockerd import Engine, EngineFailed
 # cgroup tree kept where it was; its own /run/netns (the containers' network namespaces are mounted there
 # and nowhere else) and /dev/shm (Podman's lock memory, /libpod_lock, one per engine); and Debian's
 # /usr/libexec/podman (catatonit for --init, which Podman's Docker API looks for there whatever
-# containers.conf says), on an overlay of /usr/libexec whose changes stay in the engine's folder.
-# $1: where to keep the cgroup tree while /sys is replaced; $2: the engine's folder; $3: Podman's package set.
+# containers.conf says), on an overlay of /usr/libexec whose changes stay in the engine's folder; and empty
+# folders of its own over the two paths Podman 4.3 writes whatever it is told (netavark's /run/containers/networks,
+# the image copy's /var/lib/containers/cache). $1: where to keep the cgroup tree while /sys is replaced;
+# $2: the engine's folder; $3: Podman's package set.
 _SERVICE_VIEW = ('mkdir -p "$1" && mount --rbind /sys/fs/cgroup "$1" && mount -t sysfs sysfs /sys'
                  ' && mount --rbind "$1" /sys/fs/cgroup && mount -t tmpfs tmpfs /run/netns'
                  ' && mount -t tmpfs tmpfs /dev/shm && mkdir -p "$2/libexec/up" "$2/libexec/work"'
                  ' && mount -t overlay overlay -o "lowerdir=/usr/libexec,upperdir=$2/libexec/up,workdir=$2/libexec/work" /usr/libexec'
                  ' && mkdir -p /usr/libexec/podman && ln -sf "$3/usr/bin/catatonit" /usr/libexec/podman/catatonit'
+                 ' && mount -t tmpfs tmpfs /run/containers && mount -t tmpfs tmpfs /var/lib/containers'
                  ' && shift 3 && exec "$@"')
 # A client's view: the service's socket at /run/docker.sock, as podman-docker links it.
 _CLIENT_VIEW = '{ [ -e /run/docker.sock ] || : > /run/docker.sock; } && mount --bind "$1" /run/docker.sock && shift && exec "$@"'
@@ -117,6 +120,7 @@ class Podman(Engine):
 
     def start(self, wait: float = 90) -> None:
         self.remove()
+        _make_host_folders()
         self.base.mkdir(parents=True, exist_ok=True)
         self.data.mkdir(parents=True, exist_ok=True)
         self.write_config()
@@ -175,9 +179,46 @@ class Podman(Engine):
                 os.kill(leftover, signal.SIGKILL)
 
     def remove(self) -> None:
+        """Stop it and remove what it had; the last Podman row also removes the host folders the rows made
+        (the mount points above, the cgroup /libpod_parent where Podman puts conmon and containers)."""
         super().remove()
-        # overlay leaves its mounts in the service's mount namespace, gone with it; storage folders may
-        # hold files only root can remove after the mounts went (removed above with self.data).
+        if not [other for other in _podman_rows() if other != self.name]:
+            _remove_host_folders()
+
+
+#: Mount points the service needs on the host (see _SERVICE_VIEW); the rows make them when missing.
+HOST_FOLDERS = (Path("/run/containers"), Path("/var/lib/containers"))
+_MADE = netns.RUN / "podman-made-folders"
+
+
+def _podman_rows() -> list[str]:
+    """The Podman engines started here (each has a ``podman.pid`` in its folder while it exists)."""
+    return [p.parent.name for p in netns.RUN.glob("*/podman.pid")] if netns.RUN.exists() else []
+
+
+def _make_host_folders() -> None:
+    netns.RUN.mkdir(parents=True, exist_ok=True)
+    made = set(_MADE.read_text().split()) if _MADE.exists() else set()
+    for folder in HOST_FOLDERS:
+        if not folder.exists():
+            folder.mkdir(parents=True)
+            made.add(str(folder))
+    _MADE.write_text("\n".join(sorted(made)) + "\n")
+
+
+def _remove_host_folders() -> None:
+    """The folders the rows made, if empty (never one that was there before), and Podman's empty cgroups."""
+    if _MADE.exists():
+        for folder in _MADE.read_text().split():
+            with contextlib.suppress(OSError):
+                Path(folder).rmdir()
+        _MADE.unlink()
+    for parent in Path("/sys/fs/cgroup").glob("*/libpod_parent"):
+        for folder in sorted((p for p in parent.rglob("*") if p.is_dir()), key=lambda p: -len(p.parts)):
+            with contextlib.suppress(OSError):
+                folder.rmdir()
+        with contextlib.suppress(OSError):
+            parent.rmdir()
 
 
 def _toml(tables: dict) -> str:

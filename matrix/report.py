@@ -33,6 +33,9 @@ def table(results: list[dict]) -> str:
         clean = [n for n, v in notebooks.items() if not v["failed"]]
         cells = sum(v["cells"] for v in notebooks.values())
         bad_cells = sum(len(v["failed"]) for v in notebooks.values())
+        skipped = sum(len(v.get("skipped", [])) for v in notebooks.values())
+        compared = "" if ROWS.get(r["row"]) is None or ROWS[r["row"]].outputs else "; cells run, outputs not compared"
+        compared += f"; {skipped} skipped" if skipped else ""
         solved = [n for n, v in notebooks.items() if v["solution"]]
         tests = r.get("tests") or {}
         other = f"{tests.get('passed', 0)} passed" + (f", {len(tests['failed'])} failed" if tests.get("failed") else "")
@@ -44,7 +47,7 @@ def table(results: list[dict]) -> str:
             engine += f"; {where}"
         lines.append(
             f"| {r['row']}: {r['title']} | {engine} | {e.get('cli')}; {_short(e.get('buildx'))}; {e.get('compose') or '-'} "
-            f"| {e.get('image_store')} | {e.get('cgroup')} | {len(clean)} of {len(notebooks)} ({cells - bad_cells} of {cells}) "
+            f"| {e.get('image_store')} | {e.get('cgroup')} | {len(clean)} of {len(notebooks)} ({cells - bad_cells} of {cells}{compared}) "
             f"| {len(solved)} of {len(notebooks)} | {other} | {time} |"
         )
     return "\n".join(lines)
@@ -71,6 +74,30 @@ def failures(results: list[dict]) -> str:
     return "\n".join(lines) or "None: every row passed."
 
 
+def skipped_cells(results: list[dict]) -> str:
+    """The cells each row skipped (``%%needs``), with the first line of each and the reason the learner saw."""
+    lines = []
+    for r in results:
+        for name, v in sorted(r["notebooks"].items()):
+            for cell in v.get("skipped", []):
+                number = int(cell["cell"].split()[-1])
+                lines.append(f"- row {r['row']}, {name}, {cell['cell']} (`{_first_line(name, number)}`): {_reason(cell['why'])}")
+    return "\n".join(lines) or "None."
+
+
+def _first_line(notebook: str, number: int) -> str:
+    cells = [c for c in json.loads((ROOT / "notebooks" / f"{notebook}.ipynb").read_text())["cells"] if c["cell_type"] == "code"]
+    source = "".join(cells[number]["source"]).splitlines() if number < len(cells) else []
+    text = next((line for line in source if not line.startswith("%%")), "")
+    return text if len(text) <= 70 else text[:67] + "..."
+
+
+def _reason(why: str) -> str:
+    """The reason as the learner read it, without pytest's "Skipped: " and the sentence around it."""
+    why = why.removeprefix("Skipped: ")
+    return why.split("the engine in use: ", 1)[-1].split(". It is skipped", 1)[0]
+
+
 def write() -> str:
     """Rewrite the generated part of the page; return what it now says."""
     results = [json.loads((RESULTS / f"{key}.json").read_text()) for key in ROWS if (RESULTS / f"{key}.json").exists()]
@@ -86,6 +113,10 @@ def write() -> str:
         "What failed:",
         "",
         failures(results),
+        "",
+        "Cells skipped, each saying why to the learner (`%%needs`):",
+        "",
+        skipped_cells(results),
         END,
     ])
     page = PAGE.read_text() if PAGE.exists() else f"# The engine matrix\n\n{BEGIN}\n{END}\n"
