@@ -112,6 +112,8 @@ FEATURES = {
     "stats": "`docker stats` and `docker system df`: the engine's counts of memory, CPU and disk use",
     "filters": "the filters `publish` of `docker ps` and `type` of `docker network ls`",
     "mount-checks-source": "`--mount type=bind` refusing a host folder that does not exist (where `-v` makes it)",
+    "exit-codes": "`docker run` exiting with the container's exit code, and 126 or 127 for a command that cannot start",
+    "stop-timeout": "`docker stop` asking a container to stop (SIGTERM) and killing it only after 10 s",
 }
 
 #: What the course cannot do on an engine, by product: the reason shown in place of a cell that needs it.
@@ -133,6 +135,11 @@ LIMITS = {
                    "`docker network ls`): \"invalid filter\"",
         "mount-checks-source": "Podman 4.3 does not refuse a missing host folder in `--mount type=bind`: it makes the "
                                "folder, as `-v` does, so a typo in the path goes unnoticed here",
+        "exit-codes": "through Podman 4.3's Docker-compatible API, `docker run --rm` exits with 0 whatever the program "
+                      "did, and a command that cannot start gives \"unable to upgrade to tcp, received 409\" and 1, not "
+                      "126 or 127 (`docker inspect` still shows a container's own exit code)",
+        "stop-timeout": "Podman 4.3 gives a container made through Docker's API a stop timeout of 0 s, so `docker stop` "
+                        "kills it at once (exit code 137) instead of asking it to stop (Podman 4.7 fixed this)",
     },
 }
 
