@@ -72,7 +72,7 @@ class Row:
         server: ``dockerd`` (:mod:`matrix.dockerd`) or ``podman`` (``podman system service``, :mod:`matrix.podman`).
         outputs: Compare the notebooks' stored outputs (nbval). False for an engine that is not Docker's, whose
             outputs differ in its own ways: each cell must then run without an error its stored output lacks, or
-            say why it is skipped (tests/test_notebooks_cells_run.py).
+            say why it is skipped (tests/other_engines/test_notebooks_cells_run.py).
         context: Reach the engine through a docker context of this name (Docker Desktop's way).
         hidden: Run the notebooks in a PID namespace of their own, so the engine's processes
             are not theirs to see (as when the engine is in a VM).

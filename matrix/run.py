@@ -53,7 +53,7 @@ def test_files(row: Row) -> list[str]:
 
 
 #: Learner mode for a row that does not compare stored outputs (Row.outputs False).
-CELLS_RUN = "tests/test_notebooks_cells_run.py"
+CELLS_RUN = "tests/other_engines/test_notebooks_cells_run.py"
 
 #: What `make test` runs, for a row run with ``suite=True``: the whole suite on the row's engine.
 WHOLE_SUITE = ["tests", "--ignore=tests/browser", "--ignore=tests/reliability"]

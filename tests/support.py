@@ -127,3 +127,29 @@ def reason_with(result, words: str) -> str:
         if words in text:
             return text
     raise AssertionError(f"no reason mentions {words!r}: {reasons}")
+
+
+#: What ``%%needs`` shows in place of a cell the engine cannot run (dockerlab/jupyter/magics.py).
+SKIPPED = "This cell cannot work on"
+
+
+def text_of(cell) -> str:
+    """What an executed cell shows: its streams, its error's traceback, each display's markdown or plain text."""
+    parts = []
+    for shown in cell.get("outputs", []):
+        if shown.get("output_type") == "stream":
+            parts.append(shown.get("text", ""))
+        elif shown.get("output_type") == "error":
+            parts.append("\n".join(shown.get("traceback", [])))
+        else:
+            data = shown.get("data", {})
+            parts.append(data.get("text/markdown") or data.get("text/plain") or "")
+    return "\n".join(parts)
+
+
+def skipped_checks(cells) -> set[str]:
+    """The exercises whose check cell said it cannot work on this engine (``%%needs``), in an executed notebook."""
+    import re
+
+    return {found for cell in cells if cell.cell_type == "code" and cell.source.startswith("%%needs") and SKIPPED in text_of(cell)
+            for found in re.findall(r'lesson\.check\("([^"]+)"', cell.source)}

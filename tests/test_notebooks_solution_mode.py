@@ -50,7 +50,7 @@ def test_solution_mode(notebook, tmp_path, monkeypatch, docker_client):
     assert wanted, f"{notebook.stem} has no exercises"
     # An exercise whose check cell said it cannot work on this engine (%%needs, e.g. build secrets on Podman) is not asked for.
     import nbformat
-    from test_notebooks_cells_run import skipped_checks
+    from support import skipped_checks
 
     wanted = [e for e in wanted if e not in skipped_checks(nbformat.read(tmp_path / notebook.name, as_version=4).cells)]
     records = progress.load()  # reads $DOCKERLAB_PROGRESS, where the notebook's kernel wrote

@@ -69,7 +69,7 @@ def solution(line: str, cell: str) -> None:
 def needs(line: str, cell: str) -> None:
     """``%%needs FEATURE`` runs its cell where the engine can do FEATURE (:data:`dockerlab.engine.kind.FEATURES`);
     on an engine that cannot, it shows why in plain words instead. The one way a notebook says that a cell
-    cannot work on some engine; the engine matrix's row p finds those lines (tests/test_notebooks_cells_run.py)
+    cannot work on some engine; the engine matrix's row p finds those lines (tests/other_engines/test_notebooks_cells_run.py)
     and docs/engine-matrix.md lists the cells."""
     shell = get_ipython()
     feature = line.strip()

@@ -13,7 +13,8 @@ every such cell for no fault of the course. What must still hold there, and what
 * each check said "not yet": in learner mode the exercises run as shipped, and a check that passes there, or
   cannot judge, judges wrong (solution mode, tests/test_notebooks_solution_mode.py, holds the other half).
 
-Each notebook runs once, in a real kernel, in its first cell's test; the others read its outputs.
+Each notebook runs once, in a real kernel, in its first cell's test; the others read its outputs. Not part of
+``make test`` (its engine compares the stored outputs): the matrix runs it on the rows that do not.
 """
 
 from __future__ import annotations
@@ -28,32 +29,19 @@ import papermill
 import pytest
 
 from dockerlab.classroom.kernels import SocketFileKernelManager
+from support import SKIPPED, skipped_checks, text_of
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("[0-9][0-9]-*.ipynb"))
 #: What an error looks like in a cell's output: the docker CLI's, the engine's, a shell's, Python's.
 ERROR = re.compile(r"Error response from daemon|^(?:docker: )?Error\b|^ERROR\b|unknown flag|unknown shorthand flag|"
                    r"command not found|Traceback \(most recent|^\w+Error: ", re.M)
 #: A stored output that shows an error on purpose (each engine words its errors its own way).
 SHOWS_ERROR = re.compile(r"error|failed|not found|denied|no such|invalid|cannot|refused", re.I)
-SKIPPED = "This cell cannot work on"
 
 
 def code_cells(path: Path) -> list:
     return [cell for cell in nbformat.read(path, as_version=4).cells if cell.cell_type == "code"]
-
-
-def text_of(cell) -> str:
-    parts = []
-    for output in cell.get("outputs", []):
-        if output.get("output_type") == "stream":
-            parts.append(output.get("text", ""))
-        elif output.get("output_type") == "error":
-            parts.append("\n".join(output.get("traceback", [])))
-        else:
-            data = output.get("data", {})
-            parts.append(data.get("text/markdown") or data.get("text/plain") or "")
-    return "\n".join(parts)
 
 
 @functools.cache
@@ -114,12 +102,6 @@ def test_cell(notebook, number, work, docker_client):
     new = [line for line in shown.splitlines() if ERROR.search(line)]
     assert not new or SHOWS_ERROR.search(text_of(stored)), "an error the stored output does not show:\n" + "\n".join(new[:10])
     assert shown.strip() or not text_of(stored).strip(), "it showed nothing; the stored output shows:\n" + text_of(stored)[:500]
-
-
-def skipped_checks(cells) -> set[str]:
-    """The exercises whose check cell said it cannot work on this engine (``%%needs``)."""
-    return {found for cell in cells if cell.source.startswith("%%needs") and SKIPPED in text_of(cell)
-            for found in re.findall(r'lesson\.check\("([^"]+)"', cell.source)}
 
 
 @pytest.mark.parametrize("notebook", NOTEBOOKS, ids=[p.stem for p in NOTEBOOKS])
