@@ -75,21 +75,24 @@ def failures(results: list[dict]) -> str:
 
 
 def skipped_cells(results: list[dict]) -> str:
-    """The cells each row skipped (``%%needs``), with the first line of each and the reason the learner saw."""
+    """The cells each row skipped (``%%needs``), grouped by the reason the learner saw, each named by its
+    notebook, number and first line."""
     lines = []
     for r in results:
+        by_reason: dict[str, list[str]] = {}
         for name, v in sorted(r["notebooks"].items()):
             for cell in v.get("skipped", []):
                 number = int(cell["cell"].split()[-1])
-                lines.append(f"- row {r['row']}, {name}, {cell['cell']} (`{_first_line(name, number)}`): {_reason(cell['why'])}")
+                by_reason.setdefault(_reason(cell["why"]), []).append(f"{name[:2]} {cell['cell']} (`{_first_line(name, number)}`)")
+        lines += [f"- row {r['row']}: {why}. Skipped: {'; '.join(cells)}." for why, cells in by_reason.items()]
     return "\n".join(lines) or "None."
 
 
 def _first_line(notebook: str, number: int) -> str:
     cells = [c for c in json.loads((ROOT / "notebooks" / f"{notebook}.ipynb").read_text())["cells"] if c["cell_type"] == "code"]
     source = "".join(cells[number]["source"]).splitlines() if number < len(cells) else []
-    text = next((line for line in source if not line.startswith("%%")), "")
-    return text if len(text) <= 70 else text[:67] + "..."
+    text = next((line for line in source if line.strip() and not line.startswith(("%%", "#"))), "")
+    return text if len(text) <= 48 else text[:45] + "..."
 
 
 def _reason(why: str) -> str:
