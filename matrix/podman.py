@@ -133,7 +133,9 @@ class Podman(Engine):
             "podman", "system", "service", "--time=0", self.host,
         ]
         with open(self.log, "ab") as log:
-            process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+            # Its own folder as working directory: conmon writes a file named oom into its working directory
+            # when a container is OOM-killed, which left an empty `oom` in the repository.
+            process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, start_new_session=True, cwd=self.base)
         (self.base / "podman.pid").write_text(str(process.pid))
         deadline = time.monotonic() + wait
         while not self.answers():
