@@ -150,16 +150,21 @@ class Engine:
         ]
         with open(self.log, "ab") as log:
             process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+        self._wait_for(process, "dockerd", wait)
+        if self.context:
+            self._use_context()
+
+    def _wait_for(self, process: subprocess.Popen, server: str, wait: float) -> None:
+        """Until the engine answers; if its server exits or ``wait`` seconds pass, stop it and raise
+        EngineFailed with the end of its log."""
         deadline = time.monotonic() + wait
         while not self.answers():
             if process.poll() is not None or time.monotonic() > deadline:
                 tail = "\n".join(self.log.read_text(errors="replace").splitlines()[-15:])
                 self.stop()
                 why = f"exited with {process.returncode}" if process.returncode is not None else f"did not answer in {wait:.0f} s"
-                raise EngineFailed(f"dockerd for {self.name} {why}; its log ({self.log}) ends:\n{tail}")
+                raise EngineFailed(f"{server} for {self.name} {why}; its log ({self.log}) ends:\n{tail}")
             time.sleep(0.5)
-        if self.context:
-            self._use_context()
 
     def answers(self) -> bool:
         """True when the engine answers GET /_ping on its socket."""
@@ -189,6 +194,11 @@ class Engine:
         """Stop dockerd (it stops its containers), then anything of the engine still running."""
         pid_file = self.base / "docker.pid"
         pid = int(pid_file.read_text()) if pid_file.exists() and pid_file.read_text().strip().isdigit() else None
+        self._end(pid, grace)
+
+    def _end(self, pid: int | None, grace: float) -> None:
+        """SIGTERM the engine's server ``pid`` and wait up to ``grace`` seconds for it to go; then SIGKILL
+        whatever of the engine still runs (its containerd, shims, containers)."""
         if pid:
             with contextlib.suppress(ProcessLookupError):
                 os.kill(pid, signal.SIGTERM)

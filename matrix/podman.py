@@ -18,11 +18,8 @@ itself runs with that limit (its /proc/PID/limits), and a container's cannot be 
 from __future__ import annotations
 
 import contextlib
-import os
 import resource
-import signal
 import subprocess
-import time
 import tomllib
 from dataclasses import dataclass
 from pathlib import Path
@@ -137,14 +134,7 @@ class Podman(Engine):
             # when a container is OOM-killed, which left an empty `oom` in the repository.
             process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, start_new_session=True, cwd=self.base)
         (self.base / "podman.pid").write_text(str(process.pid))
-        deadline = time.monotonic() + wait
-        while not self.answers():
-            if process.poll() is not None or time.monotonic() > deadline:
-                tail = "\n".join(self.log.read_text(errors="replace").splitlines()[-15:])
-                self.stop()
-                why = f"exited with {process.returncode}" if process.returncode is not None else f"did not answer in {wait:.0f} s"
-                raise EngineFailed(f"podman system service for {self.name} {why}; its log ({self.log}) ends:\n{tail}")
-            time.sleep(0.5)
+        self._wait_for(process, "podman system service", wait)
 
     def podman(self, *args: str, timeout: float = 120) -> subprocess.CompletedProcess:
         """Run ``podman ARGS`` in the service's namespaces, on its storage (for tidying up)."""
@@ -169,16 +159,7 @@ class Podman(Engine):
             with contextlib.suppress(subprocess.TimeoutExpired, EngineFailed):
                 self.podman("pod", "rm", "--all", "--force")
                 self.podman("rm", "--all", "--force", "--time", "0")
-            pid = self._service_pid()
-            if pid is not None:
-                with contextlib.suppress(ProcessLookupError):
-                    os.kill(pid, signal.SIGTERM)
-                deadline = time.monotonic() + grace
-                while Path(f"/proc/{pid}").exists() and time.monotonic() < deadline:
-                    time.sleep(0.3)
-        for leftover in self.processes():
-            with contextlib.suppress(ProcessLookupError):
-                os.kill(leftover, signal.SIGKILL)
+        self._end(self._service_pid(), grace)
 
     def remove(self) -> None:
         """Stop it and remove what it had; the last Podman row also removes the host folders the rows made
