@@ -99,6 +99,19 @@ def _prepare(args) -> int:
     return prepare(bundle=bundle, run=not args.no_run, notebooks=args.notebooks, timeout=args.timeout, offline=args.offline)
 
 
+def _release(args) -> int:
+    from pathlib import Path
+
+    from dockerlab.classroom import prepare, release
+    from dockerlab.classroom.runner import course_dir
+
+    chosen = prepare.select(sorted(course_dir().glob("[0-9][0-9]-*.ipynb")), args.notebooks)
+    edition = release.release(Path(args.out), chosen)
+    print(release.summary(edition), end="")
+    print(f"\nwritten to {edition.folder}/ (and its RELEASE.md); hand out that folder, keep the course's own for yourself.")
+    return 0
+
+
 def _grade(args) -> int:
     from dockerlab.classroom import grade, report
 
@@ -136,6 +149,10 @@ def parser() -> argparse.ArgumentParser:
     pre.add_argument("--timeout", type=int, default=900, help="seconds a cell may run (default 900)")
     pre.add_argument("--offline", action="store_true", help="do not try to pull; build stand-ins")
     pre.set_defaults(func=_prepare)
+    rel = sub.add_parser("release", help="write the learner edition: every notebook without its worked solutions")
+    rel.add_argument("out", help="a new or empty folder for the learner edition")
+    rel.add_argument("--notebooks", help="only these notebooks, by number or name: 00,03")
+    rel.set_defaults(func=_release)
     gr = sub.add_parser("grade", help="run each learner's notebooks in learner mode and report learner x exercise")
     gr.add_argument("dir", help="DIR/<learner>/*.ipynb, or DIR/<learner>.ipynb")
     gr.add_argument("--out", default="grades", help="folder for the report and the executed notebooks (default: grades)")
