@@ -27,6 +27,18 @@ def kind(docker_client) -> enginekind.EngineKind:
     return enginekind.current()
 
 
+@pytest.fixture(scope="session", autouse=True)
+def builds_as_the_notebooks_do(kind):
+    """On an engine without BuildKit (Podman) ``docker build`` goes to the engine's own builder with
+    ``DOCKER_BUILDKIT=0``, as dockerlab.start sets it in a notebook's kernel (jupyter.magics.engine_settings)."""
+    if kind.lacks("buildkit") is None:
+        yield
+        return
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("DOCKER_BUILDKIT", "0")
+        yield
+
+
 @pytest.fixture
 def make_lesson(docker_client, tmp_path):
     """``make_lesson(key)``: the notebook's Lesson, its work folder the test's tmp_path; reset after the test,
