@@ -56,6 +56,9 @@ def where_it_matters(notebooks: Path = ROOT / "notebooks", exercises: Path = ROO
 #: The notebooks whose claims tests hold on Podman 4.3 (row p): their text says what Podman does where it differs.
 PODMAN_CLAIMS = ("00", "01", "04", "06", "08")
 
+#: Read once, when the rows are defined (row d's notebooks and their claims).
+_LOCATED = where_it_matters()
+
 #: The containerd image store: the default of fresh Engine 29 installs and of Docker Desktop.
 CONTAINERD_STORE = {"features": {"containerd-snapshotter": True}}
 
@@ -137,9 +140,9 @@ ROWS = {
         context="desktop-linux", hidden=True, expect={"image_store": "containerd", "where": "not visible from here"},
         # Only the notebooks that read where the engine is (row c runs them all on this same engine), with their
         # claims: the rest cost CI's 60 minutes 10 of them and could find nothing row c does not.
-        notebooks=where_it_matters(),
+        notebooks=_LOCATED,
         tests=("tests/engine/test_doctor.py", "tests/unit/test_enginekind.py",
-               *(f"tests/engine/test_claims_{nn}.py" for nn in where_it_matters())),
+               *(f"tests/engine/test_claims_{nn}.py" for nn in _LOCATED)),
     ),
     "e": Row(
         "e", "cgroup v2 under systemd, in a VM", "a Linux desktop of 2026: systemd, the unified cgroup tree",

@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import json
 import os
-import queue
 import re
 import shutil
 import subprocess
@@ -181,7 +180,6 @@ class Worker:
     def __init__(self, name: str, engine=None):
         self.name = name
         self.engine = engine
-        self.busy = 0.0
 
     @property
     def on_the_machine(self) -> bool:
@@ -278,7 +276,6 @@ def _hand_out(jobs: list[Job], pool: list[Worker], extra: list[str], report: Rep
             outcome = _run_job(job, worker, extra, results)
             with lock:
                 report.outcomes.append(outcome)
-                worker.busy += outcome.seconds
             verdict = "passed" if outcome.code == 0 else f"FAILED (exit {outcome.code}, log {outcome.log})"
             say(f"[{worker.name}] {job.name}: {verdict} in {outcome.seconds:.0f} s; {outcome.summary.splitlines()[0]}")
 
