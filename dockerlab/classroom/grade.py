@@ -112,10 +112,8 @@ def grade(folder: str | Path, out: str | Path, *, timeout: int = 600, course: Pa
             progress_file = work / "progress.json"
             tags = runner.image_tags()
             for notebook in learner.notebooks:
-                run = runner.execute(
-                    notebook, out / "executed" / learner.name / notebook.name, cwd=work, log=work / "checks.jsonl",
-                    progress=progress_file, mode="learner", drop_solutions=True, keep_going=True, timeout=timeout,
-                )
+                place = runner.Place(cwd=work, log=work / "checks.jsonl", progress=progress_file)
+                run = runner.execute(notebook, out / "executed" / learner.name / notebook.name, runner.GRADING, place, timeout=timeout)
                 learner.runs.append(run)
                 extra = f"; {len(run.errors)} error(s), first: {run.errors[0]}" if run.errors else ""
                 extra += f"; removed what its dead kernel left: {', '.join(run.swept)}" if run.swept else ""

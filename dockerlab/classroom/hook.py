@@ -26,11 +26,10 @@ ENV = config.CLASSROOM_LOG.name
 TAG = "added-by-dockerlab-classroom"
 
 
-def cell_source(mode: str | None) -> str:
-    """The code of the added cell; ``mode`` (if given) overrides whatever the notebook set."""
+def cell_source(mode: str) -> str:
+    """The code of the added cell; ``mode`` overrides whatever the notebook set."""
     lines = ["# Added by `dockerlab prepare` / `dockerlab grade`: keeps each check's full result for the report."]
-    if mode:
-        lines.append(f"MODE = {json.dumps(mode)}")
+    lines.append(f"MODE = {json.dumps(mode)}")
     lines.append("import dockerlab.classroom.hook as _dockerlab_hook; _dockerlab_hook.install()")
     return "\n".join(lines)
 

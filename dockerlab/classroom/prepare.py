@@ -47,10 +47,8 @@ def run_notebooks(notebooks: list[Path], *, timeout: int, report: Report) -> lis
     for position, notebook in enumerate(notebooks, 1):
         report(f"[{position}/{len(notebooks)}] {notebook.stem} (solution mode) ...")
         progress_file = scratch / f"{notebook.stem}.progress.json"
-        run = runner.execute(
-            notebook, scratch / notebook.name, cwd=_working_folder(notebook.parent, scratch), log=scratch / f"{notebook.stem}.jsonl",
-            progress=progress_file, parameters={"MODE": "solution"}, timeout=timeout,
-        )
+        place = runner.Place(cwd=_working_folder(notebook.parent, scratch), log=scratch / f"{notebook.stem}.jsonl", progress=progress_file)
+        run = runner.execute(notebook, scratch / notebook.name, runner.PREPARING, place, timeout=timeout)
         records = progress.load(progress_file)
         failed = [e.id for e in exercises.of_lesson(run.lesson or notebook.stem) if not records.get(e.id, {}).get("passed")]
         verdict = "passed" if run.ok and not failed and not run.left else "FAILED"

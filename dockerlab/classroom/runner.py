@@ -79,6 +79,43 @@ class Run:
         return not self.errors
 
 
+@dataclass(frozen=True)
+class Way:
+    """How a notebook is run: the mode set in the added cell, and what to do with solutions and errors.
+
+    Attributes:
+        mode: ``MODE`` in the added cell: a learner who changed it in their parameters cell is
+            still graded in learner mode.
+        drop_solutions: Empty every ``%%solution`` cell (grading never runs the course's solutions).
+        keep_going: Run every cell even after one fails (grading), instead of stopping at the first.
+    """
+
+    mode: str
+    drop_solutions: bool
+    keep_going: bool
+
+
+#: ``dockerlab prepare``: the course's own solutions, stopping at the first error.
+PREPARING = Way("solution", drop_solutions=False, keep_going=False)
+#: ``dockerlab grade``: a learner's hand-in as they left it, every cell run whatever fails.
+GRADING = Way("learner", drop_solutions=True, keep_going=True)
+
+
+@dataclass(frozen=True)
+class Place:
+    """Where a run's kernel works and what it writes there.
+
+    Attributes:
+        cwd: The kernel's working folder (the lesson's ``work/`` folder is made there).
+        log: The :mod:`hook` log of the run (appended to).
+        progress: The progress file the kernel records checks in (its ``$DOCKERLAB_PROGRESS``).
+    """
+
+    cwd: Path
+    log: Path
+    progress: Path
+
+
 @contextlib.contextmanager
 def environment(**values: str | None) -> Iterator[None]:
     """Set (or, with None, unset) environment variables for the kernels started inside."""
@@ -108,13 +145,8 @@ def lesson_of(nb, path: Path) -> str | None:
     return path.stem if _LESSON_FILE.match(path.stem) else None
 
 
-def prepared(source: Path, destination: Path, *, mode: str | None, drop_solutions: bool) -> tuple[Path, str | None]:
-    """Write a copy of ``source`` with the :mod:`hook` cell after its ``parameters`` cell.
-
-    Args:
-        mode: Set ``MODE`` in the added cell (``"learner"`` when grading: a learner who changed it
-            in their parameters cell is still graded in learner mode). None leaves it alone.
-        drop_solutions: Empty every ``%%solution`` cell (grading never runs the course's solutions).
+def prepared(source: Path, destination: Path, way: Way) -> tuple[Path, str | None]:
+    """Write a copy of ``source`` with the :mod:`hook` cell, which sets ``MODE``, after its ``parameters`` cell.
 
     Returns:
         The copy and the notebook's lesson key.
@@ -122,11 +154,11 @@ def prepared(source: Path, destination: Path, *, mode: str | None, drop_solution
     nb = nbformat.read(source, as_version=4)
     lesson = lesson_of(nb, source)
     nb = copy.deepcopy(nb)
-    if drop_solutions:
+    if way.drop_solutions:
         for cell in nb.cells:
             if cell.cell_type == "code" and cell.source.lstrip().startswith("%%solution"):
                 cell.source = "# (a %%solution cell of the course: not run when grading)"
-    added = nbformat.v4.new_code_cell(hook.cell_source(mode), metadata={"tags": [hook.TAG]})
+    added = nbformat.v4.new_code_cell(hook.cell_source(way.mode), metadata={"tags": [hook.TAG]})
     where = next((i + 1 for i, c in enumerate(nb.cells) if "parameters" in c.get("metadata", {}).get("tags", [])), 0)
     nb.cells.insert(where, added)
     for cell in nb.cells:  # nbformat wants ids on 4.5 notebooks; old hand-ins may lack them
@@ -151,7 +183,7 @@ def errors_in(output: Path, raised: list[dict] | None = None) -> list[str]:
     by_count = {e["count"]: e.get("error", "") for e in raised or [] if e.get("count") is not None}
     found = []
     # Numbered as the learner sees their notebook: from 1, without the cells papermill and the hook added.
-    added = {hook.TAG, "injected-parameters", "papermill-error-cell-tag"}
+    added = {hook.TAG, "papermill-error-cell-tag"}
     own = [c for c in nb.cells if not added & set(c.get("metadata", {}).get("tags", []))]
     for number, cell in enumerate(own, 1):
         if cell.cell_type != "code":
@@ -169,53 +201,35 @@ def errors_in(output: Path, raised: list[dict] | None = None) -> list[str]:
     return found
 
 
-def execute(
-    source: Path,
-    output: Path,
-    *,
-    cwd: Path,
-    log: Path,
-    progress: Path,
-    parameters: dict | None = None,
-    mode: str | None = None,
-    drop_solutions: bool = False,
-    keep_going: bool = False,
-    timeout: int = 600,
-) -> Run:
+def execute(source: Path, output: Path, way: Way, place: Place, *, timeout: int = 600) -> Run:
     """Run one notebook with papermill in a new kernel; never raises for what the notebook does.
 
     Args:
         source: The notebook.
         output: Where the executed notebook goes.
-        cwd: The kernel's working folder (the lesson's ``work/`` folder is made there).
-        log: The :mod:`hook` log of this run (appended to).
-        progress: The progress file the kernel records checks in (its ``$DOCKERLAB_PROGRESS``).
-        parameters: papermill parameters (``{"MODE": "solution"}``).
-        mode, drop_solutions: See :func:`prepared`.
-        keep_going: Run every cell even after one fails (grading), instead of stopping at the first.
         timeout: Seconds a cell may run; a cell over it is interrupted and counts as an error.
     """
     import papermill
 
+    log = place.log
     start_of_log = len(hook.read(log))
     try:
-        copy_path, lesson = prepared(source, output.parent / f".{output.stem}.input.ipynb", mode=mode, drop_solutions=drop_solutions)
+        copy_path, lesson = prepared(source, output.parent / f".{output.stem}.input.ipynb", way)
     except Exception as exc:  # noqa: BLE001 - not JSON, not a notebook
         return Run(source.name, None, output, errors=[f"the notebook could not be read: {type(exc).__name__}: {exc}"[:300]])
     run = Run(source.name, lesson, output)
     started = time.monotonic()
-    env = {config.CLASSROOM_LOG.name: str(log), config.PROGRESS.name: str(progress), config.KEEP_ON_EXIT.name: None}
+    env = {config.CLASSROOM_LOG.name: str(log), config.PROGRESS.name: str(place.progress), config.KEEP_ON_EXIT.name: None}
     try:
         with environment(**env):
             papermill.execute_notebook(
                 str(copy_path),
                 str(output),
-                parameters=parameters,
-                cwd=str(cwd),
+                cwd=str(place.cwd),
                 kernel_name="python3",
                 progress_bar=False,
                 execution_timeout=timeout,
-                allow_errors=keep_going,
+                allow_errors=way.keep_going,
                 interrupt_on_timeout=True,
                 kernel_manager_class=kernels.SocketFileKernelManager,  # no TCP ports to race for
                 # the kernel's own start-up notes (e.g. "running over TCP") are noise here; errors still show
