@@ -5,6 +5,10 @@ root's files, the storage driver of each image store, the security options of cg
 the plugins) are done here for real and asserted for this engine's kind, so every row of the matrix
 checks its own branch. One more check reads the notebook itself: no install advice in it gives
 Compose v1.
+
+Podman 4.3 (row p), as the notebook says and as measured there: its storage driver is `overlay` (the same kernel
+overlay file system under containers/storage's name), and its socket belongs to root and root's group, with nothing
+for others: the `docker` group opens nothing there.
 """
 
 from __future__ import annotations
@@ -30,13 +34,19 @@ def security_options() -> list[str]:
 
 
 def test_the_socket_belongs_to_root_and_the_docker_group(kind):
-    """With Docker Engine on Linux the socket (the current context's) is root's and the docker group's, rw for both."""
-    if kind.product != "Docker Engine" or kind.location not in ("local", "hidden"):
+    """With Docker Engine on Linux the socket (the current context's) is root's and the docker group's, rw for both.
+
+    Podman's (rootful) is root's and root's group's, nothing for others: the docker group gives no way in.
+    """
+    if kind.product == "Docker Desktop" or kind.location not in ("local", "hidden"):
         pytest.skip("Docker Desktop's socket is the user's; a remote engine's is not here")
     endpoint = json.loads(docker("context", "inspect").stdout)[0]["Endpoints"]["docker"]["Host"]
     info = os.stat(endpoint.removeprefix("unix://"))
     assert stat.S_ISSOCK(info.st_mode)
     assert info.st_uid == 0
+    if kind.product == "Podman":
+        assert info.st_gid == 0 and not stat.S_IMODE(info.st_mode) & 0o007, oct(info.st_mode)
+        return
     try:
         docker_gid = grp.getgrnam("docker").gr_gid
     except KeyError:
@@ -62,9 +72,20 @@ def test_root_in_a_container_writes_roots_files(container_name, tmp_path):
     assert (os.stat(shared / "by-1000").st_uid, os.stat(shared / "by-1000").st_gid) == (1000, 1000)
 
 
-def test_storage_driver_of_each_image_store(kind):
-    """overlay2 with the classic image store, overlayfs (containerd's snapshotter) with the containerd store."""
+def test_storage_driver_of_each_image_store(kind, container_name):
+    """overlay2 with the classic image store, overlayfs (containerd's snapshotter) with the containerd store; Podman's
+    overlay, a container's files on the kernel's overlay file system as with overlay2."""
     driver = docker("info", "--format", "{{.Driver}}").stdout.strip()
+    if kind.product == "Podman":
+        assert (kind.image_store, driver) == ("classic", "overlay"), (kind, driver)
+        if kind.location == "local":  # the container's / as the kernel lists it
+            name = container_name("claims02-overlay")
+            docker("run", "-d", "--name", name, "busybox:1.37", "sleep", "60")
+            pid = docker("inspect", "--format", "{{.State.Pid}}", name).stdout.strip()
+            with open(f"/proc/{pid}/mountinfo") as mounts:
+                root = next(line.split(" - ")[1].split()[0] for line in mounts if line.split()[4] == "/")
+            assert root == "overlay", root
+        return
     assert driver == ("overlayfs" if kind.image_store == "containerd" else "overlay2"), (kind, driver)
 
 
