@@ -54,7 +54,7 @@ def where_it_matters(notebooks: Path = ROOT / "notebooks", exercises: Path = ROO
 
 
 #: The notebooks whose claims tests hold on Podman 4.3 (row p): their text says what Podman does where it differs.
-PODMAN_CLAIMS = ("00", "01", "04", "06", "08")
+PODMAN_CLAIMS = ("00", "01", "02", "04", "05", "06", "07", "08")
 
 #: Read once, when the rows are defined (row d's notebooks and their claims).
 _LOCATED = where_it_matters()
