@@ -17,7 +17,7 @@ from pathlib import Path
 from dockerlab.checks import registry
 from dockerlab.classroom.gradebook import number, possible, total
 from dockerlab.classroom.grade import Grades, Learner
-from dockerlab.classroom.points import Item
+from dockerlab.classroom.points import SOLVED_WITH_HELP, Item
 from dockerlab.views.feedback import feedback_html
 
 #: Version of the pages' layout (in the HTML's ``dockerlab-feedback-format`` meta tag and the text's last line).
@@ -25,7 +25,8 @@ FORMAT_VERSION = 1
 FOLDER = "feedback"
 
 #: The word a learner reads for each grading state: the notebook's own ("done", "not yet").
-WORDS = {"passed": "done", "not yet": "not yet", "not attempted": "not yet", "could not check": "could not check"}
+WORDS = {"passed": "done", SOLVED_WITH_HELP: "done with help", "not yet": "not yet", "not attempted": "not yet",
+         "could not check": "could not check"}
 
 
 @dataclass
@@ -42,7 +43,7 @@ class Entry:
 
     @property
     def done(self) -> bool:
-        return self.word == "done"
+        return self.word.startswith("done")
 
 
 @dataclass
@@ -65,7 +66,7 @@ def page(learner: Learner, items: Sequence[Item], when: str | None = None) -> Pa
         reasons = list(cell.reasons) if cell is not None else []
         if state == "not yet" and not reasons and cell is not None and cell.total:
             reasons = [f"{cell.met} of {cell.total} requirements met"]
-        hints = list(declared[item.id].hints) if state != "passed" and item.id in declared else []
+        hints = list(declared[item.id].hints) if not WORDS[state].startswith("done") and item.id in declared else []
         entries.append(Entry(item.id, item.title, WORDS[state], number(item.earned(state)), number(item.points), reasons, hints))
     return Page(learner.name, entries, number(total(learner, items)), number(possible(items)), list(learner.errors),
                 when or time.strftime("%Y-%m-%d %H:%M"))

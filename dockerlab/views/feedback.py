@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from html import escape
 
-COLOUR = {"done": "#d5f5e3", "not yet": "#fadbd8", "could not check": "#fdebd0"}
+COLOUR = {"done": "#d5f5e3", "done with help": "#e8f6d5", "not yet": "#fadbd8", "could not check": "#fdebd0"}
 
 
 def feedback_html(page) -> str:
