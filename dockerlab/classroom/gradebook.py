@@ -15,8 +15,8 @@ from __future__ import annotations
 
 import csv
 import json
-import time
 from collections.abc import Sequence
+from datetime import datetime
 from pathlib import Path
 
 from dockerlab import errors
@@ -78,7 +78,7 @@ def write(grades: Grades, items: Sequence[Item], out: str | Path, *, learner_col
     sidecar = {
         "format_version": FORMAT_VERSION,
         "csv": CSV_NAME,
-        "written": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+        "written": datetime.now().astimezone().isoformat(timespec="seconds"),
         "learner_column": learner_column,
         "columns": columns,
         "items": [{"id": i.id, "kind": i.kind, "title": i.title, "points": i.points, "points_from": i.source} for i in items],
