@@ -8,7 +8,7 @@
     dockerlab progress show          which exercises pass, per lesson (--exercises: each one)
     dockerlab progress export FILE   write that progress to FILE (.json, or .csv) for an instructor
     dockerlab prepare                an instructor's run before a workshop (images, bundle, notebooks, checklist)
-    dockerlab grade DIR              run each learner's notebooks in learner mode; CSV + HTML report
+    dockerlab grade DIR              run each learner's notebooks in learner mode; report, gradebook, feedback pages
 """
 
 from __future__ import annotations
@@ -113,12 +113,17 @@ def _release(args) -> int:
 
 
 def _grade(args) -> int:
-    from dockerlab.classroom import grade, report
+    from dockerlab import exercises
+    from dockerlab.classroom import grade, gradebook, points, report
 
+    # Read the points file (and check the column name) before the long run: a typo should not cost a grading run.
+    overrides = points.load(args.points, [e.id for e in exercises.every()]) if args.points else None
+    gradebook.header(points.items([(e.id, e.title) for e in exercises.every()], overrides), args.learner_column)
     grades = grade.grade(args.dir, args.out, timeout=args.timeout)
-    files = report.write(grades, args.out)
+    files = report.write(grades, args.out, overrides=overrides, points_file=args.points, learner_column=args.learner_column)
     print(report.text(grades))
     print(f"\nreport: {files['html']}  {files['csv']}  {files['details']}  ({grades.seconds:.0f} s)")
+    print(f"gradebook: {files['gradebook']} (described by {files['sidecar'].name}); feedback pages: {files['feedback']}/")
     return 0
 
 
@@ -157,6 +162,9 @@ def parser() -> argparse.ArgumentParser:
     gr.add_argument("dir", help="DIR/<learner>/*.ipynb, or DIR/<learner>.ipynb")
     gr.add_argument("--out", default="grades", help="folder for the report and the executed notebooks (default: grades)")
     gr.add_argument("--timeout", type=int, default=600, help="seconds a cell may run before it is interrupted (default 600)")
+    gr.add_argument("--points", metavar="FILE", help='a points.toml: "exercise id" = points (default: what each exercise declares, 1)')
+    gr.add_argument("--learner-column", default="learner",
+                    help="the gradebook's header for the learner's name: the user field your LMS matches on (default: learner)")
     gr.set_defaults(func=_grade)
     return top
 

@@ -30,12 +30,15 @@ class Exercise:
         title: Shown above the result.
         hints: General hints, revealed one at a time.
         func: ``func(lesson)`` returns (an iterable of) :class:`Requirement`.
+        points: What solving it is worth in an instructor's gradebook (``dockerlab grade``), unless
+            the instructor's points file says otherwise.
     """
 
     id: str
     title: str
     func: Callable[..., Iterable]
     hints: list[str] = field(default_factory=list)
+    points: float = 1
 
     @property
     def lesson(self) -> str:
@@ -67,14 +70,18 @@ def prerequisite(requirement: Requirement) -> Prerequisite:
 
 _registry: dict[str, Exercise] = {}
 
+#: What an exercise is worth when its declaration does not say: every exercise counts the same
+#: unless the course (or the instructor's points file) says one matters more.
+DEFAULT_POINTS = 1
 
-def exercise(exercise_id: str, *, title: str, hints: Iterable[str] = ()):
+
+def exercise(exercise_id: str, *, title: str, hints: Iterable[str] = (), points: float = DEFAULT_POINTS):
     """Register the decorated function as the check of exercise ``exercise_id``.
 
     The function takes the notebook's lesson and returns or yields :class:`Requirement` objects
     (usually from the building blocks), those the rest builds on as :func:`prerequisite`. Registering
     the same id again from the same function (a re-run cell, a reloaded module) replaces it; from
-    another function it is an error.
+    another function it is an error. ``points`` is its worth in a gradebook (a number, 0 or more).
     """
     if not EXERCISE_ID.match(exercise_id):
         raise ValueError(
@@ -82,12 +89,14 @@ def exercise(exercise_id: str, *, title: str, hints: Iterable[str] = ()):
             "then lower-case words joined by dashes"
         )
     hint_list = [str(h) for h in hints]
+    if isinstance(points, bool) or not isinstance(points, (int, float)) or not points >= 0 or points == float("inf"):
+        raise ValueError(f"exercise {exercise_id!r}: points={points!r} should be a number, 0 or more")
 
     def register(func: Callable[..., Iterable]) -> Callable[..., Iterable]:
         old = _registry.get(exercise_id)
         if old is not None and _where(old.func) != _where(func):
             raise ValueError(f"exercise id {exercise_id!r} is already registered by {_where(old.func)}")
-        _registry[exercise_id] = Exercise(exercise_id, title, func, hint_list)
+        _registry[exercise_id] = Exercise(exercise_id, title, func, hint_list, points)
         func.exercise_id = exercise_id  # type: ignore[attr-defined]
         return func
 

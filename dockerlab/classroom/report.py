@@ -1,12 +1,16 @@
 """The grading report: ``grades.csv`` (learner x exercise, totals, details), ``grades-details.csv``
 (one row per learner and exercise, with the reasons) and ``grades.html`` (the same table; the
-reasons show on hover and in a details list under it)."""
+reasons show on hover and in a details list under it); then the gradebook an LMS imports
+(:mod:`gradebook`) and a feedback page per learner (:mod:`feedback`)."""
 
 from __future__ import annotations
 
 import csv
 from pathlib import Path
 
+from collections.abc import Mapping
+
+from dockerlab.classroom import feedback, gradebook, points
 from dockerlab.classroom.grade import Grades, Learner
 from dockerlab.views.grades import MARK, TOTALS, grades_html
 
@@ -16,8 +20,15 @@ def _details(learner: Learner) -> str:
     return " | ".join(parts)
 
 
-def write(grades: Grades, out: str | Path) -> dict[str, Path]:
-    """Write the three files into ``out``; return them by kind."""
+def write(grades: Grades, out: str | Path, *, overrides: Mapping[str, float] | None = None,
+          points_file: str | Path | None = None, learner_column: str = "learner") -> dict[str, Path]:
+    """Write the report, the gradebook and the feedback pages into ``out``; return the files by kind.
+
+    Args:
+        overrides: Exercise id -> points, from the instructor's points file (:func:`points.load`).
+        points_file: That file, named in gradebook.json.
+        learner_column: The gradebook's header for the learner's name (the LMS's user field).
+    """
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     files = {"csv": out / "grades.csv", "details": out / "grades-details.csv", "html": out / "grades.html"}
@@ -44,6 +55,10 @@ def write(grades: Grades, out: str | Path) -> dict[str, Path]:
                 cell = learner.cells[ex]
                 writer.writerow([learner.name, ex, titles[ex], cell.state, cell.met, cell.total, " | ".join(cell.reasons)])
     files["html"].write_text(grades_html(grades), encoding="utf-8")
+    items = points.items(grades.exercises, overrides)
+    files.update(gradebook.write(grades, items, out, learner_column=learner_column, points_file=points_file))
+    feedback.write(grades, items, out)
+    files["feedback"] = out / feedback.FOLDER
     return files
 
 

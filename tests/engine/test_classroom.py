@@ -10,19 +10,23 @@ from the course notebooks with the learner cells filled in):
 The test adds a third learner, carl, whose notebook raises a DockerlabError (shown as a message, not a
 traceback) and whose kernel then dies after starting a container: grading goes on, both are reported,
 and the container his dead session left is removed.
+
+The gradebook and the feedback pages come from the same grading run (no notebook runs again for them)
+and are held to the report.
 """
 
 from __future__ import annotations
 
 import csv
+import html
 import shutil
 from pathlib import Path
 
 import nbformat
 import pytest
 
-from dockerlab import cli
-from dockerlab.classroom import grade, report, runner
+from dockerlab import cli, exercises
+from dockerlab.classroom import grade, points, report, runner
 
 pytestmark = pytest.mark.engine
 
@@ -101,6 +105,59 @@ def test_grade_details_say_why(graded):
     page = (out / "grades.html").read_text(encoding="utf-8")
     assert 'title="not yet: exit_code is the exit code of broken-dl' in page
     assert page.count('class="passed"') == 6 and page.count('class="not-yet"') == 2
+
+
+def test_gradebook_matches_the_report(graded):
+    _grades, out = graded
+    report_rows = _rows(out / "grades.csv")
+    with open(out / "gradebook.csv", newline="", encoding="utf-8") as handle:
+        reader = csv.DictReader(handle)
+        header, book = reader.fieldnames, {row["learner"]: row for row in reader}
+    ids = sorted(EXPECTED["grace"])
+    assert header == ["learner", *ids, "total", "possible"]
+    assert set(book) == set(EXPECTED)
+    for learner, cells in EXPECTED.items():
+        assert {ex: book[learner][ex] for ex in ids} == {ex: "1" if state == "passed" else "0" for ex, state in cells.items()}
+        assert book[learner]["total"] == report_rows[learner]["passed"]  # 1 point each: points earned = exercises passed
+        assert book[learner]["possible"] == report_rows[learner]["total"] == "5"
+
+
+def test_gradebook_takes_a_points_file(graded, tmp_path):
+    grades, _out = graded
+    file = tmp_path / "points.toml"
+    file.write_text('"04.keep-running" = 3\n"04.exit-code" = 0.5\n', encoding="utf-8")
+    overrides = points.load(file, [e.id for e in exercises.every()])
+    files = report.write(grades, tmp_path / "again", overrides=overrides, points_file=file, learner_column="username")
+    with open(files["gradebook"], newline="", encoding="utf-8") as handle:
+        book = {row["username"]: row for row in csv.DictReader(handle)}
+    assert (book["ada"]["04.keep-running"], book["ada"]["04.exit-code"], book["ada"]["total"]) == ("3", "0", "3")
+    assert book["grace"]["total"] == book["grace"]["possible"] == "6.5"
+    assert book["carl"]["total"] == "0"
+
+
+def test_feedback_pages_match_the_report(graded):
+    grades, out = graded
+    folder = out / "feedback"
+    assert sorted(p.name for p in folder.iterdir()) == [f"{n}.{ext}" for n in sorted(EXPECTED) for ext in ("html", "txt")]
+    with open(out / "grades-details.csv", newline="", encoding="utf-8") as handle:
+        details = {(r["learner"], r["exercise"]): r for r in csv.DictReader(handle)}
+    titles = dict(grades.exercises)
+    for learner, cells in EXPECTED.items():
+        twin = (folder / f"{learner}.txt").read_text(encoding="utf-8")
+        page = (folder / f"{learner}.html").read_text(encoding="utf-8")
+        for ex, state in cells.items():
+            word = "done" if state == "passed" else "not yet"
+            assert f"{ex}  {titles[ex]}: {word} (" in twin, (learner, ex)
+            reasons = details[learner, ex]["reasons"]
+            for reason in reasons.split(" | ") if reasons and state != "passed" else []:
+                assert f"why: {reason}" in twin and html.escape(reason) in page, (learner, ex, reason)
+        passed = sum(state == "passed" for state in cells.values())
+        assert f"{passed} of 5 exercises done; {passed} of 5 points." in twin
+    ada = (folder / "ada.txt").read_text(encoding="utf-8")
+    assert "why: " in ada and "there is no variable exit_code" in ada
+    assert all(f"hint: {h}" in ada for h in exercises.get("04.exit-code").hints)
+    assert "carl.ipynb: the kernel died (or was killed)" in (folder / "carl.txt").read_text(encoding="utf-8")
+    assert "why:" not in (folder / "grace.txt").read_text(encoding="utf-8")
 
 
 def test_grade_keeps_executed_notebooks_and_progress(graded):
