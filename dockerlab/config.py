@@ -121,6 +121,14 @@ OFFLINE = Variable(
     "unset",
     "`1`: never try a registry; `dockerlab images ensure` builds the offline stand-ins at once (as `--offline`).",
 )
+MIRROR = Variable(
+    "DOCKERLAB_MIRROR",
+    "unset",
+    "`HOST:PORT` of a class mirror (`dockerlab images serve` on the instructor's machine prints it): "
+    "`dockerlab images ensure` pulls the course images from it instead of Docker Hub, as `--mirror`; "
+    "`dockerlab doctor` reports what it says of pull limits. An engine pulls from a mirror that is not on "
+    "127.0.0.1 only once it lists it under `insecure-registries` (docs/classroom.md).",
+)
 BOOTSTRAP_TIMEOUT = Variable(
     "DOCKERLAB_BOOTSTRAP_TIMEOUT",
     "900",

@@ -4,11 +4,14 @@ For each image of the manifest, :func:`ensure` uses it if the engine has it, els
 progress), else, once no registry answers, builds a stand-in: the Debian base from an
 ``mmdebstrap`` root filesystem fed to ``docker import``, the others from the short Dockerfiles in
 ``standins/``. The first failed pull decides "offline" for the rest of the run, so a classroom
-without a registry does not wait on every image.
+without a registry does not wait on every image. With a class mirror (``--mirror`` /
+``$DOCKERLAB_MIRROR``, :mod:`dockerlab.services.images.serve` on the instructor's machine) missing images
+are pulled from it instead, and given the course's names.
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
 import time
 from collections.abc import Callable, Iterable
@@ -21,7 +24,7 @@ from dockerlab.services import build as builds
 from dockerlab.engine import dockercli
 from dockerlab import engine
 from dockerlab import config, errors, labels
-from dockerlab.services.images import rootfs
+from dockerlab.services.images import registry, rootfs
 from dockerlab.services.images.manifest import STANDINS, ImageSpec, load_manifest
 from dockerlab import sizes
 
@@ -86,6 +89,7 @@ def ensure(
     specs: Iterable[ImageSpec] | None = None,
     *,
     offline: bool | None = None,
+    mirror: str | None = None,
     report: Report = print,
 ) -> list[ImageStatus]:
     """Make every image present; return their final states.
@@ -94,14 +98,22 @@ def ensure(
         specs: The images to ensure (default: the whole manifest).
         offline: True skips pulling, False never builds stand-ins; None (default) pulls first
             and turns to stand-ins when no registry answers. ``DOCKERLAB_OFFLINE=1`` sets True.
+        mirror: ``HOST:PORT`` of a class mirror (default ``$DOCKERLAB_MIRROR``): missing images are pulled
+            from it (``HOST:PORT/python:3.13-slim``) and tagged with the course's name; the mirror's own
+            names are removed again. A mirror that cannot give an image is an error, never a reason to
+            build stand-ins: ``offline`` does not apply.
         report: Receives one line per thing done, for the console or a widget.
     """
     specs = list(specs or load_manifest())
     if offline is None and config.OFFLINE.flag():
         offline = True
     reason = f"{config.OFFLINE.name}=1" if offline else ""
+    mirror = registry.normal_address(mirror) if mirror else registry.configured_mirror()
     started = time.monotonic()
-    for position, item in enumerate(status(specs), 1):
+    states = status(specs)
+    if mirror and any(s.state == "missing" for s in states):
+        _check_trust(mirror)
+    for position, item in enumerate(states, 1):
         prefix = f"[{position}/{len(specs)}] {item.spec.name}"
         if item.stale:
             # Older kits labelled stand-ins with the building session, and every image built FROM
@@ -112,6 +124,10 @@ def ensure(
             continue
         if item.state != "missing":
             report(f"{prefix}: present" + (" (stand-in)" if item.state == "standin" else ""))
+            continue
+        if mirror:
+            _pull_from_mirror(mirror, item.spec.name, lambda line: report(f"{prefix}: {line}"))
+            report(f"{prefix}: pulled from the class mirror {mirror}")
             continue
         if not offline:
             try:
@@ -141,6 +157,32 @@ def _pull(name: str, report: Report) -> None:
         show_pull_progress(api.pull(repository, tag, stream=True, decode=True), name, report)
 
 
+def _check_trust(mirror: str) -> None:
+    """Raise :class:`registry.MirrorNotTrusted` before any pull when the engine's configuration refuses the mirror."""
+    with engine.translated():
+        found = registry.trust_problem(mirror, engine.client().info().get("RegistryConfig"))
+    if found is not None:
+        raise found
+
+
+def _pull_from_mirror(mirror: str, name: str, report: Report) -> None:
+    """Pull ``MIRROR/name`` and tag it ``name``; then drop the names the pull added (the mirror's tag and
+    its digest reference), by name, keeping any the engine already had."""
+    api = engine.client().api
+    source = f"{mirror}/{name}"
+    repository, tag = name.rsplit(":", 1)
+    before = registry.names_of(source)
+    try:
+        _pull(source, report)
+    except (errors.DockerlabError, docker.errors.APIError) as exc:
+        raise registry.explain(exc, mirror, name) or exc
+    with engine.translated(image=name):
+        api.tag(source, repository, tag)
+        for added in registry.names_of(source) - before:
+            with contextlib.suppress(docker.errors.NotFound):
+                api.remove_image(added)
+
+
 def show_pull_progress(events: Iterable[dict], name: str, report: Report) -> None:
     """Report a pull's status stream: each layer's download and extraction in 10 % steps, and its end.
 
@@ -158,7 +200,8 @@ def show_pull_progress(events: Iterable[dict], name: str, report: Report) -> Non
     shown: dict[tuple[str, str], int] = {}
     for event in events:
         if "error" in event:
-            raise errors.classify(RuntimeError(event["error"]), image=name) or errors.ImageMissing(name)
+            failure = RuntimeError(event["error"])  # kept as the cause: the engine's words, for the mirror's errors
+            raise (errors.classify(failure, image=name) or errors.ImageMissing(name)) from failure
         layer, status = event.get("id", ""), event.get("status", "")
         detail = event.get("progressDetail") or {}
         if detail.get("total"):
