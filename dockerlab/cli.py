@@ -1,7 +1,8 @@
 """The ``dockerlab`` command: doctor, images, sweep, progress, and an instructor's prepare and grade.
 
     dockerlab doctor                 check the engine, plugins, disk and images
-    dockerlab images list|ensure     show or make the course images (pull, else offline stand-ins)
+    dockerlab images list|ensure     show or make the course images (pull, else offline stand-ins; --mirror ADDRESS)
+    dockerlab images serve           an instructor's class mirror: a registry holding the course images (--stop)
     dockerlab images save FILE       write every course image into one file
     dockerlab images load FILE       load such a file on an offline machine
     dockerlab sweep                  remove what dead sessions (killed kernels) left behind
@@ -37,8 +38,13 @@ def _images(args) -> int:
         for item in images.status():
             print(item)
         return 0
+    if args.action == "serve":
+        return _serve(args)
     if args.action == "ensure":
-        final = images.ensure(offline=True if args.offline else None)
+        if args.offline and args.mirror:
+            raise errors.DockerlabError("--offline and --mirror say opposite things.",
+                                        "Give one: --mirror ADDRESS pulls from the class mirror, --offline builds stand-ins.")
+        final = images.ensure(offline=True if args.offline else None, mirror=args.mirror)
         missing = [s.spec.name for s in final if s.state == "missing"]
         standins = [s for s in final if s.state == "standin"]
         if standins:
@@ -51,6 +57,44 @@ def _images(args) -> int:
     else:
         images.load(args.file)
     return 0
+
+
+def _serve(args) -> int:
+    import signal
+    import time
+
+    from dockerlab.services.images import serve
+
+    if args.stop:
+        if not serve.stop():
+            print("no class mirror was running on this engine")
+        return 0
+    # `kill` (SIGTERM) stops the mirror as Ctrl-C does.
+    signal.signal(signal.SIGTERM, signal.default_int_handler)
+    try:
+        served = serve.serve(args.listen, args.port, report=print)
+        print(f"\nclass mirror ready in {served.seconds:.0f} s: {len(served.images)} images at {served.address} "
+              f"(this machine: {served.local})")
+        if served.room:
+            print("learners type:\n"
+                  f"    dockerlab images ensure --mirror {served.address}\n"
+                  f"after adding \"insecure-registries\": [\"{served.address}\"] to their engine's daemon.json and "
+                  "restarting it (docs/classroom.md: A class mirror).")
+        else:
+            print("It listens on 127.0.0.1: only this machine can pull from it. For the room, serve with "
+                  "--listen and this machine's address on the room's network (or 0.0.0.0).")
+        if args.detach:
+            print("left running; stop it with `dockerlab images serve --stop`")
+            return 0
+        print("serving; press Ctrl-C to stop and remove it")
+        while serve.running() is not None:
+            time.sleep(2)
+        print("the class mirror stopped (removed by `--stop`, or the engine restarted)")
+        return 1
+    except KeyboardInterrupt:
+        print("\nstopping the class mirror ...")
+        serve.stop()
+        return 0
 
 
 def _sweep(_args) -> int:
@@ -133,10 +177,18 @@ def parser() -> argparse.ArgumentParser:
     doc = sub.add_parser("doctor", help="check that this machine can run the course")
     doc.add_argument("--strict", action="store_true", help="exit 1 on notes too (a PROBLEM always does)")
     doc.set_defaults(func=_doctor)
-    img = sub.add_parser("images", help="list, ensure, save or load the course images")
-    img.add_argument("action", choices=["list", "ensure", "save", "load"])
+    img = sub.add_parser("images", help="list, ensure, save or load the course images; serve them to a room")
+    img.add_argument("action", choices=["list", "ensure", "save", "load", "serve"])
     img.add_argument("file", nargs="?", help="bundle file for save/load")
     img.add_argument("--offline", action="store_true", help="do not try to pull; build stand-ins")
+    img.add_argument("--mirror", metavar="HOST:PORT",
+                     help="ensure: pull from the class mirror at HOST:PORT (default $DOCKERLAB_MIRROR)")
+    img.add_argument("--listen", default="127.0.0.1", metavar="ADDRESS",
+                     help="serve: publish the mirror on ADDRESS: 127.0.0.1 (default, this machine only), this machine's "
+                          "address on the room's network, or 0.0.0.0 (every network it is on)")
+    img.add_argument("--port", type=int, default=5000, help="serve: the mirror's port (default 5000; 0: any free one)")
+    img.add_argument("--detach", action="store_true", help="serve: leave the mirror running and return")
+    img.add_argument("--stop", action="store_true", help="serve: stop and remove a running mirror")
     img.set_defaults(func=_images)
     sw = sub.add_parser("sweep", help="remove what killed kernels left behind")
     sw.set_defaults(func=_sweep)
