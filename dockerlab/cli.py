@@ -23,7 +23,7 @@ from dockerlab import errors
 def _doctor(args) -> int:
     from dockerlab.services import doctor
 
-    report = doctor.run_checks()
+    report = doctor.run_checks(quota=True)
     print(report.as_text())
     # A PROBLEM fails the command (`dockerlab doctor && make lab`); notes fail it only with --strict.
     if not report.ok:

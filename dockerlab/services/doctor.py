@@ -66,13 +66,22 @@ class Report:
     __str__ = as_text
 
 
-def run_checks(with_images: bool = True, specs=None) -> Report:
+def run_checks(with_images: bool = True, specs=None, quota: bool = False) -> Report:
     """Run every check; the engine-dependent ones are skipped (and say so) when no engine answers.
 
     Args:
         with_images: Also check the course images.
         specs: The images to check (:class:`dockerlab.images.ImageSpec`); default the whole manifest.
+        quota: Also ask Docker Hub (and the class mirror, if ``$DOCKERLAB_MIRROR`` names one) how many pulls
+            are left (:func:`pull_quota`): `dockerlab doctor` does; the notebooks' report does not go on the network.
     """
+    report = _engine_checks(with_images, specs)
+    if quota:
+        report.findings.extend(pull_quota())
+    return report
+
+
+def _engine_checks(with_images: bool, specs) -> Report:
     report = Report()
     add = report.findings.append
     add(_python())
@@ -161,6 +170,62 @@ def _compose() -> Finding:
                        "install a newer Compose: bash scripts/ensure-engine.sh, or https://docs.docker.com/compose/install/")
     name = "Compose v5" if found[0] >= 5 else "Compose v2"
     return Finding(label, True, f"{shown} ({name}; `docker compose watch` needs 2.22, the course's overrides 2.24.4: both there)")
+
+
+def pull_quota(hub: str | None = None, mirror: str | None = None) -> list[Finding]:
+    """What Docker Hub (``hub``, a URL; default its registry) and the class mirror (``mirror``, ``HOST:PORT``;
+    default ``$DOCKERLAB_MIRROR``) say of pull limits, from the ``ratelimit-*`` headers of a manifest HEAD
+    (a HEAD is not counted as a pull)."""
+    from dockerlab.services.images import registry
+    from dockerlab.services.images.manifest import load_manifest
+
+    found = [_quota("Docker Hub pulls", hub or registry.DOCKER_HUB, registry.QUOTA_REPOSITORY, "latest", mirror=False)]
+    mirror = registry.normal_address(mirror) if mirror else registry.configured_mirror()
+    if mirror:
+        repository, tag = load_manifest()[0].name.rsplit(":", 1)
+        found.append(_quota("class mirror", f"http://{mirror}", repository, tag, mirror=True))
+    return found
+
+
+def _quota(label: str, url: str, repository: str, reference: str, mirror: bool) -> Finding:
+    import requests
+
+    from dockerlab.services.images import registry
+
+    where = url.split("://", 1)[-1]
+    try:
+        quota = registry.pull_quota(url, repository, reference)
+    except (requests.RequestException, ValueError) as exc:
+        why = _why_unanswered(exc)
+        if mirror:
+            return Finding(label, None, f"{where} did not answer ({why})", "check the address with the instructor "
+                           "(`dockerlab images serve` prints it) and that it still runs, or unset DOCKERLAB_MIRROR")
+        return Finding(label, True, f"no answer from {where} ({why}): no quota to show; the course's images can come "
+                       "from a class mirror, a bundle or offline stand-ins")
+    if not quota.reported:
+        return Finding(label, True, f"{where} answers, and reports no pull limit (no ratelimit headers)")
+    if quota.remaining is not None and quota.remaining < len(_course_images()):
+        return Finding(label, None, f"{where}: {quota}", "fewer pulls left than the course has images: `docker login` "
+                       "(a higher limit), wait for the window to pass, or take the images from the instructor's class "
+                       "mirror (`dockerlab images ensure --mirror ADDRESS`) or bundle")
+    return Finding(label, True, f"{where}: {quota}")
+
+
+def _course_images() -> tuple:
+    from dockerlab.services.images.manifest import load_manifest
+
+    return load_manifest()
+
+
+def _why_unanswered(exc: BaseException) -> str:
+    text = str(exc)
+    for words, said in (("Name or service not known", "no such host"), ("nodename nor servname", "no such host"),
+                        ("Temporary failure in name resolution", "no such host"), ("Connection refused", "connection refused"),
+                        ("timed out", "no answer in time")):
+        if words in text:
+            return said
+    status = getattr(getattr(exc, "response", None), "status_code", None)
+    return f"HTTP {status}" if status else type(exc).__name__
 
 
 def _python() -> Finding:
