@@ -40,7 +40,7 @@ SOLUTION_TESTS = "tests/test_notebooks_solution_mode.py"
 #: Tests that are about the machine itself (its set-up scripts, its engine, engines started beside
 #: it): they run on worker 0 only, in the machine's own namespaces.
 ON_THE_MACHINE = ("tests/test_setup_scripts.py", "tests/test_script_portability.py", "tests/engine/test_setup_idempotent.py",
-                  "tests/engine/test_setup_commands.py", "tests/engine/test_split.py")
+                  "tests/engine/test_setup_commands.py", "tests/engine/test_split.py", "tests/engine/test_mirror.py")
 #: Test files are packed into jobs of about this many seconds (each job is one pytest start-up
 #: and one round of the safety plugin's set-up, a few seconds).
 CHUNK_SECONDS = 90
