@@ -61,11 +61,14 @@ def _trust(engine: Engine, mirror: str) -> None:
     config = {**engine.config, "insecure-registries": [mirror]}
     (engine.base / "daemon.json").write_text(json.dumps(config, indent=2))
     os.kill(int((engine.base / "docker.pid").read_text()), signal.SIGHUP)
-    client = docker.DockerClient(base_url=engine.host, timeout=30)
     deadline = time.monotonic() + 30
-    while (client.info()["RegistryConfig"]["IndexConfigs"].get(mirror) or {}).get("Secure") is not False:
-        assert time.monotonic() < deadline, "the engine did not take insecure-registries on a reload"
-        time.sleep(0.3)
+    client = docker.DockerClient(base_url=engine.host, timeout=30)
+    try:
+        while (client.info()["RegistryConfig"]["IndexConfigs"].get(mirror) or {}).get("Secure") is not False:
+            assert time.monotonic() < deadline, "the engine did not take insecure-registries on a reload"
+            time.sleep(0.3)
+    finally:
+        client.close()  # an open keep-alive connection holds the engine's shutdown for its whole grace period
 
 
 def _mirror_leftovers(api) -> list[str]:
@@ -115,6 +118,8 @@ def test_a_new_engine_takes_every_course_image_from_the_mirror(docker_client, se
         pushed = "".join(str(e) for e in learner.api.push(f"{served.address}/busybox", tag="1.37", stream=True, decode=True))
         assert "405" in pushed or "Method Not Allowed" in pushed or "method not allowed" in pushed.lower(), pushed
     finally:
+        if "learner" in locals():
+            learner.close()  # an open keep-alive connection holds the engine's shutdown for its whole grace period
         removed = serve.stop(report=lambda _line: None)
     assert "container dockerlab-mirror" in removed and "volume dockerlab-mirror" in removed
     assert _mirror_leftovers(api) == []
