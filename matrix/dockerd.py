@@ -45,6 +45,20 @@ _CLIENT_VIEW = ('{ [ -e /run/docker.sock ] || : > /run/docker.sock; } && mount -
                 ' && mkdir -p /var/lib/docker && mount --bind "$2" /var/lib/docker && shift 2 && exec "$@"')
 
 
+def _running(pid: int) -> bool:
+    """Whether ``pid`` still runs. An engine this process started stays in /proc as a zombie after it
+    exits, until reaped: reap it here, or every stop would wait out its whole grace period."""
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except (OSError, IndexError):
+        return False
+    if state == "Z":
+        with contextlib.suppress(ChildProcessError):
+            os.waitpid(pid, os.WNOHANG)
+        return False
+    return True
+
+
 class EngineFailed(RuntimeError):
     """The engine did not start; the message ends with the last lines of its log."""
 
@@ -203,7 +217,7 @@ class Engine:
             with contextlib.suppress(ProcessLookupError):
                 os.kill(pid, signal.SIGTERM)
             deadline = time.monotonic() + grace
-            while Path(f"/proc/{pid}").exists() and time.monotonic() < deadline:
+            while _running(pid) and time.monotonic() < deadline:
                 time.sleep(0.3)
         for leftover in self.processes():
             with contextlib.suppress(ProcessLookupError):
