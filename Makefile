@@ -79,7 +79,8 @@ hub-smoke:
 # b a just-installed engine, c Engine 28.5 with the containerd image store, d the same reached through
 # a docker context with its processes out of the notebook's sight, e cgroup v2 under systemd in a VM.
 # Needs root (network namespaces, mounts); fetches Debian's packages into /var/cache/dockerlab-engines.
-# MATRIX_ROWS picks rows, MATRIX_JOBS how many run side by side. Results: build/matrix/.
+# p is Podman 4.3's Docker-compatible API. MATRIX_ROWS picks rows (longest first, so two jobs end together),
+# MATRIX_JOBS how many run side by side. Results: build/matrix/.
 # Row e is not in CI's default: emulated, its notebooks and tests take about 25 minutes alone, and CI's
 # whole run must stay under 60 (docs/engine-matrix.md has its last measured run); `make matrix-vm` runs it.
 MATRIX_ROWS ?= c p b d
@@ -90,8 +91,7 @@ matrix: setup
 matrix-vm: setup
 	.venv/bin/python -m matrix run e
 
-# Row p: Podman 4.3's Docker-compatible API (Debian 12's packages). Not in MATRIX_ROWS yet: alone it took 11 min 39 s
-# and 13 min 0 s here (docs/engine-matrix.md), and CI's whole run is at 58 of its 60.
+# Row p alone: Podman 4.3's Docker-compatible API (Debian 12's packages); CI runs it in MATRIX_ROWS.
 matrix-podman: setup
 	.venv/bin/python -m matrix run p
 
