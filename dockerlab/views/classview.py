@@ -5,7 +5,7 @@ few seconds and swaps it in). Both read a :class:`dockerlab.classroom.classview.
 :mod:`dockerlab.classroom.watch`. Every state is a colour and a word, never a colour alone.
 
 Why a fetch of an HTML fragment rather than a meta refresh or a JSON endpoint drawn by a script: a meta refresh
-reloads the whole page (the scroll position jumps back, the page blinks) and, once the server is stopped or
+reloads the whole page (it blinks, a title being hovered over goes) and, once the server is stopped or
 restarted, leaves the browser on its own error page for good; a fetch keeps the page, says that contact was
 lost and picks up again when the server is back. The fragment is drawn here in Python, so the page has one
 renderer and a dozen lines of script. Without scripts, a ``<noscript>`` meta refresh still reloads it.
