@@ -10,6 +10,7 @@
     dockerlab progress export FILE   write that progress to FILE (.json, or .csv) for an instructor
     dockerlab prepare                an instructor's run before a workshop (images, bundle, notebooks, checklist)
     dockerlab grade DIR              run each learner's notebooks in learner mode; report, gradebook, feedback pages
+    dockerlab class watch FOLDER     during a workshop: a page of every learner's progress, stuck ones first (--text: once)
 """
 
 from __future__ import annotations
@@ -108,7 +109,7 @@ def _sweep(_args) -> int:
 EXPORT_CONTENTS = (
     "It holds your user name and this machine's name, when you exported it, each lesson's exercises done / total, "
     "and for each exercise you checked: passed or not yet, requirements met and unmet, attempts, when it first "
-    "passed and when you last checked it. No code, no files, nothing else of yours."
+    "passed, when you last checked it and how many \"not yet\" checks in a row since when. No code, no files, nothing else of yours."
 )
 
 
@@ -171,6 +172,42 @@ def _grade(args) -> int:
     return 0
 
 
+def _class(args) -> int:
+    from pathlib import Path
+
+    from dockerlab.classroom import classview, watch
+
+    folder = Path(args.folder)
+    if not folder.is_dir():
+        raise errors.DockerlabError(f"{folder} is not a folder: the class view reads a folder of progress files, one per learner.",
+                                    f"mkdir -p {folder}, and have each learner's progress file land there (docs/classroom.md)")
+    try:
+        thresholds = classview.Thresholds(not_yet=args.stuck_after, minutes=args.stuck_minutes)
+        if args.refresh <= 0:
+            raise ValueError("the refresh must be more than 0 seconds")
+    except ValueError as exc:
+        raise errors.DockerlabError(f"{exc}.", "e.g. --stuck-after 3 --stuck-minutes 10 --refresh 5") from exc
+    if args.text:
+        import time
+
+        print(classview.build(folder, time.time(), thresholds).text())
+        return 0
+    try:
+        server = watch.make_server(folder, args.host, args.port, args.refresh, thresholds)
+    except OSError as exc:
+        raise errors.DockerlabError(f"Cannot listen on {args.host}:{args.port} ({exc.strerror or exc}).",
+                                    "pick another port with --port N (0: any free one)") from exc
+    host, port = server.server_address[:2]
+    print(f"class view of {folder}: http://{host}:{port}/  (refreshes every {args.refresh:g} s; Ctrl-C stops it)", flush=True)
+    if host not in ("127.0.0.1", "localhost", "::1"):
+        print("anyone who can reach this address sees the page: learners' names and progress, no password", flush=True)
+    try:
+        server.serve_forever()
+    finally:
+        server.server_close()
+    return 0
+
+
 def parser() -> argparse.ArgumentParser:
     top = argparse.ArgumentParser(prog="dockerlab", description="The dockerlab course's command line.")
     sub = top.add_subparsers(dest="command", required=True)
@@ -218,6 +255,18 @@ def parser() -> argparse.ArgumentParser:
     gr.add_argument("--learner-column", default="learner",
                     help="the gradebook's header for the learner's name: the user field your LMS matches on (default: learner)")
     gr.set_defaults(func=_grade)
+    cls = sub.add_parser("class", help="during a workshop: every learner's progress on a page that refreshes itself, stuck ones first")
+    cls.add_argument("action", choices=["watch"])
+    cls.add_argument("folder", help="a folder with one progress file (or progress export) per learner: FOLDER/<learner>.json")
+    cls.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1, this machine only; "
+                     "0.0.0.0 or the room's address to show it on another screen: no password)")
+    cls.add_argument("--port", type=int, default=8765, help="port (default 8765; 0: any free one)")
+    cls.add_argument("--refresh", type=float, default=5.0, help="seconds between the page's refreshes (default 5)")
+    cls.add_argument("--stuck-after", type=int, default=3, metavar="N", help="stuck after N \"not yet\" checks in a row on an exercise (default 3)")
+    cls.add_argument("--stuck-minutes", type=float, default=10.0, metavar="M",
+                     help="or M minutes after the first of them (default 10)")
+    cls.add_argument("--text", action="store_true", help="print the table once, for a terminal, and exit")
+    cls.set_defaults(func=_class)
     return top
 
 

@@ -209,9 +209,37 @@ def record(result, lesson: str | None = None) -> dict:
             "attempts": int(old.get("attempts", 0)) + 1,
             "first_passed": old.get("first_passed") or (_iso(now) if result.passed else None),
         }
+        if result.passed:
+            entry.update(not_yet_in_row=0, not_yet_since=None)
+        else:
+            in_row, since = not_yet_row(old) if old else (0, None)
+            entry.update(not_yet_in_row=in_row + 1, not_yet_since=since if in_row else _iso(now))
         records[result.exercise] = entry
         _write(file, records)
     return entry
+
+
+def not_yet_row(entry: dict) -> tuple[int, str | None]:
+    """How many "not yet" checks in a row end ``entry`` (an exercise's record), and when the first of them ran.
+
+    Records since this function keep both (``not_yet_in_row``, ``not_yet_since``); for an older record they
+    are worked out where they can be: a passed exercise has none; one that never passed had every attempt
+    "not yet", the first at an unknown time (None); one that passed before and not now has at least one.
+    """
+    if entry.get("passed"):
+        return 0, None
+    if "not_yet_in_row" in entry:
+        try:
+            in_row = max(int(entry["not_yet_in_row"]), 1)
+        except (TypeError, ValueError):
+            in_row = 1
+        since = entry.get("not_yet_since")
+        return in_row, since if isinstance(since, str) and since else None
+    try:
+        attempts = int(entry.get("attempts") or 0)
+    except (TypeError, ValueError):
+        attempts = 0
+    return (max(attempts, 1) if not entry.get("first_passed") else 1), None
 
 
 @dataclass
@@ -301,7 +329,8 @@ def export(destination: str | os.PathLike) -> Path:
     JSON holds ``exported`` (when), ``user`` and ``host`` (who, on which machine), ``summary``
     (per lesson: exercises done / total, and each exercise passed, not yet or not checked) and
     ``exercises`` (each checked exercise's latest record: passed, requirements met / unmet,
-    attempts, first time passed, time of the latest check). CSV has one row per checked exercise
+    attempts, first time passed, time of the latest check, "not yet" checks in a row and when the first of
+    them ran). CSV has one row per checked exercise
     with the record's fields, for a spreadsheet.
 
     Returns:
@@ -311,7 +340,8 @@ def export(destination: str | os.PathLike) -> Path:
     records = load()
     destination.parent.mkdir(parents=True, exist_ok=True)
     if destination.suffix.lower() == ".csv":
-        columns = ["lesson", "exercise", "title", "passed", "time", "met", "unmet", "attempts", "first_passed"]
+        columns = ["lesson", "exercise", "title", "passed", "time", "met", "unmet", "attempts", "first_passed",
+                   "not_yet_in_row", "not_yet_since"]
         with open(destination, "w", newline="", encoding="utf-8") as out:
             writer = csv.DictWriter(out, fieldnames=columns, extrasaction="ignore")
             writer.writeheader()

@@ -118,3 +118,40 @@ def test_concurrent_kernels_lose_nothing(progress_file):
         w.join(60)
         assert w.exitcode == 0
     assert len(progress.load()) == 45
+
+
+def test_not_yet_checks_in_a_row_are_counted_and_reset_by_a_pass(progress_file):
+    first = progress.record(result("04.name", False))
+    assert (first["not_yet_in_row"], first["not_yet_since"]) == (1, first["time"])
+    second = progress.record(result("04.name", True, False))
+    assert (second["not_yet_in_row"], second["not_yet_since"]) == (2, first["time"])  # the row started at the first
+    passed = progress.record(result("04.name", True))
+    assert (passed["not_yet_in_row"], passed["not_yet_since"]) == (0, None)
+    again = progress.record(result("04.name", False))
+    assert (again["not_yet_in_row"], again["not_yet_since"]) == (1, again["time"])  # a new row
+    assert progress.not_yet_row(again) == (1, again["time"])
+
+
+@pytest.mark.parametrize(
+    ("record", "row"),
+    [
+        ({"passed": True, "attempts": 4, "first_passed": "2026-11-01T10:00:00+00:00"}, (0, None)),
+        ({"passed": False, "attempts": 4, "first_passed": None}, (4, None)),  # never passed: every attempt
+        ({"passed": False, "attempts": 4, "first_passed": "2026-11-01T10:00:00+00:00"}, (1, None)),  # at least the last
+        ({"passed": False}, (1, None)),
+        ({"passed": False, "not_yet_in_row": "x", "not_yet_since": 5}, (1, None)),  # hand-edited nonsense
+    ],
+    ids=["passed", "never-passed", "passed-before", "bare", "nonsense"],
+)
+def test_records_written_before_the_count_still_read(record, row):
+    assert progress.not_yet_row(record) == row
+
+
+def test_a_check_after_an_old_record_continues_its_row(progress_file):
+    """A record written by a dockerlab without the count (three not-yets, never passed) goes on counting."""
+    progress_file.parent.mkdir(parents=True)
+    old = {"lesson": "04", "exercise": "04.name", "title": "t", "passed": False, "time": "2026-11-01T10:00:00+00:00",
+           "met": 0, "unmet": 1, "attempts": 3, "first_passed": None}
+    progress_file.write_text(json.dumps({"format": 1, "exercises": {"04.name": old}}))
+    entry = progress.record(result("04.name", False))
+    assert (entry["attempts"], entry["not_yet_in_row"], entry["not_yet_since"]) == (4, 4, None)
