@@ -38,6 +38,8 @@ MEANING = {
     "passed": "latest check passed",
     "no checks": "no check yet",
 }
+#: The word each state is shown with: beside its colour on the page, alone in the text view.
+WORDS = {"stuck": "STUCK", "cannot read": "CANNOT READ", "not yet": "not yet", "passed": "passed", "no checks": "no checks yet"}
 #: An exercise's cell: its latest check passed, was not yet, or never ran.
 CELLS = ("passed", "not yet", "not checked")
 
@@ -103,6 +105,7 @@ class ClassView:
 
     # What a view of it needs besides the data (the page cannot import this layer).
     STATES = STATES
+    WORDS = WORDS
     MEANING = MEANING
     ago = staticmethod(ago)
 
@@ -124,9 +127,9 @@ class ClassView:
         rows = [("learner", "state", "done", "on", "last check", "not yet in row", "on it for")]
         for lr in self.learners:
             if lr.problem:
-                rows.append((lr.name, lr.state.upper(), "", "", "", "", lr.problem))
+                rows.append((lr.name, WORDS[lr.state], "", "", "", "", lr.problem))
                 continue
-            rows.append((lr.name, lr.state.upper() if lr.state == "stuck" else lr.state, f"{lr.done}/{len(self.exercises)}",
+            rows.append((lr.name, WORDS[lr.state], f"{lr.done}/{len(self.exercises)}",
                          lr.current or "-", ago(lr.since_last) + " ago" if lr.since_last is not None else "-",
                          str(lr.not_yet_in_row) if lr.not_yet_in_row else "-", ago(lr.on_it_for) if lr.on_it_for is not None else "-"))
         widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]) - 1)]

@@ -17,14 +17,8 @@ import json
 import time
 from html import escape
 
-#: A state's colour (background) and the word shown with it.
-STATE_STYLE = {
-    "stuck": ("#f5b7b1", "STUCK"),
-    "cannot read": ("#f9e79f", "CANNOT READ"),
-    "not yet": ("#fdebd0", "not yet"),
-    "passed": ("#d5f5e3", "passed"),
-    "no checks": ("#f2f3f4", "no checks yet"),
-}
+#: A state's colour (a background), always shown with the state's word (the model's ``WORDS``).
+STATE_COLOUR = {"stuck": "#f5b7b1", "cannot read": "#f9e79f", "not yet": "#fdebd0", "passed": "#d5f5e3", "no checks": "#f2f3f4"}
 #: An exercise cell's mark and colour.
 CELL_STYLE = {"passed": ("✓", "#d5f5e3"), "not yet": ("✗", "#fadbd8"), "not checked": ("·", "#ffffff")}
 
@@ -37,7 +31,7 @@ def table_html(view) -> str:
     """The changing part: a summary line and the table (``view``: a ClassView)."""
     t = view.thresholds
     ago = view.ago
-    counts = ", ".join(f"{view.count(state)} {STATE_STYLE[state][1].lower()}" for state in view.STATES if view.count(state))
+    counts = ", ".join(f"{view.count(state)} {view.WORDS[state].lower()}" for state in view.STATES if view.count(state))
     summary = (f'<p class="summary">As of {_clock(view.generated)}: {len(view.learners)} learner(s)'
                f'{": " + escape(counts) if counts else ""}. Stuck: latest check “not yet”, and {t.not_yet} or more '
                f'“not yet” checks in a row on that exercise or {escape(ago(t.minutes * 60))} or more since the first of them.</p>')
@@ -47,7 +41,7 @@ def table_html(view) -> str:
     head = "".join(f'<th class="ex" title="{escape(title)}"><span>{escape(ex)}</span></th>' for ex, title in view.exercises)
     rows = []
     for lr in view.learners:
-        colour, word = STATE_STYLE[lr.state]
+        colour, word = STATE_COLOUR[lr.state], view.WORDS[lr.state]
         state = f'<td class="state" style="background:{colour}">{escape(word)}</td>'
         if lr.problem is not None:
             rows.append(f'<tr data-learner="{escape(lr.name)}" data-state="{escape(lr.state)}"><th>{escape(lr.name)}</th>{state}'
@@ -74,8 +68,8 @@ def table_html(view) -> str:
 
 def page_html(view, refresh: float) -> str:
     """The whole page; it fetches ``table`` (relative to itself) every ``refresh`` seconds."""
-    legend = " ".join(f'<span class="key" style="background:{colour}">{escape(word)}</span> {escape(view.MEANING[state])};'
-                      for state, (colour, word) in STATE_STYLE.items())
+    legend = " ".join(f'<span class="key" style="background:{colour}">{escape(view.WORDS[state])}</span> {escape(view.MEANING[state])};'
+                      for state, colour in STATE_COLOUR.items())
     marks = " ".join(f'<span class="key" style="background:{bg}">{mark}</span> {escape(name)}' for name, (mark, bg) in CELL_STYLE.items())
     seconds = f"{refresh:g}"
     return f"""<!doctype html>

@@ -16,7 +16,7 @@ from dockerlab import cli
 from dockerlab.checks import CheckResult, Requirement
 from dockerlab.classroom import classview, watch
 from dockerlab.record import progress
-from dockerlab.views.classview import STATE_STYLE, page_html, table_html
+from dockerlab.views.classview import STATE_COLOUR, page_html, table_html
 
 NOW = 1_800_000_000.0  # a fixed "now"; records are written at NOW - seconds
 COURSE = [SimpleNamespace(id=i, title=f"Title of {i}") for i in ("03.build", "03.tag", "04.name", "04.port", "05.web")]
@@ -151,7 +151,8 @@ def test_every_state_is_a_word_as_well_as_a_colour(folder, monkeypatch):
     (folder / "eve.json").write_text("{ torn")
     view = build(folder)
     table = table_html(view)
-    for state, (colour, word) in STATE_STYLE.items():
+    for state, colour in STATE_COLOUR.items():
+        word = classview.WORDS[state]
         assert f'data-state="{state}"><th>' in table and f'background:{colour}">{word}</td>' in table, state
     for mark in ("✓", "✗", "·"):
         assert f">{mark}</td>" in table
