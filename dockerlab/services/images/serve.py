@@ -104,6 +104,13 @@ class Served:
         """True when other machines can reach it (it listens on more than loopback)."""
         return not registry.is_loopback(self.listen)
 
+    @classmethod
+    def published(cls, listen: str, port: int, local_port: int, images: list[Pushed] | None = None,
+                  seconds: float = 0.0) -> Served:
+        """The mirror published on ``listen``:``port``, and for this machine on 127.0.0.1:``local_port``."""
+        host = room_address() if listen in EVERYWHERE else listen
+        return cls(registry.normal_address(f"{host}:{port}"), listen, port, f"127.0.0.1:{local_port}", images or [], seconds)
+
 
 # -- the registry's image ---------------------------------------------------------------------------
 
@@ -243,9 +250,7 @@ def serve(listen: str = "127.0.0.1", port: int = registry.DEFAULT_PORT, *, names
     except BaseException:
         stop(report=lambda _line: None)
         raise
-    host = room_address() if listen in EVERYWHERE else listen
-    address = registry.normal_address(f"{host}:{public}")
-    return Served(address, listen, public, f"127.0.0.1:{local}", pushed, time.monotonic() - started)
+    return Served.published(listen, public, local, pushed, time.monotonic() - started)
 
 
 def _push(target_registry: str, name: str, prefix: str, report: Report) -> Pushed:
@@ -342,10 +347,7 @@ def running() -> Served | None:
     if public is None:
         return None
     local = next((b for b in bindings if registry.is_loopback(b["HostIp"]) or b["HostIp"] in EVERYWHERE), public)
-    listen = public["HostIp"] or "0.0.0.0"
-    host = room_address() if listen in EVERYWHERE else listen
-    return Served(registry.normal_address(f"{host}:{public['HostPort']}"), listen, int(public["HostPort"]),
-                  f"127.0.0.1:{local['HostPort']}")
+    return Served.published(public["HostIp"] or "0.0.0.0", int(public["HostPort"]), int(local["HostPort"]))
 
 
 def stop(report: Report = print) -> list[str]:
