@@ -2,13 +2,20 @@
 
 The notebook (and its corrections of the course notes) says: Compose v2 ignores a ``version:`` line
 and warns that it is obsolete; it reads ``docker-compose.yml`` but prefers ``compose.yaml`` when both
-exist; ``up`` builds an image only when it is missing, ``up --build`` rebuilds; ``down`` keeps named
+exist; a second ``up`` leaves running containers alone; ``up`` builds an image only when it is missing, ``up --build`` rebuilds; ``down`` keeps named
 volumes and ``down -v`` removes them; ``down`` with nothing to remove only warns; ``--scale`` works
-when the service publishes its container port only. Compose 2.26 (Debian trixie's) and 2.40 print
+when the service publishes its container port only; after ``down`` and ``up`` the count Redis kept in its volume
+goes on. Compose 2.26 (Debian trixie's) and 2.40 print
 some of this differently; what is checked here is what both do.
+
+On Podman 4.3 (row p) every ``up`` recreates the containers that are on a network (Podman gives a container's
+network by its name, not its id), and Redis loses the count at ``down`` (killed at once: the stop-timeout limit).
 """
 
 from __future__ import annotations
+
+import re
+import time
 
 import pytest
 
@@ -63,6 +70,78 @@ def test_down_keeps_named_volumes_down_v_removes_them(compose_project):
     # Nothing left: down only warns, and succeeds.
     done = compose(folder, name, "down", "-v")
     assert "No resource found to remove" in done.stderr, done.stderr
+
+
+def container_id(name: str) -> str:
+    return docker("inspect", "--format", "{{.Id}}", name, timeout=60).stdout.strip()
+
+
+def test_up_again_leaves_running_containers_alone_but_podman_recreates_them(compose_project, kind):
+    """The notebook's second ``up -d``: Compose finds both containers ``Running`` and does nothing. Podman 4.3 gives a
+    container's network by its name where Docker's engine gives the network's id (``NetworkID``), and Compose then
+    recreates every container that is on a network, at each ``up`` (measured on row p; one without a network stays)."""
+    folder, name = compose_project
+    (folder / "compose.yaml").write_text(SLEEPER)
+    compose(folder, name, "up", "-d")
+    first = container_id(f"{name}-app-1")
+    again = compose(folder, name, "up", "-d").stderr
+    network = docker("network", "inspect", "--format", "{{.Id}}", f"{name}_default", timeout=60).stdout.strip()
+    joined = docker("inspect", "--format", "{{range .NetworkSettings.Networks}}{{.NetworkID}}{{end}}", f"{name}-app-1",
+                    timeout=60).stdout.strip()
+    if kind.product == "Podman":
+        assert re.search(rf"Container {name}-app-1\s+Recreated\n", again), again
+        assert container_id(f"{name}-app-1") != first, "recreated: a new container"
+        assert joined == f"{name}_default" != network, (joined, network)  # the name, not the id
+        (folder / "compose.yaml").write_text(SLEEPER.replace("    init: true\n", "    init: true\n    network_mode: none\n"))
+        compose(folder, name, "up", "-d")  # recreated once more: its configuration changed
+        alone = container_id(f"{name}-app-1")
+        again = compose(folder, name, "up", "-d").stderr
+        assert re.search(rf"Container {name}-app-1\s+Running\n", again) and "Recreate" not in again, again
+        assert container_id(f"{name}-app-1") == alone, "without a network: left alone"
+        return
+    assert re.search(rf"Container {name}-app-1\s+Running\n", again) and "Recreate" not in again, again
+    assert container_id(f"{name}-app-1") == first
+    assert joined == network, (joined, network)
+
+
+REDIS = """\
+services:
+  redis:
+    image: redis:8
+    volumes:
+      - data:/data
+volumes:
+  data:
+"""
+
+
+def test_the_count_goes_on_after_down_and_up_but_not_on_podman(compose_project, kind):
+    """The notebook's "start the app again and the count goes on": ``down`` stops Redis with SIGTERM, Redis saves
+    its data in the volume and the next ``up`` reads it back. Podman 4.3 gives a container made through Docker's API a
+    stop timeout of 0 s (the stop-timeout limit), so Redis is killed at once (exit code 137), saves nothing, and the
+    count starts again at 1; the volume is kept all the same."""
+    folder, name = compose_project
+    (folder / "compose.yaml").write_text(REDIS)
+
+    def count() -> str:
+        for _ in range(30):  # Redis answers a moment after its container starts
+            done = compose(folder, name, "exec", "-T", "redis", "redis-cli", "INCR", "hits", check=False)
+            if done.returncode == 0 and done.stdout.strip().isdigit():
+                return done.stdout.strip()
+            time.sleep(1)
+        raise AssertionError(f"Redis did not answer: {done}")
+
+    compose(folder, name, "up", "-d")
+    assert [count(), count()] == ["1", "2"]
+    compose(folder, name, "stop")
+    code = docker("inspect", "--format", "{{.State.ExitCode}}", f"{name}-redis-1", timeout=60).stdout.strip()
+    compose(folder, name, "down")
+    assert volumes(name) == [f"{name}_data"]
+    compose(folder, name, "up", "-d")
+    if kind.lacks("stop-timeout"):
+        assert (code, count()) == ("137", "1"), "killed at once: Redis saved nothing"
+    else:
+        assert (code, count()) == ("0", "3"), "stopped: Redis saved the count, and the next up read it back"
 
 
 def test_up_builds_only_what_is_missing(compose_project):
