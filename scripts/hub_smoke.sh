@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# JupyterHub smoke test on one machine (`make hub-smoke`; not part of `make test`). See docs/classroom.md.
+# JupyterHub smoke test on one machine (`make hub-smoke`; not part of `make test`). See docs/hub.md.
 #
 # Sets up, outside the project's venv: the hub's venv in $HUBVENV from deploy/jupyterhub/requirements.lock
 # (JupyterHub, DockerSpawner, FirstUseAuthenticator, the idle culler and all they need, each at its pinned
