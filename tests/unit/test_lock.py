@@ -1,5 +1,5 @@
 """requirements.lock: exact versions for every package `make` installs, in step with pyproject.toml,
-used by scripts/setup.sh; and the JupyterHub of `make hub-smoke` pinned too."""
+used by scripts/setup.sh. (The hub's own lock: tests/unit/test_hub_lock.py.)"""
 
 from __future__ import annotations
 
@@ -65,11 +65,3 @@ def test_setup_installs_with_the_lock_and_reinstalls_when_it_changes():
     assert "wanted=$(checksum pyproject.toml requirements.lock | checksum" in script
     assert "--constraint requirements.lock -e '.[test]'" in script
     assert "--constraint requirements.lock" in (ROOT / "Makefile").read_text()  # make browser's playwright
-
-
-def test_the_hub_smoke_test_pins_jupyterhub():
-    script = (ROOT / "scripts" / "hub_smoke.sh").read_text()
-    version = re.search(r"^JUPYTERHUB_VERSION=(\d+\.\d+\.\d+)$", script, re.MULTILINE)
-    assert version, "scripts/hub_smoke.sh installs a JupyterHub without a pinned version"
-    assert '"jupyterhub==$JUPYTERHUB_VERSION"' in script and re.search(r"^DOCKERSPAWNER_VERSION=\d+\.\d+\.\d+$", script, re.MULTILINE)
-    assert "pip install -q jupyterhub dockerspawner" not in script
