@@ -320,3 +320,185 @@ SEEN: set[str] = set()
 
 def session_ids_in(text: str) -> set[str]:
     return set(SESSION_ID.findall(text))
+
+
+# -- measuring a crowd -----------------------------------------------------------------------
+
+
+def _meminfo_kib() -> dict[str, int]:
+    found = {}
+    for line in Path("/proc/meminfo").read_text().splitlines():
+        key, _, rest = line.partition(":")
+        if key in ("MemTotal", "MemAvailable"):
+            found[key] = int(rest.split()[0])
+    return found
+
+
+def _rss_kib(pid: int | None) -> int | None:
+    if pid is None:
+        return None
+    try:
+        status = Path(f"/proc/{pid}/status").read_text()
+    except OSError:
+        return None
+    found = re.search(r"^VmRSS:\s+(\d+)", status, re.M)
+    return int(found.group(1)) if found else None
+
+
+def _pid_of(comm: str) -> int | None:
+    """The first process whose name is ``comm`` (one pass over /proc, done once)."""
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            with contextlib.suppress(OSError):
+                if (entry / "comm").read_text().strip() == comm:
+                    return int(entry.name)
+    return None
+
+
+class MemorySampler:
+    """Samples the box's memory in use (MemTotal - MemAvailable, /proc/meminfo) and the RSS of dockerd
+    and containerd every ``interval`` seconds in a thread: ``with MemorySampler() as mem: ...``, then
+    ``mem.summary()``. The box is shared: the first sample is the baseline the rest is compared with."""
+
+    def __init__(self, interval: float = 1.0):
+        import threading
+
+        self.interval = interval
+        self.stop = threading.Event()
+        self.thread = threading.Thread(target=self._loop, daemon=True)
+        self.total_kib = _meminfo_kib().get("MemTotal", 0)
+        self.pids = {"dockerd": _engine_pid() or _pid_of("dockerd"), "containerd": _pid_of("containerd")}
+        self.samples: list[dict[str, int | None]] = []
+
+    def sample(self) -> None:
+        info = _meminfo_kib()
+        self.samples.append({"used": info["MemTotal"] - info["MemAvailable"],
+                             **{name: _rss_kib(pid) for name, pid in self.pids.items()}})
+
+    def _loop(self) -> None:
+        while not self.stop.is_set():
+            with contextlib.suppress(Exception):
+                self.sample()
+            self.stop.wait(self.interval)
+
+    def __enter__(self) -> "MemorySampler":
+        self.sample()
+        self.thread.start()
+        return self
+
+    def __exit__(self, *_exc) -> None:
+        self.stop.set()
+        self.thread.join(timeout=10)
+        self.sample()
+
+    def peak(self, key: str = "used") -> int | None:
+        values = [s[key] for s in self.samples if s.get(key) is not None]
+        return max(values) if values else None
+
+    def summary(self) -> dict:
+        """MiB: the box's total, baseline, peak and peak - baseline; dockerd's and containerd's RSS at start and peak."""
+        mib = lambda kib: None if kib is None else round(kib / 1024)  # noqa: E731
+        first = self.samples[0] if self.samples else {}
+        found = {"samples": len(self.samples), "total_mib": mib(self.total_kib), "baseline_mib": mib(first.get("used")),
+                 "peak_mib": mib(self.peak("used"))}
+        if found["peak_mib"] is not None and found["baseline_mib"] is not None:
+            found["added_mib"] = found["peak_mib"] - found["baseline_mib"]
+        for name in self.pids:
+            found[f"{name}_start_mib"], found[f"{name}_peak_mib"] = mib(first.get(name)), mib(self.peak(name))
+        return found
+
+
+def spread(values: list[float]) -> dict[str, float]:
+    """min, median, max (rounded to 0.1) of ``values``; empty for none."""
+    import statistics
+
+    if not values:
+        return {}
+    return {"min": round(min(values), 1), "median": round(statistics.median(values), 1), "max": round(max(values), 1)}
+
+
+# -- another learner's things, beside a crowd -------------------------------------------------
+
+
+class Sentinel:
+    """The things of a learner who is not in the crowd but works beside it on the same engine: a
+    running container, a network and a volume with the session's labels, and an image tag carrying
+    the session id, all made with the CLI. ``live=True`` also writes the session's state file into
+    each of ``state_dirs`` and holds its lock (as a live kernel on the same machine does, so every
+    learner's dead-session sweep sees it alive); ``live=False`` leaves no state file (a learner on
+    another machine sharing the engine). Nothing a crowd does may remove or change any of them.
+    """
+
+    def __init__(self, state_dirs: list[Path] = (), live: bool = True, image: str = "busybox:1.37"):
+        import secrets
+
+        from dockerlab import labels
+
+        self.id = "dl" + secrets.token_hex(3)
+        SEEN.add(self.id)
+        self.live, self.image = live, image
+        self.names = {"container": f"sentry-{self.id}", "network": f"sentry-net-{self.id}",
+                      "volume": f"sentry-vol-{self.id}", "image": f"sentry-{self.id}:latest"}
+        self.label_args = [f"--label={labels.MANAGED}=true", f"--label={labels.SESSION}={self.id}"]
+        self.locks = []
+        self.state_dirs = list(state_dirs) if live else []
+        self.ids: dict[str, str] = {}
+
+    def make(self) -> None:
+        from dockerlab.engine import session
+
+        for state in self.state_dirs:
+            sessions = Path(state) / "sessions"
+            sessions.mkdir(parents=True, exist_ok=True)
+            held = session.lock(sessions / f"{self.id}.lock", blocking=False)
+            held.acquire()
+            self.locks.append(held)
+            (sessions / f"{self.id}.json").write_text(
+                '{"id": "%s", "host": "%s", "engine": "%s", "pid": %d, "started": %f}'
+                % (self.id, os.uname().nodename, session.engine_address(), os.getpid(), time.time()))
+        n = self.names
+        steps = [["network", "create", *self.label_args, n["network"]],
+                 ["volume", "create", *self.label_args, n["volume"]],
+                 ["run", "-d", "--name", n["container"], *self.label_args, "--network", n["network"],
+                  "-v", f"{n['volume']}:/data", "--memory", "32m", "--pids-limit", "16", self.image, "sleep", "86400"],
+                 ["tag", self.image, n["image"]]]
+        for step in steps:
+            done = docker(*step, timeout=120)
+            if done.returncode != 0:
+                raise RuntimeError(f"sentinel: docker {' '.join(step)}: {done.stderr.strip()[-300:]}")
+        self.ids = self._ids()
+
+    def _ids(self) -> dict[str, str]:
+        """Each thing's id (a volume's: its name and creation time), and the container's state; missing: ''."""
+        n, fmt = self.names, "{{.Id}} {{.State.Status}}"
+        found = {}
+        found["container"] = docker("inspect", "--type", "container", "--format", fmt, n["container"]).stdout.strip()
+        found["network"] = docker("network", "inspect", "--format", "{{.Id}}", n["network"]).stdout.strip()
+        found["volume"] = docker("volume", "inspect", "--format", "{{.Name}} {{.CreatedAt}}", n["volume"]).stdout.strip()
+        found["image"] = docker("image", "inspect", "--format", "{{.Id}}", n["image"]).stdout.strip()
+        return found
+
+    def changes(self) -> list[str]:
+        """What is no longer as made (empty: untouched); the state files too, for a live one."""
+        now, problems = self._ids(), []
+        for kind, before in self.ids.items():
+            if now.get(kind) != before:
+                problems.append(f"{'live' if self.live else 'foreign'} sentinel {kind} {self.names[kind]}: "
+                                f"{before!r} -> {now.get(kind) or 'GONE'!r}")
+        for state in self.state_dirs:
+            if not (Path(state) / "sessions" / f"{self.id}.json").exists():
+                problems.append(f"live sentinel's state file removed from {state}")
+        return problems
+
+    def remove(self) -> None:
+        n = self.names
+        docker("rm", "-f", "-v", n["container"], timeout=60)
+        docker("network", "rm", n["network"], timeout=60)
+        docker("volume", "rm", n["volume"], timeout=60)
+        docker("rmi", n["image"], timeout=60)  # by name: untags, the busybox image stays
+        for held in self.locks:
+            with contextlib.suppress(Exception):
+                held.release(force=True)
+        for state in self.state_dirs:
+            for suffix in (".json", ".lock"):
+                (Path(state) / "sessions" / f"{self.id}{suffix}").unlink(missing_ok=True)
