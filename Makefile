@@ -1,6 +1,6 @@
 # The two commands a learner needs: `make lab` and `make test`. Both do all their own set-up
 # (scripts/setup.sh: engine first, then venv and images); a second run only checks.
-.PHONY: help setup lab test notebooks unit record reliability browser clean-course hub-smoke bench matrix matrix-vm matrix-podman matrix-report lock
+.PHONY: help setup lab test notebooks unit record reliability browser clean-course hub-smoke bench matrix matrix-vm matrix-podman matrix-report lock crowd
 
 PYTEST := .venv/bin/python -m pytest
 NBVAL  := --nbval --nbval-sanitize-with tests/nbval_sanitize.cfg --nbval-current-env
@@ -11,6 +11,7 @@ help:
 	@echo "make notebooks  only the notebooks under nbval (CI runs it right after make test: twice in a row)"
 	@echo "make record  re-run every notebook and store its outputs (after editing a notebook)"
 	@echo "make browser run every notebook in JupyterLab in headless Chromium; screenshots in screenshots/"
+	@echo "make crowd   a workshop on one box: CROWD=30 learners at once (time, memory), then 30 hand-ins graded"
 	@echo "make bench   measure what the course costs this machine; tables in docs/benchmarks.md"
 	@echo "make matrix  every notebook on the other engines learners run (docs/engine-matrix.md); needs root"
 	@echo "make matrix-vm  row e of the matrix: cgroup v2 under systemd in an emulated VM (~25 min)"
@@ -52,6 +53,15 @@ unit:
 # 2 cores; stops the engine for seconds; not part of `make test`. Results: docs/reliability.md.
 reliability: setup
 	$(PYTEST) tests/reliability -v -p no:cacheprovider
+
+# A 30-person workshop on this box: CROWD learners run notebooks 03-05 at once (per-notebook and whole-run time,
+# peak memory: crowd-$(CROWD).json in the report folder), then release -> 30 hand-ins -> grade -> gradebook.csv
+# checked learner by learner (tests/reliability/test_workshop.py). About 15 minutes on 2 cores; numbers in docs/reliability.md.
+CROWD ?= 30
+crowd: setup
+	DOCKERLAB_CROWD=$(CROWD) DOCKERLAB_CROWD_BOUND=$${DOCKERLAB_CROWD_BOUND:-3000} \
+	DOCKERLAB_RELIABILITY_BOUND=$${DOCKERLAB_RELIABILITY_BOUND:-3600} \
+	$(PYTEST) tests/reliability/test_workshop.py tests/reliability/test_crowd.py -v -p no:cacheprovider
 
 # What the course costs a learner's machine, on the real engine: full suite warm and cold, the image kit,
 # helper vs CLI, build-log streaming, make lab, kernel memory, image disk. About 30 minutes on 2 cores
