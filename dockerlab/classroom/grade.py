@@ -157,8 +157,12 @@ def _cell(learner: Learner, exercise: str) -> Cell:
         return Cell("could not check", reasons=[f"no engine answered: {last['engine_error']}"])
     prefix = exercise.split(".", 1)[0]
     ran = [run for run in learner.runs if run.lesson and (run.lesson == prefix or run.lesson.startswith(prefix + "-"))]
+    # a notebook that could not be read has no lesson: it was handed in all the same (matched by its file name)
+    unread = [run for run in learner.runs if not run.lesson and run.errors and run.notebook.startswith(prefix + "-")]
     if ran:
         why = "its check cell did not run" + (f" ({ran[-1].errors[-1]})" if ran[-1].errors else "")
+    elif unread:
+        why = f"{unread[-1].notebook}: {unread[-1].errors[0]}"
     else:
         why = "no notebook of this lesson was handed in"
     return Cell("not attempted", reasons=[why])

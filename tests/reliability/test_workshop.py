@@ -188,8 +188,8 @@ def test_a_workshop_graded(tmp_path, record):
                 break
         if k == RAISES and "NameError" not in page:
             problems.append(f"{who}: feedback does not show the NameError of the cell that raised")
-        if k == TORN_00 and "could not be read" not in page:
-            problems.append(f"{who}: feedback does not say the torn notebook could not be read")
+        if k == TORN_00 and not re.search(r"^00\.engine-version .*\n    why: 00-welcome\.ipynb: the notebook could not be read", page, re.M):
+            problems.append(f"{who}: feedback does not say, at 00.engine-version, that the torn notebook could not be read")
         if k == ONLY_00 and "no notebook of this lesson was handed in" not in page:
             problems.append(f"{who}: feedback does not say notebook 02 was not handed in")
     if LEARNERS >= 8:
