@@ -56,7 +56,7 @@ reliability: setup
 
 # A 30-person workshop on this box: CROWD learners run notebooks 03-05 at once (per-notebook and whole-run time,
 # peak memory: crowd-$(CROWD).json in the report folder), then release -> 30 hand-ins -> grade -> gradebook.csv
-# checked learner by learner (tests/reliability/test_workshop.py). About 15 minutes on 2 cores; numbers in docs/reliability.md.
+# checked learner by learner (tests/reliability/test_workshop.py). About 20 minutes on 2 cores; numbers in docs/reliability.md.
 CROWD ?= 30
 crowd: setup
 	DOCKERLAB_CROWD=$(CROWD) DOCKERLAB_CROWD_BOUND=$${DOCKERLAB_CROWD_BOUND:-3000} \
