@@ -1,4 +1,4 @@
-"""A workshop end to end: release, 30 hand-ins, grading, the gradebook read as an LMS reads it.
+"""A workshop end to end: release, 30 hand-ins, grading, the gradebook read as an LMS reads it, the class view.
 
 `dockerlab release` writes the learner edition of notebooks 00 and 02 (the short ones: three
 exercises between them). ``DOCKERLAB_WORKSHOP`` simulated learners (default 30) then hand in
@@ -16,7 +16,9 @@ number or empty, ``total`` the sum of the items, ``possible`` the points file's 
 each learner's row with the points that learner was made to earn, worked out from the simulation
 and the points file alone, not from anything the grader wrote. Each learner's feedback page must
 name every exercise they did not do as "not yet", and only those; the broken learner's must show
-the error. Nothing of the grading sessions may be left on the engine. Grading's time is measured
+the error. The class view of the graded progress records (what `dockerlab class watch` shows) must
+count for each learner what they did, exercise by exercise. Nothing of the grading sessions may be
+left on the engine. Grading's time is measured
 and recorded, never asserted.
 """
 
@@ -195,6 +197,30 @@ def test_a_workshop_graded(tmp_path, record):
     if LEARNERS >= 8:
         missing = {frozenset(ex for bit, ex in enumerate(EXERCISES) if m >> bit & 1) for m in range(8)} - patterns
         assert not missing, f"patterns that no learner made: {missing}"
+
+    # -- the class view of the graded progress records, as `dockerlab class watch grades/progress` shows it --
+    from dockerlab.classroom import classview
+    from dockerlab.views.classview import page_html
+
+    view = classview.build(out / "progress", now=time.time())
+    rows_by_name = {lr.name: lr for lr in view.learners}
+    for k in range(LEARNERS):
+        who, wanted = name_of(k), expected_points(k)
+        lr = rows_by_name.get(who)
+        if lr is None or lr.problem:
+            problems.append(f"{who}: the class view has no row for them, or cannot read their record: {lr and lr.problem}")
+            continue
+        if lr.done != sum(1 for pts in wanted.values() if pts):
+            problems.append(f"{who}: the class view says {lr.done} done, made to do {sum(1 for pts in wanted.values() if pts)}")
+        for ex in EXERCISES:
+            unread = (k == ONLY_00 and ex.startswith("02")) or (k == TORN_00 and ex.startswith("00"))
+            should = {"passed"} if wanted[ex] else {"not checked"} if unread else {"not yet", "not checked"} if k == RAISES else {"not yet"}
+            if lr.cells.get(ex) not in should:
+                problems.append(f"{who}: the class view shows {ex} as {lr.cells.get(ex)!r}, expected {sorted(should)}")
+    page = page_html(view, 5)
+    missing = [name_of(k) for k in range(LEARNERS) if f'data-learner="{name_of(k)}"' not in page]
+    if missing:
+        problems.append(f"the class view's page has no row for {missing}")
 
     sidecar = json.loads((out / "gradebook.json").read_text())
     if sidecar["learners"] != LEARNERS or sidecar["possible"] != sum(POINTS.values()):
