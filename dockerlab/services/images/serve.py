@@ -30,7 +30,7 @@ import ipaddress
 import socket
 import time
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 import docker.errors
@@ -72,7 +72,7 @@ class MirrorFailed(errors.DockerlabError):
     title = "The class mirror did not start"
 
 
-@dataclass
+@dataclass(frozen=True)
 class Pushed:
     name: str
     image_id: str
@@ -80,24 +80,28 @@ class Pushed:
     seconds: float
 
 
-@dataclass
+@dataclass(frozen=True)
 class Served:
-    """A running mirror.
+    """A running mirror, as a record: nothing changes it once the mirror answers.
 
     Attributes:
         address: ``HOST:PORT`` learners give ``--mirror`` (a guess at this machine's address on the room's
             network when listening everywhere).
         listen, port: Where the server is published.
-        local: ``127.0.0.1:PORT``, the address this machine itself reaches it at.
-        images: What was pushed.
+        local_port: The port this machine itself reaches it at, on 127.0.0.1.
+        images: What was pushed (empty when the record describes a mirror found running).
     """
 
     address: str
     listen: str
     port: int
-    local: str
-    images: list[Pushed] = field(default_factory=list)
+    local_port: int
+    images: tuple[Pushed, ...] = ()
     seconds: float = 0.0
+
+    @property
+    def local(self) -> str:
+        return f"127.0.0.1:{self.local_port}"
 
     @property
     def room(self) -> bool:
@@ -109,7 +113,7 @@ class Served:
                   seconds: float = 0.0) -> Served:
         """The mirror published on ``listen``:``port``, and for this machine on 127.0.0.1:``local_port``."""
         host = room_address() if listen in EVERYWHERE else listen
-        return cls(registry.normal_address(f"{host}:{port}"), listen, port, f"127.0.0.1:{local_port}", images or [], seconds)
+        return cls(registry.normal_address(f"{host}:{port}"), listen, port, local_port, tuple(images or ()), seconds)
 
 
 # -- the registry's image ---------------------------------------------------------------------------
