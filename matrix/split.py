@@ -35,7 +35,8 @@ PYTHON = str(ROOT / ".venv" / "bin" / "python")
 NBVAL = ["--nbval", "--nbval-sanitize-with", "tests/nbval_sanitize.cfg", "--nbval-current-env"]
 #: Suites ``make test`` leaves out (their own make targets run them).
 #: tests/other_engines: for engines whose outputs the notebooks' stored ones are not (matrix row p), run by the matrix.
-NOT_IN_MAKE_TEST = ("tests/browser", "tests/reliability", "tests/other_engines")
+#: tests/hub: KubeSpawner's manifests from deploy/kubernetes/values.yaml, in the hub's venv (make hub-smoke).
+NOT_IN_MAKE_TEST = ("tests/browser", "tests/reliability", "tests/other_engines", "tests/hub")
 SOLUTION_TESTS = "tests/test_notebooks_solution_mode.py"
 #: Tests that are about the machine itself (its set-up scripts, its engine, engines started beside
 #: it): they run on worker 0 only, in the machine's own namespaces.

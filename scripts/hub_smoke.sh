@@ -5,7 +5,7 @@
 # (JupyterHub, DockerSpawner, FirstUseAuthenticator, the idle culler and all they need, each at its pinned
 # version; remade when the lock changes), configurable-http-proxy from npm in $CHPDIR, wheels for the learner
 # image in $WHEELS (pip download here, with both locks as constraints; the image build itself is offline).
-# Then scripts/hub_smoke.py runs the hub with two learners and removes everything it made.
+# tests/hub (KubeSpawner's manifests from deploy/kubernetes/values.yaml) runs in that venv. Then scripts/hub_smoke.py runs the hub with two learners and removes everything it made.
 #   HUB_SMOKE_ENGINES  none | socket (default: a dockerd per learner on this host) | dind | sysbox:
 #                      how each learner gets a Docker engine of their own (see scripts/hub_smoke.py)
 #   HUB_SMOKE_TIMEOUT  seconds for the whole run (default 900)
@@ -36,6 +36,10 @@ if [ "$(cat "$HUBVENV/.dlhub-lock" 2>/dev/null || true)" != "$wanted" ]; then
   "$HUBVENV/bin/pip" check
   echo "$wanted" > "$HUBVENV/.dlhub-lock"
 fi
+# Beyond one box: what KubeSpawner (pinned in the same lock) would create from deploy/kubernetes/values.yaml.
+# No cluster here: the test builds the manifests and reads them (tests/hub/test_kubernetes_values.py).
+"$HUBVENV/bin/python" -m pytest -c tests/hub/pytest.ini -p no:cacheprovider -q tests/hub
+
 [ "$(cd "$CHPDIR" 2>/dev/null && node -p 'require("configurable-http-proxy/package.json").version' 2>/dev/null)" = "$CHP_VERSION" ] || {
   mkdir -p "$CHPDIR" && (cd "$CHPDIR" && npm install --no-audit --no-fund --loglevel=error "configurable-http-proxy@$CHP_VERSION"); }
 

@@ -22,7 +22,8 @@ SETUPTOOLS = PYPROJECT["tool"]["setuptools"]
 #: Import names whose distribution is named otherwise.
 DISTRIBUTIONS = {"IPython": "ipython", "yaml": "pyyaml", "dockerfile_parse": "dockerfile-parse"}
 #: Files run by another Python than the project's venv (the hub's venv: JupyterHub, DockerSpawner).
-OTHER_ENVIRONMENTS = ("deploy/", "scripts/hub_smoke.py")
+# Run in the hub's venv (deploy/jupyterhub/requirements.lock), not the project's.
+OTHER_ENVIRONMENTS = ("deploy/", "scripts/hub_smoke.py", "tests/hub/")
 
 
 def _normal(name: str) -> str:
