@@ -57,6 +57,8 @@ class CheckResult:
         engine_error: Set when the engine could not be reached; nothing was judged then.
         checked_at: When the check ran (seconds since the epoch).
         hints_shown: How many hints have been revealed so far.
+        helped: The learner asked for the worked solution (``lesson.solve``) before this check: a pass
+            is "solved with help".
     """
 
     exercise: str
@@ -67,6 +69,7 @@ class CheckResult:
     engine_error: errors.DockerlabError | None = None
     checked_at: float = field(default_factory=time.time)
     hints_shown: int = 0
+    helped: bool = False
 
     # -- verdict ------------------------------------------------------------------------------
     @property
@@ -101,12 +104,20 @@ class CheckResult:
     def hints_left(self) -> int:
         return len(self.hints) - self.hints_shown
 
+    @property
+    def still_stuck(self) -> str | None:
+        """After the last hint of an exercise not yet done: how to apply its worked solution and go on."""
+        if self.passed or self.engine_error is not None or not self.hints or self.hints_left:
+            return None
+        return (f'Still stuck? lesson.solve("{self.exercise}") in a new cell runs this exercise\'s worked solution, so the '
+                "notebook can go on; your progress records it as solved with help.")
+
     # -- text forms ---------------------------------------------------------------------------
     def verdict(self) -> str:
         if self.engine_error is not None:
             return "could not check"
         if self.passed:
-            return "done"
+            return "done with help" if self.helped else "done"
         return f"not yet ({self.met_count} of {len(self.requirements)} met)"
 
     def __str__(self) -> str:
@@ -119,6 +130,8 @@ class CheckResult:
             lines.append("  " + str(req).replace("\n", "\n  "))
         for number, hint in enumerate(self.revealed_hints, 1):
             lines.append(f"  Hint {number}: {hint}")
+        if self.still_stuck:
+            lines.append("  " + self.still_stuck)
         if self.hints_left and not self.passed:
             lines.append(f"  ({self.hints_left} more hint{'s' if self.hints_left != 1 else ''}: result.next_hint())")
         return "\n".join(lines)
@@ -138,5 +151,6 @@ class CheckResult:
             "unmet": len(self.requirements) - self.met_count,
             "requirements": [r.to_dict() for r in self.requirements],
             "hints_shown": self.hints_shown,
+            "helped": self.helped,
             "engine_error": self.engine_error.message if self.engine_error is not None else None,
         }

@@ -9,7 +9,8 @@ Each notebook runs as handed in (the learner's own cells are what is graded) wit
 "learner"`` forced and the course's ``%%solution`` cells emptied, in a fresh kernel, in a working
 folder of its own (with the course's ``figures/``), every cell even after one fails. A learner's
 notebooks share one progress file (their kernels' ``$DOCKERLAB_PROGRESS``), as on their own
-machine. An exercise is *passed* or *not yet* by its latest check; *not attempted* when its check
+machine. An exercise is *passed* or *not yet* by its latest check, *solved with help* when it passed after
+the learner's notebook ran its worked solution (``lesson.solve``); *not attempted* when its check
 never ran (no notebook of that lesson, or the notebook stopped before the check cell); *could not
 check* when no engine answered.
 """
@@ -25,8 +26,9 @@ from pathlib import Path
 
 from dockerlab import errors
 from dockerlab.classroom import runner
+from dockerlab.classroom.points import SOLVED_WITH_HELP
 
-STATES = ("passed", "not yet", "not attempted", "could not check")
+STATES = ("passed", SOLVED_WITH_HELP, "not yet", "not attempted", "could not check")
 
 
 @dataclass
@@ -152,7 +154,8 @@ def _cell(learner: Learner, exercise: str) -> Cell:
         if last is not None and bool(last.get("passed")) == passed:
             reasons = [f"{u['description']}: {u['reason']}" if u.get("reason") else u["description"] for u in last.get("unmet", [])]
         met = int(record.get("met", 0))
-        return Cell("passed" if passed else "not yet", met, met + int(record.get("unmet", 0)), reasons)
+        state = (SOLVED_WITH_HELP if record.get("helped") else "passed") if passed else "not yet"
+        return Cell(state, met, met + int(record.get("unmet", 0)), reasons)
     if last is not None and last.get("engine_error"):
         return Cell("could not check", reasons=[f"no engine answered: {last['engine_error']}"])
     prefix = exercise.split(".", 1)[0]

@@ -48,6 +48,7 @@ def _entry(result, lesson) -> dict:
         "title": result.title,
         "lesson": getattr(lesson, "key", None) or result.lesson,
         "passed": bool(result.passed),
+        "helped": bool(getattr(result, "helped", False)),
         "verdict": result.verdict(),
         "met": result.met_count,
         "total": len(result.requirements),

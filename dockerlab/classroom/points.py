@@ -32,9 +32,9 @@ from dockerlab.checks import registry
 #: The points file formats this version reads.
 FORMAT_VERSION = 1
 
-#: A state that does not exist yet: an exercise passed after the learner asked for help (hints
-#: revealed, a solution peeked at). When grading can tell, its cells get this state and earn what
-#: :data:`CREDIT` gives it; nothing else changes.
+#: An exercise passed after the learner's notebook ran its worked solution (``lesson.solve``; the
+#: progress record's ``helped``). Hints revealed do not count: grading re-runs the notebook, where no
+#: button is pressed, and hints are part of the course.
 SOLVED_WITH_HELP = "solved with help"
 
 #: The share of an item's points each state earns. ``None`` leaves the gradebook cell empty: no grade

@@ -11,7 +11,6 @@ checks in the package (the instructor's side), the same for either edition.
 
 from __future__ import annotations
 
-import re
 import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -19,13 +18,11 @@ from pathlib import Path
 import nbformat
 
 from dockerlab import errors
-from dockerlab.classroom.runner import course_dir
+from dockerlab.exercises.course import course_dir, exercise_after, is_solution
 
-SOLUTION = "%%solution"
 #: What stands where a solution was; a Markdown cell, so it runs in no mode and nbval compares nothing.
 NOTE = ("*The worked solution of this exercise is not in this edition of the notebook. Work it out with the check's "
         "reasons and hints below; your instructor has the solutions.*")
-_CHECK = re.compile(r"""lesson\.check\(\s*["']([^"']+)["']""")
 
 
 @dataclass
@@ -47,19 +44,6 @@ class Edition:
         return sum(len(cells) for cells in self.removed.values())
 
 
-def is_solution(cell) -> bool:
-    return cell.cell_type == "code" and cell.source.lstrip().startswith(SOLUTION)
-
-
-def _exercise_after(cells, index: int) -> str:
-    """The exercise a solution cell belongs to: the next check cell's id."""
-    for cell in cells[index + 1:]:
-        found = _CHECK.search(cell.source) if cell.cell_type == "code" else None
-        if found:
-            return found.group(1)
-    return "?"
-
-
 def _first_line(source: str) -> str:
     # after the %%solution line, and after a %%needs line (which engine can run it says nothing of the answer)
     lines = [line for line in source.splitlines()[1:] if line.strip() and not line.startswith("%%needs")]
@@ -72,7 +56,7 @@ def learner_copy(source: Path, destination: Path) -> list[Removed]:
     removed = []
     for index, cell in enumerate(nb.cells):
         if is_solution(cell):
-            removed.append(Removed(index + 1, _exercise_after(nb.cells, index), _first_line(cell.source)))
+            removed.append(Removed(index + 1, exercise_after(nb.cells, index), _first_line(cell.source)))
             note = nbformat.v4.new_markdown_cell(NOTE)
             if "id" in cell:
                 note["id"] = cell["id"]  # the same cell ids as the instructor's edition

@@ -19,30 +19,12 @@ from pathlib import Path
 
 import nbformat
 
-from dockerlab import config, errors
+from dockerlab import config
 from dockerlab.classroom import hook, kernels
+from dockerlab.exercises import course
 
-#: The package's folder.
-PACKAGE = Path(__file__).resolve().parents[1]
-
-
-def course_dir() -> Path:
-    """The course's notebooks (``NN-topic.ipynb`` and ``figures/``).
-
-    In a clone (the package next to pyproject.toml), the repository's own ``notebooks/``, where
-    JupyterLab and Binder open them; installed from a wheel, the copy the wheel carries in the
-    package (``dockerlab/course``: pyproject.toml maps the package ``dockerlab.course`` to ``notebooks/``).
-    """
-    checkout = PACKAGE.parent
-    if (checkout / "pyproject.toml").is_file() and (checkout / "notebooks").is_dir():
-        return checkout / "notebooks"
-    shipped = PACKAGE / "course"
-    if shipped.is_dir():
-        return shipped
-    raise errors.DockerlabError(
-        f"The course's notebooks are not installed with dockerlab ({shipped} is missing).",
-        "Install dockerlab from its wheel or a clone of the repository (pip install dockerlab, or pip install -e . in the clone).",
-    )
+# Where the course is: exercises/course.py (the lesson's solve needs it too); kept importable from here.
+course_dir = course.course_dir
 
 _START = re.compile(r"dockerlab\.start\(\s*[\"']([^\"']+)[\"']")
 _LESSON_FILE = re.compile(r"^\d\d-[a-z0-9-]+$")

@@ -18,9 +18,10 @@ from pathlib import Path
 
 from IPython import get_ipython
 
-from dockerlab import config, exercises
+from dockerlab import config, errors, exercises
 from dockerlab.checks.result import CheckResult
 from dockerlab.engine import session as sessions
+from dockerlab.exercises import course
 from dockerlab.jupyter import display
 from dockerlab.record import events, progress
 
@@ -49,6 +50,7 @@ class Lesson:
         self._port_locks: dict[int, object] = {}  # port -> its held lock file
         self._ports: dict[int, int] = {}  # preferred port asked for -> port given
         self._namespace: dict | None = None
+        self._helped: set[str] = set()  # exercises whose worked solution lesson.solve ran
 
     @property
     def solution(self) -> bool:
@@ -123,6 +125,7 @@ class Lesson:
             The result (also when the engine could not be reached: ``result.engine_error``).
         """
         result = exercises.run(exercise_id, self)
+        result.helped = exercise_id in self._helped
         if result.engine_error is None:
             try:
                 progress.record(result, lesson=self.key)
@@ -136,6 +139,34 @@ class Lesson:
             else:
                 print(result)
         return result
+
+    def solve(self, exercise_id: str) -> CheckResult:
+        """Stuck: run the exercise's worked solution, then its check, so the notebook can go on.
+
+        The solution is the course's own (its ``%%solution`` cells, :func:`dockerlab.exercises.course.worked_solution`),
+        also when this notebook is the learner edition without them. It runs in this kernel, with the names and ports
+        of this lesson, as if the learner had typed it; the check's result, and the learner's progress, say
+        "solved with help" from then on. A notebook handed in with this line is graded the same way.
+
+        Raises:
+            DockerlabError: Not in a notebook's kernel, no such exercise in this lesson, or a solution cell failed
+                (most often because a cell above it, which it builds on, has not run).
+        """
+        exercise = exercises.get(exercise_id)
+        cells = course.worked_solution(self.key, exercise.id)
+        shell = get_ipython()
+        if shell is None:
+            raise errors.DockerlabError("lesson.solve runs the worked solution's cells in the notebook's kernel.",
+                                        "Call it in a cell of the notebook.")
+        self._helped.add(exercise.id)
+        for number, source in enumerate(cells, 1):
+            outcome = shell.run_cell(source, store_history=False)
+            problem = outcome.error_before_exec or outcome.error_in_exec
+            if problem is not None:
+                raise errors.DockerlabError(
+                    f"Part {number} of {len(cells)} of the worked solution of {exercise.id} failed: {problem}",
+                    "Run the notebook's cells above this exercise first (the solution builds on them), then lesson.solve again.")
+        return self.check(exercise.id)
 
     def reset(self) -> sessions.Removed:
         """Remove what this lesson made in this session: containers, networks and volumes, and the

@@ -208,6 +208,8 @@ def record(result, lesson: str | None = None) -> dict:
             "unmet": len(result.requirements) - result.met_count,
             "attempts": int(old.get("attempts", 0)) + 1,
             "first_passed": old.get("first_passed") or (_iso(now) if result.passed else None),
+            # Once the worked solution was applied, the exercise stays "solved with help" in this record.
+            "helped": bool(getattr(result, "helped", False) or old.get("helped", False)),
         }
         if result.passed:
             entry.update(not_yet_in_row=0, not_yet_since=None)

@@ -19,7 +19,7 @@ def result_html(result: CheckResult, hint_note: bool = True) -> str:
     if result.engine_error is not None:
         colour, badge = UNCHECKED, "Could not check"
     elif result.passed:
-        colour, badge = DONE, "Done"
+        colour, badge = DONE, "Done with the worked solution" if result.helped else "Done"
     else:
         colour, badge = NOT_YET, f"Not yet: {result.met_count} of {len(result.requirements)} met"
     parts = [
@@ -42,6 +42,8 @@ def result_html(result: CheckResult, hint_note: bool = True) -> str:
         parts.append("</ul>")
     for number, hint in enumerate(result.revealed_hints, 1):
         parts.append(f'<div class="dockerlab-hint"><b>Hint {number}:</b> {esc(hint)}</div>')
+    if result.still_stuck:
+        parts.append(f'<div class="dockerlab-stuck" style="margin-top:4px">{esc(result.still_stuck)}</div>')
     if hint_note and result.hints_left and not result.passed:
         parts.append(
             f'<div style="color:#777"><small>{result.hints_left} hint{"s" if result.hints_left != 1 else ""} '

@@ -6,9 +6,10 @@ from __future__ import annotations
 import time
 from html import escape
 
-MARK = {"passed": "✓", "not yet": "✗", "not attempted": "–", "could not check": "?"}
-COLOUR = {"passed": "#d5f5e3", "not yet": "#fadbd8", "not attempted": "#f2f3f4", "could not check": "#fdebd0"}
-TOTALS = ["passed", "not yet", "not attempted"]
+MARK = {"passed": "✓", "solved with help": "✓ (help)", "not yet": "✗", "not attempted": "–", "could not check": "?"}
+COLOUR = {"passed": "#d5f5e3", "solved with help": "#e8f8f5", "not yet": "#fadbd8", "not attempted": "#f2f3f4",
+          "could not check": "#fdebd0"}
+TOTALS = ["passed", "solved with help", "not yet", "not attempted"]
 
 
 def grades_html(grades) -> str:
@@ -44,10 +45,10 @@ li {{ margin: 2px 0; }}
 </style></head><body>
 <h1>dockerlab grades</h1>
 <p>{len(grades.learners)} learner(s), {len(ids)} exercise(s); graded {when} in {grades.seconds:.0f} s.
-✓ passed, ✗ not yet (requirements met / checked), – not attempted, ? could not check.
+✓ passed, ✓ (help) passed after the notebook ran the worked solution (lesson.solve), ✗ not yet (requirements met /
+checked), – not attempted, ? could not check.
 Hover over a cell for the reason; every reason is also listed below.</p>
-<table class="dockerlab-grades"><thead><tr><th>learner</th>{head}<th>passed</th><th>not yet</th>
-<th>not attempted</th><th>total</th><th>errors</th></tr></thead>
+<table class="dockerlab-grades"><thead><tr><th>learner</th>{head}{''.join(f"<th>{escape(state)}</th>" for state in TOTALS)}<th>total</th><th>errors</th></tr></thead>
 <tbody>{''.join(rows)}</tbody></table>
 <h2>Details</h2>{details}
 {f'<h2>Notes</h2><ul>{notes}</ul>' if notes else ''}
@@ -59,7 +60,7 @@ def _learner_details(learner, titles: dict[str, str]) -> str:
     items = []
     for ex, cell in learner.cells.items():
         if cell.state == "passed":
-            continue
+            continue  # (solved with help is listed: the instructor may want to know)
         reasons = "".join(f"<li>{escape(r)}</li>" for r in cell.reasons)
         items.append(f"<li><b>{escape(ex)}</b> {escape(titles.get(ex, ''))}: {escape(cell.state)}<ul>{reasons}</ul></li>")
     for run in learner.runs:

@@ -343,3 +343,17 @@ def test_typo_of():
     assert typo_of("chk-goood", ["chk-good"]) == "chk-good"
     assert typo_of("chk-nobody", ["chk-good"]) is None
     assert typo_of("web", ["web"]) is None
+
+
+def test_after_the_last_hint_a_learner_still_stuck_is_told_how_to_apply_the_solution():
+    res = CheckResult("04.keep-running", "Keep it running", [Requirement("runs", False, "it exited")], hints=["a", "b"])
+    assert res.still_stuck is None and "lesson.solve" not in str(res) + result_html(res)
+    res.next_hint()
+    assert res.still_stuck is None
+    res.next_hint()
+    for form in (str(res), result_html(res)):
+        assert 'lesson.solve("04.keep-running")' in form.replace("&quot;", '"') and "solved with help" in form
+    done = CheckResult("04.keep-running", "Keep it running", [Requirement("runs", True)], hints=["a"], hints_shown=1)
+    assert done.still_stuck is None and done.verdict() == "done"
+    done.helped = True
+    assert done.verdict() == "done with help" and "Done with the worked solution" in result_html(done)

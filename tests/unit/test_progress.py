@@ -155,3 +155,12 @@ def test_a_check_after_an_old_record_continues_its_row(progress_file):
     progress_file.write_text(json.dumps({"format": 1, "exercises": {"04.name": old}}))
     entry = progress.record(result("04.name", False))
     assert (entry["attempts"], entry["not_yet_in_row"], entry["not_yet_since"]) == (4, 4, None)
+
+
+def test_a_pass_with_the_worked_solution_stays_solved_with_help(progress_file):
+    helped = result("04.keep-running", True)
+    helped.helped = True
+    assert progress.record(helped)["helped"] is True
+    # Checked again later (the check cell re-run): still the exercise the solution solved.
+    assert progress.record(result("04.keep-running", True))["helped"] is True
+    assert progress.record(result("04.name-container", True))["helped"] is False
