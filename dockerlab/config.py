@@ -56,6 +56,10 @@ class Variable:
     def is_set(self) -> bool:
         return bool(os.environ.get(self.name))
 
+    def enabled(self) -> bool:
+        """False when the variable is ``off`` (an on/off setting that is on unless turned off)."""
+        return (self.text() or "").strip().lower() != "off"
+
     def flag(self) -> bool:
         """True when the variable is ``1`` (the only value that turns a flag on)."""
         return self.text() == "1"
@@ -147,6 +151,13 @@ KEEP_ON_EXIT = Variable(
     "`1`: a session's end (the kernel exits) leaves its containers, networks, volumes and session files for "
     "the next sweep. The solution-mode tests use it to see what a notebook itself left behind; "
     "`dockerlab prepare` and `grade` unset it for the kernels they start.",
+)
+STRIP = Variable(
+    "DOCKERLAB_STRIP",
+    "on",
+    "`off`: the progress strip at the top of each notebook is shown but not refreshed after each cell (no quiet "
+    "checks in the background). `dockerlab prepare` and `grade` set it for the kernels they start.",
+    fallback="on",
 )
 CLASSROOM_LOG = Variable(
     "DOCKERLAB_CLASSROOM_LOG",

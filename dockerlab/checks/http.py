@@ -19,6 +19,7 @@ import urllib.request
 from http import HTTPStatus
 
 from dockerlab import config
+from dockerlab.engine import quiet
 from dockerlab.checks.blocks import Unmet, block
 
 #: Most of a body read; a page is judged by its beginning.
@@ -41,6 +42,7 @@ def fetch(url: str, timeout: float | None = None, wait: float = 2.0) -> tuple[in
         timeout: Seconds one request may take; unset, ``DOCKERLAB_HTTP_TIMEOUT`` (3 s).
         wait: Seconds to keep retrying while the connection is refused or reset.
     """
+    quiet.refuse(f"fetch {url}")  # the app's log would show a quiet check's request
     timeout = config.HTTP_TIMEOUT.number() if timeout is None else timeout
     parts = urllib.parse.urlsplit(url)
     if parts.scheme not in ("http", "https") or not parts.hostname:

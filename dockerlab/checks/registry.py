@@ -12,6 +12,7 @@ import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
+from dockerlab.engine import quiet
 from dockerlab.checks.blocks import as_engine_error, plain_reason
 from dockerlab.checks.result import CheckResult, Requirement
 
@@ -139,6 +140,9 @@ def run(ex: Exercise, lesson=None) -> CheckResult:
         _collect(answer, result.requirements)
     except (KeyboardInterrupt, SystemExit):
         raise
+    except quiet.NotQuietly as exc:  # outside any block: the rest is the check cell's
+        result.requirements.append(Requirement("the rest of the check", False, f"checked when you run the check cell (it would {exc.what})",
+                                               unchecked=True))
     except BaseException as exc:  # noqa: BLE001 - reported in the result, never raised
         problem = as_engine_error(exc)
         if problem is not None:

@@ -19,11 +19,14 @@ class Requirement:
         description: What is asked, phrased as a fact ("a container named web-dl3f9a1c is running").
         met: Whether it holds.
         reason: When unmet, what exactly is wrong and how to fix it; empty when met.
+        unchecked: Not judged: a quiet check (the progress strip) reached something only the check cell does
+            (starting a container, fetching a page); unmet until the check cell runs.
     """
 
     description: str
     met: bool
     reason: str = ""
+    unchecked: bool = False
 
     @classmethod
     def ok(cls, description: str) -> Requirement:
@@ -103,6 +106,12 @@ class CheckResult:
     @property
     def hints_left(self) -> int:
         return len(self.hints) - self.hints_shown
+
+    @property
+    def only_unchecked_left(self) -> bool:
+        """Everything judged is met, and what is left needs the check cell (see :attr:`Requirement.unchecked`)."""
+        unmet = self.unmet
+        return bool(unmet) and self.engine_error is None and all(r.unchecked for r in unmet)
 
     @property
     def still_stuck(self) -> str | None:

@@ -201,7 +201,8 @@ def execute(source: Path, output: Path, way: Way, place: Place, *, timeout: int 
         return Run(source.name, None, output, errors=[f"the notebook could not be read: {type(exc).__name__}: {exc}"[:300]])
     run = Run(source.name, lesson, output)
     started = time.monotonic()
-    env = {config.CLASSROOM_LOG.name: str(log), config.PROGRESS.name: str(place.progress), config.KEEP_ON_EXIT.name: None}
+    env = {config.CLASSROOM_LOG.name: str(log), config.PROGRESS.name: str(place.progress), config.KEEP_ON_EXIT.name: None,
+           config.STRIP.name: "off"}  # no quiet checks in the background while a notebook is graded or prepared
     try:
         with environment(**env):
             papermill.execute_notebook(

@@ -23,6 +23,7 @@ import docker.errors
 import docker.tls
 
 from dockerlab import config, errors
+from dockerlab.engine import quiet
 
 #: Seconds any single engine API call may take (builds and pulls go through the CLI instead).
 DEFAULT_TIMEOUT = config.TIMEOUT.number()
@@ -128,6 +129,7 @@ def client() -> docker.DockerClient:
             with translated():
                 # version="auto" asks the engine which API it speaks and uses the highest both know.
                 _client = _connect(DEFAULT_TIMEOUT)
+                quiet.guard_api(_client.api)  # quiet checks (the progress strip) read and never write
         return _client
 
 

@@ -13,6 +13,7 @@ import threading
 from collections.abc import Iterator, Sequence
 
 from dockerlab import errors
+from dockerlab.engine import quiet
 
 
 def docker_binary() -> str:
@@ -22,12 +23,19 @@ def docker_binary() -> str:
     return path
 
 
+def _only_reads_when_quiet(args: Sequence[str]) -> None:
+    if quiet.active() and not quiet.cli_reads(list(args)):
+        raise quiet.NotQuietly("run docker " + " ".join(args[:2]))
+
+
 def run(args: Sequence[str], timeout: float = 120, cwd: str | None = None, input: str | None = None) -> subprocess.CompletedProcess:
     """Run ``docker ARGS`` and return the finished process (stdout and stderr as text).
 
     Raises:
         errors.EngineTimeout: if the command takes longer than ``timeout`` seconds.
+        quiet.NotQuietly: in a quiet check (:mod:`dockerlab.engine.quiet`), for a command that changes something.
     """
+    _only_reads_when_quiet(args)
     try:
         return subprocess.run(
             [docker_binary(), *args], capture_output=True, text=True, timeout=timeout, cwd=cwd, input=input
@@ -72,7 +80,9 @@ def stream(args: Sequence[str], cwd: str | None = None, env: dict | None = None,
 
     Raises:
         errors.EngineTimeout: the command ran longer than ``timeout`` seconds (it is killed).
+        quiet.NotQuietly: in a quiet check, for a command that changes something (a build).
     """
+    _only_reads_when_quiet(args)
     proc = subprocess.Popen(
         [docker_binary(), *args],
         stdout=subprocess.PIPE,

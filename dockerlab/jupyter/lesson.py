@@ -51,6 +51,7 @@ class Lesson:
         self._ports: dict[int, int] = {}  # preferred port asked for -> port given
         self._namespace: dict | None = None
         self._helped: set[str] = set()  # exercises whose worked solution lesson.solve ran
+        self.strip = None  # the progress strip (jupyter/strip.py), once start() has shown it
 
     @property
     def solution(self) -> bool:
@@ -132,6 +133,8 @@ class Lesson:
             except (OSError, ValueError) as exc:  # progress is a convenience; never lose the result over it
                 log.warning("could not save progress: %s", exc)
         events.checked(result, self)
+        if self.strip is not None:
+            self.strip.checked(result)
         if show:
             shell = get_ipython()
             if shell is not None:
@@ -236,7 +239,7 @@ def start(key: str, mode: str = "learner", **kwargs) -> Lesson:
     from IPython.display import display as show
 
     from dockerlab import engine
-    from dockerlab.jupyter import magics
+    from dockerlab.jupyter import magics, strip
     from dockerlab.services.images import load_manifest
     from dockerlab.views.doctor import standin_notice
 
@@ -244,6 +247,7 @@ def start(key: str, mode: str = "learner", **kwargs) -> Lesson:
     magics.setup(readonly=problem is not None, problem=problem)
     lesson = Lesson(key, mode=mode, **kwargs)
     if problem is None:
+        lesson.strip = strip.attach(lesson)
         magics.engine_settings()
         notice = standin_notice([spec.name for spec in load_manifest() if key in spec.notebooks])
         if notice is not None:

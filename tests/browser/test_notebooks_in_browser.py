@@ -17,6 +17,10 @@ assert:
 
 Then a full-page screenshot goes to ``screenshots/<notebook>.png``, the kernel is shut down through
 the REST API, and its dockerlab session must have removed everything it made.
+
+Last, the progress strip: in notebook 04, the learner's "✍ Your turn" cell gets the worked solution's command and
+runs; the strip at the top must show the exercise done within seconds (a quiet check after the cell) while the
+check cell has not run.
 """
 
 from __future__ import annotations
@@ -28,7 +32,10 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import nbformat
 import pytest
+
+from dockerlab.exercises import course
 
 ROOT = Path(__file__).resolve().parents[2]
 SCREENSHOTS = ROOT / "screenshots"
@@ -62,6 +69,7 @@ VIEWS = [
     Expected(r"\bContainersTable\(", f"{WIDGET} .widget-button", "containers table with its Refresh button"),
     Expected(r"\bComposeView\(", f"{WIDGET} .dockerlab-compose svg", "Compose drawing (SVG)"),
     Expected(r"\bprogress\.summary\(", ".dockerlab-progress", "progress overview"),
+    Expected(r"\bdockerlab\.start\(", f"{WIDGET} .dockerlab-strip", "progress strip (live widget)"),
     Expected(r"\bcheck\(\s*(lesson\s*,\s*)?[\"']\d\d\.", f"{WIDGET} .dockerlab-check", "exercise check result"),
 ]
 CHECK_CALL = VIEWS[-1].call
@@ -340,3 +348,67 @@ def test_notebook_in_browser(name, lab, page, runs):
         assert not (sessions.state_dir() / "sessions" / f"{run.session_id}.json").exists(), \
             f"{name}: session {run.session_id} still has its state file after its kernel shut down"
     assert not lab.saved_files(), f"JupyterLab wrote files during the run: {lab.saved_files()}"
+
+
+# -- the progress strip -----------------------------------------------------------------------------
+
+STRIP_NOTEBOOK = "04-running-containers.ipynb"
+STRIP_EXERCISE = "04.keep-running"
+STRIP_WAIT = 30  # s: the quiet check runs a second after the cell, in the kernel's background
+
+
+def cells_of_exercise() -> tuple[int, int, int, str]:
+    """(the learner's cell, the solution cell, the check cell) of STRIP_EXERCISE, and the solution's command."""
+    cells = nbformat.read(ROOT / "notebooks" / STRIP_NOTEBOOK, as_version=4).cells
+    check = next(i for i, c in enumerate(cells) if course.checked_in(c) == STRIP_EXERCISE)
+    solution = max(i for i, c in enumerate(cells[:check]) if course.is_solution(c))
+    yours = max(i for i, c in enumerate(cells[:solution]) if c.cell_type == "code")
+    [command] = course.worked_solution(STRIP_NOTEBOOK.removesuffix(".ipynb"), STRIP_EXERCISE)
+    return yours, solution, check, command.strip()
+
+
+def run_command(page, command: str) -> None:
+    page.evaluate("(id) => window.jupyterapp.commands.execute(id)", command)
+
+
+def test_a_correct_command_turns_the_strip_done_without_the_check_cell(lab, page):
+    yours, _solution, check, command = cells_of_exercise()
+    lab.shut_down_kernels()
+    kernel = None
+    try:
+        page.goto(f"{lab.url}/lab/tree/{STRIP_NOTEBOOK}?reset", wait_until="domcontentloaded")
+        wait_for_notebook(page, STRIP_NOTEBOOK)
+        dismiss_toasts(page)
+        [kernel] = lab.kernels()
+        page.locator(".jp-Notebook").first.click(position={"x": 5, "y": 5})
+        menu(page, "Edit", "editmenu:clear-all")
+
+        # Everything above the learner's cell, as a learner reading down the notebook would have run it.
+        page.evaluate("(i) => { window.jupyterapp.shell.currentWidget.content.activeCellIndex = i; }", yours)
+        run_command(page, "notebook:run-all-above")
+        wait_for_run(page, STRIP_NOTEBOOK)
+        strip = page.locator(".jp-Notebook .jp-Cell .jupyter-widgets .dockerlab-strip").first
+        strip.wait_for(state="attached", timeout=30_000)
+        assert f"✓ {STRIP_EXERCISE}" not in strip.inner_text(), strip.inner_text()
+
+        # The learner writes the command into their cell and runs it: no check cell.
+        page.evaluate("([i, text]) => { const nb = window.jupyterapp.shell.currentWidget.content;"
+                      " nb.widgets[i].model.sharedModel.setSource(text); nb.activeCellIndex = i; }", [yours, command])
+        run_command(page, "notebook:run-cell")
+        deadline = time.monotonic() + STRIP_WAIT
+        while f"✓ {STRIP_EXERCISE}" not in strip.inner_text() and time.monotonic() < deadline:
+            time.sleep(0.5)
+        shown = strip.inner_text()
+        assert re.search(rf"✓ {re.escape(STRIP_EXERCISE)}", shown), f"the strip did not turn done within {STRIP_WAIT} s: {shown}"
+        cells = state(page)["cells"]
+        assert cells[yours]["count"] is not None and not cells[yours]["errors"], cells[yours]
+        assert cells[check]["count"] is None, "the check cell ran: the strip must turn done without it"
+    finally:
+        session = dockerlab_session_of(kernel_pid(kernel["id"])) if kernel is not None else None
+        page.goto("about:blank")
+        lab.shut_down_kernels()
+        if session:
+            deadline = time.monotonic() + 30
+            while engine_resources_of(session) and time.monotonic() < deadline:
+                time.sleep(1)
+            assert not engine_resources_of(session), f"the kernel's session left {engine_resources_of(session)}"

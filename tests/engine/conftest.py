@@ -133,6 +133,19 @@ def build_image(tmp_path_factory, docker_client):
 
 
 @pytest.fixture
+def my_python_app(build_image) -> str:
+    """Notebook 04's ``my-python-app-<session>`` (the name its exercises expect for this test process's session),
+    built as the notebook builds it."""
+    from dockerlab.engine import session as sessions
+    from dockerlab.exercises import nb04_running_containers
+
+    return build_image(sessions.current().name(nb04_running_containers.IMAGE), {
+        "app.py": 'print("Hello, World from Docker!")\n',
+        "Dockerfile": 'FROM python:3.13-slim\nWORKDIR /app\nCOPY app.py .\nCMD ["python", "app.py"]\n',
+    })
+
+
+@pytest.fixture
 def counter_image(lesson, build_image, monkeypatch):
     """``counter-app-<session>:1.0``, what notebooks 09 and 10 build and their checks expect in this process's
     session: built from the lesson's notebook's own app.py and Dockerfile, and named in COUNTER_IMAGE as the

@@ -26,11 +26,8 @@ def image() -> str:
 
 
 @pytest.fixture(autouse=True)
-def app_image(build_image):
-    return build_image(image(), {
-        "app.py": 'print("Hello, World from Docker!")\n',
-        "Dockerfile": 'FROM python:3.13-slim\nWORKDIR /app\nCOPY app.py .\nCMD ["python", "app.py"]\n',
-    })
+def app_image(my_python_app):
+    return my_python_app
 
 
 # -- 04.keep-running ----------------------------------------------------------------------------

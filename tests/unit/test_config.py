@@ -129,3 +129,14 @@ def test_paths_expand_the_home_folder(monkeypatch, tmp_path):
     assert config.STATE.path() == tmp_path / "state"
     monkeypatch.delenv("DOCKERLAB_PORTS", raising=False)
     assert config.PORTS.path().name == "dockerlab-ports"
+
+
+def test_on_off_settings_are_on_unless_turned_off(monkeypatch):
+    from dockerlab import config
+
+    for value, on in ((None, True), ("", True), ("on", True), ("OFF", False), ("off ", False), ("1", True)):
+        if value is None:
+            monkeypatch.delenv("DOCKERLAB_STRIP", raising=False)
+        else:
+            monkeypatch.setenv("DOCKERLAB_STRIP", value)
+        assert config.STRIP.enabled() is on, value

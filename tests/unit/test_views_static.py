@@ -81,3 +81,13 @@ def test_html_helpers_read_without_css():
     assert common.bar(0.5, 10).count("█") == 5 and "▏" in common.bar(0.01, 10) and "█" not in common.bar(0, 10)
     assert common.text_bar(1.0, 4) == "####"
     assert "&lt;b&gt;" in common.table(["h"], [[common.esc("<b>")]])
+
+
+def test_the_progress_strip_reads_without_a_kernel():
+    from dockerlab.views.strip import Badge, StripView
+
+    view = StripView([Badge("04.keep-running", "Keep it running"), Badge("04.auto-remove", "Removes itself", "done")])
+    view.update(Badge("04.keep-running", "Keep it running", "check it"))
+    assert view.text() == "Exercises: ◔ 04.keep-running  ✓ 04.auto-remove"
+    html = view.html()
+    assert "04.keep-running" in html and "looks done: its check cell checks the rest" in html and "<script" not in html

@@ -1,0 +1,110 @@
+"""The lesson's progress strip: shown when the lesson starts, refreshed by quiet checks after each cell.
+
+After a cell runs, and once cells stop coming for :data:`DEBOUNCE` seconds, a background thread runs each of the
+lesson's checks quietly (:mod:`dockerlab.engine.quiet`: engine reads only) and redraws the badges, so a learner
+sees an exercise turn done without running its check cell. A part of a check that would start a container or
+fetch a page is left to the check cell (the badge says "looks done: its check cell checks the rest"). Nothing is
+recorded: progress is the check cell's. ``DOCKERLAB_STRIP=off`` turns the refreshing off (grading does).
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+
+from IPython.display import display
+
+from dockerlab import config, exercises
+from dockerlab.checks.result import CheckResult
+from dockerlab.engine import quiet
+from dockerlab.jupyter import cells
+from dockerlab.record import progress
+from dockerlab.views.strip import Badge, StripView
+
+log = logging.getLogger(__name__)
+
+#: Seconds without a new cell before the quiet checks run (a Run All does not check after every cell).
+DEBOUNCE = 1.0
+
+_current: Strip | None = None
+_hooked = False
+
+
+def badge_for(result: CheckResult) -> Badge:
+    """What the strip shows for a check's result."""
+    if result.engine_error is not None:
+        return Badge(result.exercise, result.title, "not checked", result.engine_error.message)
+    if result.passed:
+        return Badge(result.exercise, result.title, "done")
+    if result.only_unchecked_left:
+        return Badge(result.exercise, result.title, "check it")
+    first = result.unmet[0] if result.unmet else None
+    return Badge(result.exercise, result.title, "not yet", first.description if first else "")
+
+
+class Strip:
+    """One notebook's strip: its view and the quiet refresh."""
+
+    def __init__(self, lesson):
+        self.lesson = lesson
+        self.ids = [exercise.id for exercise in exercises.of_lesson(lesson.key)]
+        try:
+            recorded = progress.load()
+        except (OSError, ValueError):
+            recorded = {}
+        self.view = StripView([Badge(ex.id, ex.title, "done" if recorded.get(ex.id, {}).get("passed") else "not checked")
+                               for ex in exercises.of_lesson(lesson.key)])
+        self._lock = threading.Lock()
+        self._timer: threading.Timer | None = None
+        self._running = False
+        self._again = False
+
+    def after_cell(self, _result=None) -> None:
+        """Schedule a quiet refresh :data:`DEBOUNCE` seconds from now (a later cell moves it on)."""
+        if not self.ids or not config.STRIP.enabled():
+            return
+        with self._lock:
+            if self._timer is not None:
+                self._timer.cancel()
+            self._timer = threading.Timer(DEBOUNCE, self.refresh)
+            self._timer.daemon = True
+            self._timer.start()
+
+    def refresh(self) -> None:
+        """Run every check of the lesson quietly and redraw (one refresh at a time; one more if asked meanwhile)."""
+        with self._lock:
+            if self._running:
+                self._again = True
+                return
+            self._running = True
+        try:
+            for exercise_id in self.ids:
+                with quiet.quietly():
+                    result = exercises.run(exercise_id, self.lesson)
+                self.view.update(badge_for(result))
+        except Exception:  # noqa: BLE001 - the strip is a convenience: it must never disturb the notebook
+            log.exception("the progress strip could not refresh")
+        finally:
+            with self._lock:
+                self._running = False
+                again, self._again = self._again, False
+            if again:
+                self.after_cell()
+
+    def checked(self, result: CheckResult) -> None:
+        """A check cell ran: show its (full) result."""
+        if result.exercise in self.ids:
+            self.view.update(badge_for(result))
+
+
+def attach(lesson) -> Strip | None:
+    """Show the lesson's strip (lessons with exercises) and refresh it after every cell from now on."""
+    global _current, _hooked
+    strip = Strip(lesson)
+    if not strip.ids:
+        return None
+    display(strip.view)
+    _current = strip
+    if not _hooked:
+        _hooked = cells.after_each(lambda result: _current.after_cell(result) if _current is not None else None)
+    return strip
