@@ -117,7 +117,8 @@ def engine_port(lesson):
 
 # -- 05.fix-devserver ---------------------------------------------------------------------------
 
-DEV_IMAGE = "devserver"
+#: The dev server image's name before the session id (not a course image: the notebook builds it).
+DEV_IMAGE_NAME = "devserver"
 #: The dev server's container: ``dev-dl3f9a1c`` (the notebook's ``dev``).
 DEV_CONTAINER = "dev"
 DEV_PORT = 8000
@@ -128,7 +129,7 @@ DEV_PAGE = "Team notes"
 
 def dev_image(lesson) -> str:
     """The dev server's image, built broken by the notebook and again by the learner: ``devserver-dl3f9a1c``."""
-    return lesson.name(DEV_IMAGE)
+    return lesson.name(DEV_IMAGE_NAME)
 
 
 def dev_port(lesson) -> int:

@@ -260,7 +260,7 @@ FIXED = notebook_file(NOTEBOOK, "{dev_dir}/Dockerfile", solution=True)
 
 
 def dev_image() -> str:
-    return sessions.current().name(ex.DEV_IMAGE)
+    return sessions.current().name(ex.DEV_IMAGE_NAME)
 
 
 @pytest.fixture
@@ -269,7 +269,7 @@ def dev_build(build_image):
     once a module) and tagged as the exercise's image, as the learner's ``docker build -t {dev_image}`` tags it."""
 
     def build(variant: str, dockerfile: str) -> str:
-        tag = build_image(sessions.current().name(f"{ex.DEV_IMAGE}-{variant}"), {**DEV_FILES, "Dockerfile": dockerfile})
+        tag = build_image(sessions.current().name(f"{ex.DEV_IMAGE_NAME}-{variant}"), {**DEV_FILES, "Dockerfile": dockerfile})
         docker("tag", tag, dev_image())
         return dev_image()
 
