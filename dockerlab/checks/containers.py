@@ -561,3 +561,26 @@ def host_port_picked_by_engine(name: str, container_port: int, protocol: str = "
         f"{name} publishes port {container_port} on host port {', '.join(given)}, which docker run was given; leave "
         f"the host port empty (-p 127.0.0.1::{container_port}) and the engine picks a free one"
     )
+
+
+def _bare_image_name(ref: str) -> str:
+    """An image name as the learner typed it: without Podman's ``localhost/`` or ``docker.io/library/`` and ``:latest``."""
+    for prefix in ("docker.io/library/", "localhost/"):
+        ref = ref.removeprefix(prefix)
+    return ref.removesuffix(":latest")
+
+
+@block("the container {name} was started from the current build of the image {image}")
+def from_current_build(name: str, image: str):
+    """Like :func:`from_image`; a container of an earlier build under the same name (on any engine's way of writing
+    that name) is told to make way for one of the new build."""
+    found = from_image(name, image)
+    if found.met:
+        return None
+    typed = (get(name).attrs.get("Config") or {}).get("Image") or ""
+    if _bare_image_name(typed) == _bare_image_name(image):
+        return (
+            f"the container was started from an older build of {image}: a rebuilt image gets a new id, and a container "
+            f"keeps the image it started from; remove it (docker rm -f {name}) and docker run {image} again"
+        )
+    return found.reason

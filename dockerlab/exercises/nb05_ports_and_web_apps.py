@@ -153,7 +153,7 @@ def fix_devserver(lesson):
     name = lesson.name(DEV_CONTAINER)
     port = dev_port(lesson)
     yield prerequisite(containers.running(name))
-    yield containers.from_image(name, dev_image(lesson))
+    yield containers.from_current_build(name, dev_image(lesson))
     yield containers.runs_image_command(name)
     yield containers.publishes(name, DEV_PORT, host_port=port, host_ip="127.0.0.1")
     yield prerequisite(containers.listens_everywhere(name, DEV_PORT))

@@ -50,13 +50,15 @@ def test_right_answer_passes(lesson, site):
     assert res.passed, str(res)
 
 
-def test_the_app_stops_at_once_on_docker_stop(lesson, site):
+def test_the_app_stops_at_once_on_docker_stop(lesson, site, kind):
     run_site(site)
     time.sleep(0.5)  # let Python install its SIGTERM handler
     started = time.monotonic()
     docker("stop", site)
     assert time.monotonic() - started < 5, "server.py should end on SIGTERM, not be killed after 10 s"
-    assert docker("inspect", "--format", "{{.State.ExitCode}}", site).stdout.strip() == "0"
+    code = docker("inspect", "--format", "{{.State.ExitCode}}", site).stdout.strip()
+    # Podman 4.3 kills a container the docker CLI made at once on docker stop (its StopTimeout is 0): 137
+    assert code == ("137" if kind.product == "Podman" else "0")
 
 
 def test_published_on_every_address(lesson, site):
@@ -119,7 +121,7 @@ def test_other_image_published_right(lesson, site):
     port = ex.exercise_port(lesson)
     docker("run", "-d", "--name", site, "-p", f"127.0.0.1:{port}:80", *BUSYBOX_WEB)
     res = exercises.run("05.publish-localhost", lesson)
-    assert f"started from busybox:1.37, not {image()}" in unmet(res, "was started from the image")
+    assert f"busybox:1.37, not {image()}" in unmet(res, "was started from the image")  # Podman: localhost/busybox
     assert "Hello from simple-webapp" in unmet(res, "answers")
 
 
@@ -179,7 +181,7 @@ def test_engine_port_other_image(lesson, picked):
     docker("run", "-d", "--name", picked, "-p", "127.0.0.1::80", *BUSYBOX_WEB)
     ex.port_file(lesson).write_text(live_port(picked))
     res = exercises.run("05.engine-port", lesson)
-    assert f"started from busybox:1.37, not {image()}" in unmet(res, "was started from the image")
+    assert f"busybox:1.37, not {image()}" in unmet(res, "was started from the image")  # Podman: localhost/busybox
 
 
 def test_engine_port_not_published(lesson, picked):
@@ -320,7 +322,7 @@ def test_dev_rebuilt_but_the_old_container_still_runs(dev_build, lesson, dev):
     run_dev(lesson, dev)
     dev_build("fixed", FIXED)
     res = exercises.run("05.fix-devserver", lesson)
-    assert "an older build" in unmet(res, "was started from the image")
+    assert "an older build of" in unmet(res, "was started from the current build")
 
 
 def test_dev_repaired_on_the_run_line_only(dev_build, lesson, dev):
