@@ -416,3 +416,171 @@ def no_host_access(name: str):
         return None
     return "; ".join(found) + ". Whatever else it drops, such a container is not hardened: remove that flag"
 
+
+
+# -- added for notebook 05 --
+
+#: A TCP socket's state in /proc/net/tcp: 0A is LISTEN.
+_LISTEN = "0A"
+#: The container's own loopback, as /proc/net/tcp{,6} writes it (IPv4, IPv6 ::1, IPv4-mapped 127.0.0.1).
+_LOOPBACK_V4_PREFIX = "7F"  # 127.x.x.x, last byte first
+
+
+def _proc_address(hex_address: str) -> str:
+    """An address from /proc/net/tcp{,6} (``0100007F``, 32 hex digits for IPv6) as people write it."""
+    import ipaddress
+
+    raw = bytes.fromhex(hex_address)
+    # the kernel prints each 32-bit word in host order (little-endian here)
+    ordered = b"".join(raw[i:i + 4][::-1] for i in range(0, len(raw), 4))
+    address = ipaddress.ip_address(ordered)
+    if address.version == 6 and address.ipv4_mapped is not None:
+        return str(address.ipv4_mapped)
+    return str(address) if address.version == 4 else f"[{address}]"
+
+
+def listeners(name: str) -> list[tuple[str, int]]:
+    """What listens on TCP inside the running container ``name``: (address, port) pairs read from its
+    /proc/net/tcp and /proc/net/tcp6 (``docker exec NAME cat ...``), or :class:`Unmet` when it cannot be read."""
+    container = already_running(name, so="so nothing can be looked at inside it")
+    try:
+        done = container.exec_run(["cat", "/proc/net/tcp", "/proc/net/tcp6"], stdout=True, stderr=True)
+    except docker.errors.APIError as exc:
+        raise Unmet(f"could not look inside {name} (docker exec failed: {exc.explanation or exc})") from None
+    text = (done.output or b"").decode("utf-8", "replace")
+    if not text.strip():
+        raise Unmet(f"could not look inside {name}: cat /proc/net/tcp printed nothing (exit code {done.exit_code})")
+    found = []
+    for line in text.splitlines():
+        fields = line.split()
+        if len(fields) < 4 or ":" not in fields[1] or fields[3] != _LISTEN:
+            continue
+        address, _, port = fields[1].partition(":")
+        try:
+            found.append((_proc_address(address), int(port, 16)))
+        except ValueError:
+            continue
+    return found
+
+
+def _is_loopback(address: str) -> bool:
+    return address.startswith("127.") or address == "[::1]"
+
+
+def _is_every_address(address: str) -> bool:
+    return address in ("0.0.0.0", "[::]")
+
+
+@block("inside {name}, the app listens on port {port} on every address of the container (not only on 127.0.0.1)")
+def listens_everywhere(name: str, port: int, wait: float = 2.0):
+    """Something in the container listens on ``port`` on every address (0.0.0.0 or ::), the one way a published
+    port reaches it; a listener on the container's loopback alone is named as the mistake it is."""
+    deadline = time.monotonic() + max(wait, 0)
+    while True:
+        found = listeners(name)
+        on_port = [address for address, p in found if p == int(port)]
+        if any(_is_every_address(a) for a in on_port):
+            return None
+        if on_port or time.monotonic() >= deadline:
+            break
+        time.sleep(0.25)  # the app may still be starting
+    if on_port:
+        shown = ", ".join(f"{a}:{port}" for a in on_port)
+        return (
+            f"the app in {name} listens on {shown} only, the container's own loopback: a published port arrives at the "
+            f"container's network address, where nothing listens, so the connection is closed or refused. Make the app "
+            f"listen on 0.0.0.0 (every address of the container)"
+            if all(_is_loopback(a) for a in on_port)
+            else f"the app in {name} listens on {shown} only, not on every address of the container; make it listen on 0.0.0.0"
+        )
+    others = sorted({p for _, p in found})
+    if others:
+        listed = ", ".join(str(p) for p in others)
+        return (
+            f"nothing in {name} listens on port {port}: the app listens on port {listed}; the port the app listens on "
+            f"and the container port you publish must be the same"
+        )
+    return f"nothing in {name} listens on any TCP port: has the app started? docker logs {name} shows what it printed"
+
+
+@block("{name} runs its image's own command (none given after the image name in docker run)")
+def runs_image_command(name: str):
+    """The container's command and entrypoint are the image's: the learner fixed the image, not the run line."""
+    container = get(name)
+    config = container.attrs.get("Config") or {}
+    try:
+        image = engine.client().images.get(container.attrs.get("Image", ""))
+    except docker.errors.ImageNotFound:
+        raise Unmet(f"the image {name} was started from is gone, so its command cannot be compared") from None
+    wanted = image.attrs.get("Config") or {}
+    cmd, wanted_cmd = config.get("Cmd") or [], wanted.get("Cmd") or []
+    entry, wanted_entry = config.get("Entrypoint") or [], wanted.get("Entrypoint") or []
+    if entry != wanted_entry:
+        return (
+            f"{name} runs with --entrypoint {' '.join(entry)}, not its image's entrypoint; put the repair in the "
+            f"Dockerfile, build again, and run the image without --entrypoint"
+        )
+    if cmd != wanted_cmd:
+        return (
+            f"{name} runs the command {' '.join(cmd)} given to docker run, not its image's own "
+            f"({' '.join(wanted_cmd) or 'none'}); put the repair in the Dockerfile, build again, and give no command "
+            f"after the image name"
+        )
+    return None
+
+
+def published_host_port(name: str, container_port: int, protocol: str = "tcp") -> str | None:
+    """The host port the running container ``name`` publishes ``container_port`` on now (``docker port``),
+    or None when it publishes it on none (or does not exist)."""
+    try:
+        container = get(name)
+    except Unmet:
+        return None
+    live = ((container.attrs.get("NetworkSettings") or {}).get("Ports") or {}).get(f"{int(container_port)}/{protocol}") or []
+    ports = [str(b.get("HostPort")) for b in live if b.get("HostPort")]
+    return ports[0] if ports else None
+
+
+@block(lambda name, container_port, protocol="tcp": f"{name} publishes port {container_port} on a host port the engine picked (none given in -p)")
+def host_port_picked_by_engine(name: str, container_port: int, protocol: str = "tcp"):
+    """``-p ADDRESS::PORT``: the host port was left empty for the engine to pick. Podman 4.3 records the port it
+    picked as if it had been asked for, so there this cannot be told apart and is taken as met."""
+    from dockerlab.engine import kind as enginekind
+
+    container = get(name)
+    key = f"{int(container_port)}/{protocol}"
+    configured = ((container.attrs.get("HostConfig") or {}).get("PortBindings") or {}).get(key) or []
+    given = sorted({str(b.get("HostPort")) for b in configured if str(b.get("HostPort") or "0") != "0"})
+    if not configured:
+        return f"{name} does not publish port {container_port}"
+    if len(given) < len(configured):
+        return None
+    if enginekind.current().product == "Podman":
+        return None  # Podman stores the picked port in PortBindings too: nothing tells the two apart
+    return (
+        f"{name} publishes port {container_port} on host port {', '.join(given)}, which docker run was given; leave "
+        f"the host port empty (-p 127.0.0.1::{container_port}) and the engine picks a free one"
+    )
+
+
+def _bare_image_name(ref: str) -> str:
+    """An image name as the learner typed it: without Podman's ``localhost/`` or ``docker.io/library/`` and ``:latest``."""
+    for prefix in ("docker.io/library/", "localhost/"):
+        ref = ref.removeprefix(prefix)
+    return ref.removesuffix(":latest")
+
+
+@block("the container {name} was started from the current build of the image {image}")
+def from_current_build(name: str, image: str):
+    """Like :func:`from_image`; a container of an earlier build under the same name (on any engine's way of writing
+    that name) is told to make way for one of the new build."""
+    found = from_image(name, image)
+    if found.met:
+        return None
+    typed = (get(name).attrs.get("Config") or {}).get("Image") or ""
+    if _bare_image_name(typed) == _bare_image_name(image):
+        return (
+            f"the container was started from an older build of {image}: a rebuilt image gets a new id, and a container "
+            f"keeps the image it started from; remove it (docker rm -f {name}) and docker run {image} again"
+        )
+    return found.reason

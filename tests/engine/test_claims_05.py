@@ -10,6 +10,13 @@ HOST:80`` publishes on every IPv4 and every IPv6 address, and quotes the engine'
 that is taken, by release line (Engine 28 puts "failed to set up container networking: " in front), with
 exit code 125 and the container left behind in state Created. Each test does the real thing.
 
+Its exercises claim two more things. ``-p 127.0.0.1::80`` leaves the host port to the engine, and ``docker port``
+shows the one picked; Docker keeps the empty host port in ``HostConfig.PortBindings``, where Podman 4.3 records the
+port it picked (so 05.engine-port cannot tell a given port from a picked one there). And a server that listens on
+the container's 127.0.0.1 only answers inside the container, while its published port gives no page: Docker takes
+the connection and ends it without an answer (reset, or closed: which comes first varies from try to try), Podman
+4.3 refuses it.
+
 Podman 4.3 (row p) differs where the notebook says so, and is asserted as measured there: it does not know
 `host-gateway` (the word itself goes into /etc/hosts, so `host.docker.internal` is no address) and gives every
 container `host.containers.internal` instead, its network's gateway (10.88.0.1), through which the two ports answer
@@ -21,6 +28,7 @@ with `docker inspect`: Podman 4.3's `docker run --rm` exits with 0 whatever the 
 
 from __future__ import annotations
 
+import http.client
 import socket
 import subprocess
 import time
@@ -162,3 +170,44 @@ def test_a_taken_host_port_fails_with_125_in_the_engines_words(container_name, k
         prefix = "docker: Error response from daemon: " + newer
         assert message.startswith(prefix + driver) and message.endswith(tail), message
     assert docker("ps", "-a", "--filter", f"name={clash}", "--format", "{{.Status}}").stdout.strip() == "Created"
+
+
+def test_an_empty_host_port_is_picked_by_the_engine_and_docker_port_shows_it(container_name, kind):
+    picked = container_name("claims-picked")
+    port = serve(picked, "127.0.0.1::80")  # reads docker port, as the exercise asks the learner to
+    assert docker("port", picked, "80").stdout.strip() == f"127.0.0.1:{port}"
+    assert answer(f"http://127.0.0.1:{port}/") == "hello\n"
+    configured = docker("inspect", "--format", "{{json .HostConfig.PortBindings}}", picked).stdout.strip()
+    if kind.product == "Podman":
+        assert configured == f'{{"80/tcp":[{{"HostIp":"127.0.0.1","HostPort":"{port}"}}]}}', configured
+    else:
+        assert configured == '{"80/tcp":[{"HostIp":"127.0.0.1","HostPort":""}]}', configured
+
+
+def test_an_app_on_the_containers_loopback_answers_inside_but_not_through_the_published_port(container_name, kind):
+    if is_docker_desktop(kind):
+        pytest.skip("not run on Docker Desktop; the notebook claims nothing there")
+    loopback = container_name("claims-loopback")
+    docker("run", "-d", "--name", loopback, "-p", "127.0.0.1::8000", "busybox:1.37", "sh", "-c",
+           "mkdir /www && echo hello > /www/index.html && exec httpd -f -p 127.0.0.1:8000 -h /www")
+    port = int(docker("port", loopback, "8000/tcp").stdout.splitlines()[0].rsplit(":", 1)[1])
+    inside = ["wget", "-q", "-O", "-", "-T", "3", "http://127.0.0.1:8000/"]
+    for attempt in range(25):  # inside the container it answers, once httpd is up
+        done = docker("exec", loopback, *inside, check=False)
+        if done.returncode == 0:
+            break
+        time.sleep(0.2)
+    assert done.stdout == "hello\n", done
+    seen = set()
+    for attempt in range(10):
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=5) as response:
+                pytest.fail(f"the published port answered {response.status}")
+        except urllib.error.URLError as exc:
+            seen.add(type(exc.reason).__name__)
+        except (ConnectionResetError, http.client.RemoteDisconnected) as exc:
+            seen.add(type(exc).__name__)
+    if kind.product == "Podman":
+        assert seen == {"ConnectionRefusedError"}, seen
+    else:  # the connection is taken, then ended without an answer: reset, or closed first
+        assert seen and seen <= {"ConnectionResetError", "RemoteDisconnected"}, seen
