@@ -76,3 +76,15 @@ def worked_solution(lesson: str, exercise: str, course: Path | None = None) -> l
         raise errors.DockerlabError(f"{path.name} has no worked solution for {exercise}.",
                                     "Check the exercise's id: it is the one in the notebook's check cell, lesson.check(\"...\").")
     return found
+
+
+def in_notebook_order(lesson: str, exercise_ids: list[str], course: Path | None = None) -> list[str]:
+    """``exercise_ids`` in the order their check cells stand in the course's notebook ``lesson`` (the others last,
+    in id order); in id order where the notebook cannot be read."""
+    try:
+        cells = nbformat.read((course or course_dir()) / f"{lesson}.ipynb", as_version=4).cells
+    except (OSError, ValueError, errors.DockerlabError):
+        return sorted(exercise_ids)
+    seen = [checked_in(cell) for cell in cells if checked_in(cell)]
+    place = {exercise: seen.index(exercise) for exercise in exercise_ids if exercise in seen}
+    return sorted(exercise_ids, key=lambda exercise: (place.get(exercise, len(seen)), exercise))

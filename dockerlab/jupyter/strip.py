@@ -17,6 +17,7 @@ from IPython.display import display
 from dockerlab import config, exercises
 from dockerlab.checks.result import CheckResult
 from dockerlab.engine import quiet
+from dockerlab.exercises import course
 from dockerlab.jupyter import cells
 from dockerlab.record import progress
 from dockerlab.views.strip import Badge, StripView
@@ -47,13 +48,14 @@ class Strip:
 
     def __init__(self, lesson):
         self.lesson = lesson
-        self.ids = [exercise.id for exercise in exercises.of_lesson(lesson.key)]
+        titles = {exercise.id: exercise.title for exercise in exercises.of_lesson(lesson.key)}
+        self.ids = course.in_notebook_order(lesson.key, list(titles))
         try:
             recorded = progress.load()
         except (OSError, ValueError):
             recorded = {}
-        self.view = StripView([Badge(ex.id, ex.title, "done" if recorded.get(ex.id, {}).get("passed") else "not checked")
-                               for ex in exercises.of_lesson(lesson.key)])
+        self.view = StripView([Badge(ex, titles[ex], "done" if recorded.get(ex, {}).get("passed") else "not checked")
+                               for ex in self.ids])
         self._lock = threading.Lock()
         self._timer: threading.Timer | None = None
         self._running = False
