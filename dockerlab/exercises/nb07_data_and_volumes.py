@@ -272,6 +272,10 @@ def counts_on(app: str, starts: int):
     output = container.logs(stdout=True, stderr=True, tail=50).decode("utf-8", "replace")
     counts = _COUNT.findall(output)
     if not counts:
+        if f"can't create {APP_TARGET}/" in output:
+            first = output.strip().splitlines()[0]
+            return (f"{app} printed no count: it could not write {APP_TARGET}/starts.log ({first}); the app keeps its "
+                    f"log in {APP_TARGET}, so mount the volume there")
         return f"{app} printed no count (its output: {output.strip()[:160]!r}); start it with the app's command from the cells above"
     got = int(counts[-1])
     if got >= starts:

@@ -12,7 +12,7 @@ import pytest
 from dockerlab import checks
 from dockerlab.exercises import nb07_data_and_volumes as ex
 from dockerlab import exercises
-from support import docker, unmet
+from support import docker, met, unmet
 
 pytestmark = [pytest.mark.engine, pytest.mark.lesson("07-data-and-volumes")]
 
@@ -91,3 +91,32 @@ def test_wrong_words_in_the_file(lesson):
     reader(lesson, "-v", f"{vol}:/diary:ro")
     res = exercises.run("07.persist-volume", lesson)
     assert "shopping list" in unmet(res, "holds entries.txt")
+
+
+def test_reader_mounts_it_elsewhere(lesson):
+    vol = lesson.name(ex.VOLUME)
+    write_entry(lesson)
+    reader(lesson, "-v", f"{vol}:/data:ro")
+    res = exercises.run("07.persist-volume", lesson)
+    assert "at /data, not at /diary" in unmet(res, "mounts the volume")
+    assert "cannot be read" in unmet(res, "can be read inside")
+
+
+def test_reader_that_does_not_keep_running(lesson):
+    vol = lesson.name(ex.VOLUME)
+    write_entry(lesson)
+    docker("run", "--name", lesson.name(ex.READER), "-v", f"{vol}:/diary:ro", "busybox:1.37", "cat", "/diary/entries.txt")
+    res = exercises.run("07.persist-volume", lesson)
+    assert "exited with code 0" in unmet(res, "is running")
+    assert "dear diary" in unmet(res, "is running"), "its last output is shown"
+    met(res, "mounts the volume")
+
+
+def test_reader_with_a_typo_in_its_name(lesson):
+    vol = lesson.name(ex.VOLUME)
+    write_entry(lesson)
+    typo = lesson.name("raeder")
+    docker("run", "-d", "--name", typo, "-v", f"{vol}:/diary:ro", "busybox:1.37", "sleep", "3600")
+    res = exercises.run("07.persist-volume", lesson)
+    assert f"there is a container named {typo}: a typo?" in unmet(res, "is running")
+    met(res, "holds entries.txt")
