@@ -132,7 +132,7 @@ def archive_is_tar(lesson):
             return (f"there is no {ARCHIVE} in {BACKUPS}, which holds {', '.join(there)}; the archive must be named "
                     f"{ARCHIVE}")
         return (f"there is no {ARCHIVE} in {BACKUPS} yet; a file written inside a container stays in that container: "
-                f"mount the folder too (-v {path.parent}:/backup) and write the archive there")
+                "mount the folder too, by its absolute path (-v /.../backups:/backup), and write the archive there")
     if path.is_dir():
         return f"{BACKUPS}/{ARCHIVE} is a folder, not a file; remove it and write the archive with tar cf"
     if not tarfile.is_tarfile(path):
@@ -289,7 +289,7 @@ def counts_on(app: str, starts: int):
     return f"{app} printed starts so far: {got}: it does not see the earlier starts, which are in the volume {APP_DATA}-..."
 
 
-@block("the stray volume {stray} is removed")
+@block("the stray volume that the typo made is removed")
 def stray_volume_gone(stray: str):
     try:
         engine.client().volumes.get(stray)
