@@ -137,6 +137,7 @@ def test_bind_mount(lesson, story):
 
 def test_app_that_does_not_keep_running(lesson, story):
     repair(lesson, story, "-v", f"{story['data']}:/data", command=APP.replace("exec sleep 3600", "true"))
+    docker("wait", story["app"])
     res = exercises.run(ID, lesson)
     assert "exited with code 0" in unmet(res, "is running")
     assert "starts so far: 3" in unmet(res, "is running"), "its last output is shown"
