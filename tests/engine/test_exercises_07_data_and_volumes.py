@@ -26,6 +26,13 @@ def reader(lesson, *mount: str) -> None:
     docker("run", "-d", "--name", lesson.name(ex.READER), *mount, "busybox:1.37", "sleep", "3600")
 
 
+def answer(lesson, *mount: str, text: str = "dear diary"):
+    """The entry written (``text``), a reader started with ``mount``: the check's result."""
+    write_entry(lesson, text)
+    reader(lesson, *mount)
+    return exercises.run("07.persist-volume", lesson)
+
+
 def test_right_answer_passes(lesson):
     vol = lesson.name(ex.VOLUME)
     docker("volume", "create", vol)
@@ -59,45 +66,32 @@ def test_empty_volume_says_write_first(lesson):
 
 
 def test_reader_with_anonymous_volume(lesson):
-    write_entry(lesson)
-    reader(lesson, "-v", "/diary")
-    res = exercises.run("07.persist-volume", lesson)
+    res = answer(lesson, "-v", "/diary")
     assert "anonymous volume" in unmet(res, "mounts the volume")
     unmet(res, "can be read inside")
 
 
 def test_reader_mounts_it_writable(lesson):
-    vol = lesson.name(ex.VOLUME)
-    write_entry(lesson)
-    reader(lesson, "-v", f"{vol}:/diary")
-    res = exercises.run("07.persist-volume", lesson)
+    res = answer(lesson, "-v", f"{lesson.name(ex.VOLUME)}:/diary")
     assert ":ro" in unmet(res, "mounts the volume")
     assert res.met_count == len(res.requirements) - 1
 
 
 def test_reader_with_a_bind_mount(lesson, tmp_path):
-    write_entry(lesson)
     folder = tmp_path / "diary"
     folder.mkdir()
     (folder / "entries.txt").write_text("dear diary\n")
-    reader(lesson, "-v", f"{folder}:/diary:ro")
-    res = exercises.run("07.persist-volume", lesson)
+    res = answer(lesson, "-v", f"{folder}:/diary:ro")
     assert "bind mount" in unmet(res, "mounts the volume")
 
 
 def test_wrong_words_in_the_file(lesson):
-    vol = lesson.name(ex.VOLUME)
-    write_entry(lesson, "shopping list")
-    reader(lesson, "-v", f"{vol}:/diary:ro")
-    res = exercises.run("07.persist-volume", lesson)
+    res = answer(lesson, "-v", f"{lesson.name(ex.VOLUME)}:/diary:ro", text="shopping list")
     assert "shopping list" in unmet(res, "holds entries.txt")
 
 
 def test_reader_mounts_it_elsewhere(lesson):
-    vol = lesson.name(ex.VOLUME)
-    write_entry(lesson)
-    reader(lesson, "-v", f"{vol}:/data:ro")
-    res = exercises.run("07.persist-volume", lesson)
+    res = answer(lesson, "-v", f"{lesson.name(ex.VOLUME)}:/data:ro")
     assert "at /data, not at /diary" in unmet(res, "mounts the volume")
     assert "cannot be read" in unmet(res, "can be read inside")
 
