@@ -21,7 +21,6 @@
 from __future__ import annotations
 
 import hashlib
-import io
 import re
 import tarfile
 from pathlib import Path
