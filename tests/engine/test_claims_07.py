@@ -123,3 +123,38 @@ def test_volume_prune_removes_named_volumes_only_before_23(made, lesson, kind):
         assert docker("volume", "ls", "--quiet", "--filter", f"label={mark}").stdout.split() == []
     else:
         assert left == set(), left  # every unused volume, the named one too
+
+
+# -- the exercises' claims: a backup that unpacks anywhere, a typo that makes a volume without a word ----------
+
+
+def test_a_typo_in_a_volume_name_makes_a_new_empty_volume_without_a_word(made, lesson):
+    """Exercise 3: ``docker run -v NAME:PATH`` with a misspelt NAME prints nothing, makes the volume (empty), and the
+    volume meant stays as it was: on every engine of the matrix, Podman 4.3 included."""
+    name = volume_with_a_file(lesson, made)
+    typo = lesson.name("claims-ntoes")
+    made.volumes.append(typo)
+    run = docker("run", "--rm", "-v", f"{typo}:/notes", "busybox:1.37", "ls", "-A", "/notes")
+    assert (run.returncode, run.stdout, run.stderr) == (0, "", "")
+    assert docker("volume", "inspect", "--format", "{{.Name}}", typo).stdout.strip() == typo
+    kept = docker("run", "--rm", "-v", f"{name}:/notes", "busybox:1.37", "cat", "/notes/todo.txt").stdout
+    assert kept == "buy milk\n"
+
+
+def test_a_backup_from_the_volumes_top_unpacks_into_any_volume_mounted_anywhere(made, lesson, tmp_path):
+    """Exercise 2: ``tar cf ... -C /ledger .`` in a throw-away container writes the archive into a bind-mounted folder
+    of this machine; unpacked into another volume, mounted elsewhere,
+    its files land at that volume's top. Archived as ``tar cf ... /ledger``, they land in a folder ``ledger``."""
+    ledger, restored = lesson.name("claims-ledger"), lesson.name("claims-restored")
+    made.volumes += [ledger, restored]
+    backups = tmp_path / "backups"
+    backups.mkdir()
+    docker("run", "--rm", "-v", f"{ledger}:/ledger", "busybox:1.37", "sh", "-c",
+           "mkdir -p /ledger/2026 && echo 'rent 800' > /ledger/2026/january.txt")
+    docker("run", "--rm", "-v", f"{ledger}:/ledger", "-v", f"{backups}:/backup", "busybox:1.37",
+           "sh", "-c", "tar cf /backup/top.tar -C /ledger . && tar cf /backup/mount.tar /ledger")
+    assert (backups / "top.tar").is_file() and (backups / "mount.tar").is_file()  # on this machine, after --rm
+    docker("run", "--rm", "-v", f"{restored}:/elsewhere", "-v", f"{backups}:/backup:ro", "busybox:1.37",
+           "sh", "-c", "tar xf /backup/top.tar -C /elsewhere && mkdir /elsewhere/m && tar xf /backup/mount.tar -C /elsewhere/m")
+    listed = docker("run", "--rm", "-v", f"{restored}:/r:ro", "busybox:1.37", "find", "/r", "-type", "f").stdout.split()
+    assert sorted(listed) == ["/r/2026/january.txt", "/r/m/ledger/2026/january.txt"], listed

@@ -12,7 +12,7 @@ import pytest
 from dockerlab import checks
 from dockerlab.exercises import nb07_data_and_volumes as ex
 from dockerlab import exercises
-from support import docker, unmet
+from support import docker, met, unmet
 
 pytestmark = [pytest.mark.engine, pytest.mark.lesson("07-data-and-volumes")]
 
@@ -24,6 +24,13 @@ def write_entry(lesson, text: str = "dear diary") -> None:
 
 def reader(lesson, *mount: str) -> None:
     docker("run", "-d", "--name", lesson.name(ex.READER), *mount, "busybox:1.37", "sleep", "3600")
+
+
+def answer(lesson, *mount: str, text: str = "dear diary"):
+    """The entry written (``text``), a reader started with ``mount``: the check's result."""
+    write_entry(lesson, text)
+    reader(lesson, *mount)
+    return exercises.run("07.persist-volume", lesson)
 
 
 def test_right_answer_passes(lesson):
@@ -59,35 +66,51 @@ def test_empty_volume_says_write_first(lesson):
 
 
 def test_reader_with_anonymous_volume(lesson):
-    write_entry(lesson)
-    reader(lesson, "-v", "/diary")
-    res = exercises.run("07.persist-volume", lesson)
+    res = answer(lesson, "-v", "/diary")
     assert "anonymous volume" in unmet(res, "mounts the volume")
     unmet(res, "can be read inside")
 
 
 def test_reader_mounts_it_writable(lesson):
-    vol = lesson.name(ex.VOLUME)
-    write_entry(lesson)
-    reader(lesson, "-v", f"{vol}:/diary")
-    res = exercises.run("07.persist-volume", lesson)
+    res = answer(lesson, "-v", f"{lesson.name(ex.VOLUME)}:/diary")
     assert ":ro" in unmet(res, "mounts the volume")
     assert res.met_count == len(res.requirements) - 1
 
 
 def test_reader_with_a_bind_mount(lesson, tmp_path):
-    write_entry(lesson)
     folder = tmp_path / "diary"
     folder.mkdir()
     (folder / "entries.txt").write_text("dear diary\n")
-    reader(lesson, "-v", f"{folder}:/diary:ro")
-    res = exercises.run("07.persist-volume", lesson)
+    res = answer(lesson, "-v", f"{folder}:/diary:ro")
     assert "bind mount" in unmet(res, "mounts the volume")
 
 
 def test_wrong_words_in_the_file(lesson):
-    vol = lesson.name(ex.VOLUME)
-    write_entry(lesson, "shopping list")
-    reader(lesson, "-v", f"{vol}:/diary:ro")
-    res = exercises.run("07.persist-volume", lesson)
+    res = answer(lesson, "-v", f"{lesson.name(ex.VOLUME)}:/diary:ro", text="shopping list")
     assert "shopping list" in unmet(res, "holds entries.txt")
+
+
+def test_reader_mounts_it_elsewhere(lesson):
+    res = answer(lesson, "-v", f"{lesson.name(ex.VOLUME)}:/data:ro")
+    assert "at /data, not at /diary" in unmet(res, "mounts the volume")
+    assert "cannot be read" in unmet(res, "can be read inside")
+
+
+def test_reader_that_does_not_keep_running(lesson):
+    vol = lesson.name(ex.VOLUME)
+    write_entry(lesson)
+    docker("run", "--name", lesson.name(ex.READER), "-v", f"{vol}:/diary:ro", "busybox:1.37", "cat", "/diary/entries.txt")
+    res = exercises.run("07.persist-volume", lesson)
+    assert "exited with code 0" in unmet(res, "is running")
+    assert "dear diary" in unmet(res, "is running"), "its last output is shown"
+    met(res, "mounts the volume")
+
+
+def test_reader_with_a_typo_in_its_name(lesson):
+    vol = lesson.name(ex.VOLUME)
+    write_entry(lesson)
+    typo = lesson.name("raeder")
+    docker("run", "-d", "--name", typo, "-v", f"{vol}:/diary:ro", "busybox:1.37", "sleep", "3600")
+    res = exercises.run("07.persist-volume", lesson)
+    assert f"there is a container named {typo}: a typo?" in unmet(res, "is running")
+    met(res, "holds entries.txt")
