@@ -181,21 +181,16 @@ def test_alias_network_made_but_not_connected(lesson):
     assert "is not on" in unmet(res, "leads to")
 
 
-def test_alias_connected_without_the_alias(lesson):
+@pytest.mark.parametrize(("alias_flags", "why"), [
+    ((), "on {net} it has no alias, only its name"),
+    (("--alias", "book"), "on {net} its aliases are book, not books (a typo?)"),
+], ids=["no-alias", "typo"])
+def test_alias_connected_without_the_right_alias(lesson, alias_flags, why):
     name, net = catalog(lesson), lesson.name(ex.CATALOG_NET)
     docker("network", "create", net)
-    docker("network", "connect", net, name)
+    docker("network", "connect", *alias_flags, net, name)
     res = exercises.run("08.alias", lesson)
-    assert "no alias, only its name" in unmet(res, "network alias books")
-    assert "cannot resolve the name books" in unmet(res, "leads to")
-
-
-def test_alias_with_a_typo(lesson):
-    name, net = catalog(lesson), lesson.name(ex.CATALOG_NET)
-    docker("network", "create", net)
-    docker("network", "connect", "--alias", "book", net, name)
-    res = exercises.run("08.alias", lesson)
-    assert "its aliases are book, not books (a typo?)" in unmet(res, "network alias books")
+    assert why.format(net=net) in unmet(res, "network alias books")
     assert "cannot resolve the name books" in unmet(res, "leads to")
 
 
@@ -298,23 +293,20 @@ def test_counter_as_shown_broken(lesson, kind):
     met(res, "environment variable REDIS_HOST")
 
 
-def test_counter_on_the_network_with_the_host_port(lesson):
-    """Half fixed: the name resolves now; the log says Connection refused."""
+@pytest.mark.parametrize(("on_network", "host_port", "fixed", "left", "log_says"), [
+    # the name resolves now, and the log says Connection refused
+    (True, True, "is attached to the network", "REDIS_PORT", "nothing listens on that port"),
+    # the port is right, and the name still means nothing on the default bridge
+    (False, False, "REDIS_PORT", "is attached to the network", "Docker's DNS answers names only on user-defined networks"),
+], ids=["network-fixed", "port-fixed"])
+def test_counter_half_fixed(lesson, on_network, host_port, fixed, left, log_says):
     cache(lesson)
-    counter(lesson, "--network", lesson.name(ex.COUNTER_NET), port=str(lesson.port(ex.CACHE_PORT)))
+    counter(lesson, *(["--network", lesson.name(ex.COUNTER_NET)] if on_network else []),
+            port=str(lesson.port(ex.CACHE_PORT)) if host_port else "6379")
     res = exercises.run("08.fix-counter", lesson)
-    met(res, "is attached to the network")
-    assert "containers on" in unmet(res, "REDIS_PORT")
-    assert "nothing listens on that port" in unmet(res, "log of")
-
-
-def test_counter_right_port_but_default_bridge(lesson):
-    cache(lesson)
-    counter(lesson)
-    res = exercises.run("08.fix-counter", lesson)
-    met(res, "REDIS_PORT")
-    assert "docker network connect" in unmet(res, "is attached to the network")
-    assert "Docker's DNS answers names only on user-defined networks" in unmet(res, "log of")
+    met(res, fixed)
+    assert ("containers on" if host_port else "docker network connect") in unmet(res, left)
+    assert log_says in unmet(res, "log of")
 
 
 def test_counter_pointed_at_localhost(lesson):
