@@ -584,3 +584,47 @@ def from_current_build(name: str, image: str):
             f"keeps the image it started from; remove it (docker rm -f {name}) and docker run {image} again"
         )
     return found.reason
+
+
+# -- added for notebook 08 --
+
+
+@block("the container {name} publishes no port")
+def publishes_nothing(name: str):
+    """The container publishes no port on the host (other containers reach it over a network)."""
+    bindings = _bindings(get(name))
+    if not bindings:
+        return None
+    shown = ", ".join(sorted({f"{b.shown_ip}:{b.host_port or '(random port)'}->{b.container_port}/{b.protocol}" for b in bindings}))
+    return (
+        f"the container publishes {shown}; only other containers need it, and they reach it over the network: "
+        f"start it without -p"
+    )
+
+
+def aliases(container, network: str) -> list[str]:
+    """The extra names (network aliases) ``container`` answers to on ``network``, without the short id the
+    engine may list among them."""
+    settings = ((container.attrs.get("NetworkSettings") or {}).get("Networks") or {}).get(network) or {}
+    return [a for a in settings.get("Aliases") or [] if a != container.id[:12] and a != container.name]
+
+
+@block("the container {name} has the network alias {alias} on {network}")
+def has_alias(name: str, network: str, alias: str):
+    """On ``network``, the container answers to the extra name ``alias`` (``--network-alias`` or
+    ``docker network connect --alias``)."""
+    container = get(name)
+    networks = (container.attrs.get("NetworkSettings") or {}).get("Networks") or {}
+    fix = f"docker network connect --alias {alias} {network} {name} (or --network-alias {alias} on docker run)"
+    if network not in networks:
+        elsewhere = [net for net in networks if alias in aliases(container, net)]
+        where = f"it has the alias {alias} on {', '.join(elsewhere)}, but " if elsewhere else ""
+        return f"{where}it is not attached to {network}, and an alias counts only on its own network; {fix}"
+    own = aliases(container, network)
+    if alias in own:
+        return None
+    if not own:
+        return f"on {network} it has no alias, only its name; {fix}"
+    close = typo_of(alias, own)
+    listed = ", ".join(own)
+    return f"on {network} its aliases are {listed}, not {alias}" + (" (a typo?)" if close else "") + f"; {fix}"

@@ -4,7 +4,9 @@ What the notebook shows about networks holds on every engine of the matrix (20.1
 visible or not): the three built-in networks; no names on the default bridge; Docker's DNS at 127.0.0.11 on
 a user-defined network, answering only for that network; traffic between two bridge networks dropped (a
 timeout, not a refusal); a container reachable at its own port from its network and at the published
-port from this machine. These tests do each for real, so an engine that behaves otherwise fails here.
+port from this machine; the exercises' too: a network alias, a second name valid on its network only, given
+to a running container; the counter's errors (`nc: bad address` on the default bridge, `Connection refused`
+at the host's port) and Redis's answers. These tests do each for real, so an engine that behaves otherwise fails here.
 
 Podman 4.3 (row p) differs in two: through Docker's API it lists one network, `bridge` (its own `podman`
 network under Docker's name; `host` and `none` are still modes of `--network`), and its DNS server, aardvark-dns,
@@ -16,7 +18,9 @@ exits with 0 whatever the program did.
 from __future__ import annotations
 
 import itertools
+import re
 import subprocess
+import time
 import urllib.request
 
 import pytest
@@ -48,7 +52,7 @@ def nets(docker_client, tmp_path_factory):
     lesson = Lesson("08-networks", workdir=tmp_path_factory.mktemp("claims-08"))
     front, back = lesson.name("claims-front"), lesson.name("claims-back")
     api, admin = lesson.name("claims-api"), lesson.name("claims-admin")
-    port = lesson.port(8080)
+    port, cache_port = lesson.port(8080), lesson.port(16379)
     try:
         docker("network", "create", front)
         docker("network", "create", back)
@@ -57,7 +61,7 @@ def nets(docker_client, tmp_path_factory):
         for network, server in ((front, api), (back, admin)):  # both serving before the tests ask
             docker("run", "--rm", "--network", network, "busybox:1.37", "sh", "-c",
                    f"for i in $(seq 40); do wget -qO- -T 1 http://{server}/ >/dev/null 2>&1 && exit 0; sleep 0.25; done; exit 1")
-        yield {"front": front, "back": back, "api": api, "admin": admin, "port": port}
+        yield {"front": front, "back": back, "api": api, "admin": admin, "port": port, "cache_port": cache_port}
     finally:
         lesson.reset()
 
@@ -140,3 +144,65 @@ def test_published_port_for_this_machine_container_port_inside(nets):
     assert "<title>Welcome to nginx!</title>" in inside.stdout
     host_port = wget(nets, f"http://{nets['api']}:{port}/", network=nets["front"])
     assert host_port.returncode != 0 and "Connection refused" in host_port.stderr, host_port
+
+
+# -- the exercises' claims ---------------------------------------------------------------------------
+
+
+def test_an_alias_is_a_second_name_on_one_network_only(nets):
+    """Exercise 2: a running container joins a network under a network alias; the alias answers there, not
+    on its other networks, and the engine lists it among the container's aliases on that network."""
+    web = nets["api"] + "-aliased"
+    docker("run", "-d", "--name", web, "--network", nets["back"], "nginx:stable")
+    try:
+        docker("network", "connect", "--alias", "books", nets["front"], web)
+        listed = docker("inspect", "--format", "{{json .NetworkSettings.Networks}}", web).stdout
+        assert '"books"' in listed, listed
+        addresses = docker("inspect", "--format", f'{{{{(index .NetworkSettings.Networks "{nets["front"]}").IPAddress}}}}', web).stdout.strip()
+        found = docker("run", "--rm", "--network", nets["front"], "busybox:1.37", "nslookup", "books").stdout
+        assert f"Address: {addresses}" in found, found
+        for i in range(40):  # nginx serving before the page is asked for
+            page = wget(nets, "http://books/", network=nets["front"], seconds=1)
+            if page.returncode == 0:
+                break
+        assert "<title>Welcome to nginx!</title>" in page.stdout, page
+        elsewhere = wget(nets, "http://books/", network=nets["back"])
+        assert elsewhere.returncode != 0 and "bad address 'books'" in elsewhere.stderr, elsewhere
+    finally:
+        docker("rm", "-f", web)
+
+
+def test_the_counter_fails_by_name_then_by_port_then_counts(nets):
+    """Exercise 3: the counter's loop on the default bridge logs `nc: bad address 'CACHE'`; on the cache's
+    network with the host's published port, `Connection refused`; with Redis's own port, `:N` then `+OK`."""
+    from dockerlab.exercises import nb08_networks as ex
+
+    cache, counter = nets["api"] + "-cache", nets["api"] + "-counter"
+    docker("run", "-d", "--name", cache, "--network", nets["front"], "-p", f"127.0.0.1:{nets['cache_port']}:6379", "redis:8")
+
+    def log_of(*args: str, port: int) -> list[str]:
+        docker("run", "-d", "--name", counter, *args, "-e", f"REDIS_HOST={cache}", "-e", f"REDIS_PORT={port}",
+               "busybox:1.37", "sh", "-c", ex.COUNTER_LOOP)
+        try:
+            for _ in range(40):
+                done = docker("logs", counter)
+                lines = [line.strip() for line in done.stdout.splitlines() + done.stderr.splitlines() if line.strip()]
+                if len(lines) >= 2:
+                    return lines
+                time.sleep(0.25)
+            return lines
+        finally:
+            docker("rm", "-f", counter)
+
+    try:
+        assert f"nc: bad address '{cache}'" in log_of(port=nets["cache_port"])
+        refused = log_of("--network", nets["front"], port=nets["cache_port"])
+        assert refused[0].startswith("nc: can't connect to remote host (") and refused[0].endswith("): Connection refused"), refused
+        for _ in range(20):  # Redis answering before the counter starts
+            if "PONG" in docker("exec", cache, "redis-cli", "ping", check=False).stdout:
+                break
+            time.sleep(0.25)
+        counted = log_of("--network", nets["front"], port=6379)
+        assert re.fullmatch(r":\d+", counted[0]) and counted[1] == "+OK", counted
+    finally:
+        docker("rm", "-f", cache)
