@@ -36,7 +36,8 @@ def _health_problem(name: str, info: dict) -> str | None:
         return None
     log = health.get("Log") or []
     last = log[-1] if log else {}
-    said = (last.get("Output") or "").strip().replace("\n", " ")[:200]
+    # The last line says most: a Python traceback ends with the error, a shell's message is one line
+    said = ([line.strip() for line in (last.get("Output") or "").splitlines() if line.strip()] or [""])[-1][:200]
     detail = f"; the last check exited with code {last.get('ExitCode')}" + (f" and said: {said}" if said else "") if last else ""
     if status == "starting":
         return f"{name} is still starting (its healthcheck has not passed yet){detail}; wait a few seconds and check again"
