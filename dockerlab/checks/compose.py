@@ -341,16 +341,13 @@ WAITS_FOR = {
 @block(lambda file, name, dependency, condition: f"the service {name} waits for {dependency} {WAITS_FOR.get(condition, condition)}")
 def depends_on_condition(file: str | os.PathLike, name: str, dependency: str, condition: str):
     """``depends_on: {dependency: {condition: CONDITION}}`` (the short form means ``service_started``)."""
-    svc = service(file, name)
-    deps = svc.get("depends_on") or {}
-    long_form = f"depends_on: {{{dependency}: {{condition: {condition}}}}}"
-    if dependency not in deps:
-        now = f" (it depends on {', '.join(sorted(deps))})" if deps else ""
-        return f"the service {name} does not depend on {dependency}{now}, so Compose does not wait for it; add {long_form}"
-    got = (deps[dependency] or {}).get("condition", "service_started")
-    if got != condition:
-        return (
-            f"the service {name} depends on {dependency} with condition {got}, which waits for it "
-            f"{WAITS_FOR.get(got, 'for something else')}, not {WAITS_FOR.get(condition, condition)}; write {long_form}"
-        )
-    return None
+    deps = service(file, name).get("depends_on") or {}
+    fix = f"depends_on: {{{dependency}: {{condition: {condition}}}}}"
+    if dependency in deps:
+        got = (deps[dependency] or {}).get("condition", "service_started")
+        if got == condition:
+            return None
+        waits = WAITS_FOR.get(got, "for something else")
+        return f"the service {name} depends on {dependency} with condition {got}, which waits for it {waits}, not {WAITS_FOR.get(condition, condition)}; write {fix}"
+    others = f" (it depends on {', '.join(sorted(deps))})" if deps else ""
+    return f"the service {name} does not depend on {dependency}{others}, so Compose does not wait for it; add {fix}"

@@ -116,6 +116,12 @@ def counts_above(name: str, container_port: int, minimum: int):
     return None
 
 
+def _started(project: str, services: list[str], file):
+    """(:func:`project_runs`, whether the project was started at all): a project never started gets that one reason."""
+    running = project_runs(project, services, file)
+    return running, running.met or "nothing runs under" not in running.reason
+
+
 @exercise(
     "10.wait-for-healthy",
     title="Make web wait until Redis, on port 6380, is really ready",
@@ -134,9 +140,9 @@ def wait_for_healthy(lesson):
     yield from compose.well_formed(file)
     yield compose.has_healthcheck(file, "redis")
     yield compose.depends_on_healthy(file, "web", "redis")
-    running = project_runs(project, ["web", "redis"], file)
-    if not running.met and "nothing runs under" in running.reason:
-        yield running  # not started yet: one reason is enough
+    running, started = _started(project, ["web", "redis"], file)
+    if not started:
+        yield running
         return
     yield healthy(f"{project}-redis-1")
     yield prerequisite(running)
@@ -161,8 +167,8 @@ def seed_first(lesson):
     yield from compose.well_formed(file)
     yield compose.service_exists(file, "seed")
     yield compose.depends_on_condition(file, "web", "seed", "service_completed_successfully")
-    running = project_runs(project, ["web", "redis"], file)
-    if not running.met and "nothing runs under" in running.reason:
+    running, started = _started(project, ["web", "redis"], file)
+    if not started:
         yield running
         return
     yield containers.exited(f"{project}-seed-1", 0)
@@ -189,8 +195,8 @@ def fix_healthcheck(lesson):
     yield compose.has_healthcheck(file, "web")
     yield healthcheck_asks(file, "web", "/health")
     yield compose.depends_on_healthy(file, "lb", "web")
-    running = project_runs(project, ["lb", "web", "redis"], file)
-    if not running.met and "nothing runs under" in running.reason:
+    running, started = _started(project, ["lb", "web", "redis"], file)
+    if not started:
         yield running
         return
     yield every_container_healthy(project, "web", 2)

@@ -38,6 +38,8 @@ def answer(lesson, counter_image):
         where = lesson.path(folder)
         where.mkdir(exist_ok=True)
         (where / "compose.yaml").write_text(text)
+        if folder == "broken":  # the load balancer's configuration, as the notebook copies it there
+            (where / "nginx.conf").write_text(notebook_file(NOTEBOOK, "{scaled}/nginx.conf"))
         if not up:
             return None
         name = lesson.name(project)
@@ -85,19 +87,6 @@ GOOD = WEB_HEALTHY + SLOW_REDIS + HEALTHCHECK
 
 def wait_answer(answer, text: str, up: bool = False, project: str = "race"):
     return answer("exercise", text, up=up, project=project)
-
-
-def test_wait_files_are_the_notebooks():
-    """RACY is the file the notebook ships for the exercise, GOOD its solution (same services, same 10 s of loading)."""
-    assert yaml.safe_load(notebook_file(NOTEBOOK, "{exercise}/compose.yaml")) == yaml.safe_load(RACY)
-    assert yaml.safe_load(notebook_file(NOTEBOOK, "{exercise}/compose.yaml", solution=True)) == yaml.safe_load(GOOD)
-
-
-def test_wait_right_answer_passes(lesson, answer):
-    done = wait_answer(answer, GOOD, up=True)
-    assert done.returncode == 0, done.stderr
-    result = run_exercise(WAIT, lesson)
-    assert result.passed, str(result)
 
 
 def test_wait_racy_file_started(lesson, answer):
@@ -213,18 +202,6 @@ def seed_answer(answer, text: str, up: bool = False, project: str = "seeded"):
     return answer("seed", text, up=up, project=project)
 
 
-def test_seed_files_are_the_notebooks():
-    assert yaml.safe_load(notebook_file(NOTEBOOK, "{seed_dir}/compose.yaml")) == yaml.safe_load(SEED_SHIPPED)
-    assert yaml.safe_load(notebook_file(NOTEBOOK, "{seed_dir}/compose.yaml", solution=True)) == yaml.safe_load(SEED_GOOD)
-
-
-def test_seed_right_answer_passes(lesson, answer):
-    done = seed_answer(answer, SEED_GOOD, up=True)
-    assert done.returncode == 0, done.stderr
-    result = run_exercise(SEED, lesson)
-    assert result.passed, str(result)
-
-
 def test_seed_not_started(lesson, answer):
     seed_answer(answer, SEED_GOOD)
     result = run_exercise(SEED, lesson)
@@ -329,26 +306,11 @@ SCALED = ("--scale", "web=2")
 
 
 @pytest.fixture
-def fix_answer(lesson, answer):
-    (lesson.path("broken")).mkdir(exist_ok=True)
-    (lesson.path("broken") / "nginx.conf").write_text(notebook_file(NOTEBOOK, "{scaled}/nginx.conf"))
-
+def fix_answer(answer):
     def write(text: str, up: bool = False, project: str = "mended", args: tuple[str, ...] = SCALED):
         return answer("broken", text, up=up, project=project, args=args)
 
     return write
-
-
-def test_fix_files_are_the_notebooks():
-    assert yaml.safe_load(notebook_file(NOTEBOOK, "{broken}/compose.yaml")) == yaml.safe_load(FIX_BROKEN)
-    assert yaml.safe_load(notebook_file(NOTEBOOK, "{broken}/compose.yaml", solution=True)) == yaml.safe_load(FIX_GOOD)
-
-
-def test_fix_right_answer_passes(lesson, fix_answer):
-    done = fix_answer(FIX_GOOD, up=True)
-    assert done.returncode == 0, done.stderr
-    result = run_exercise(FIX, lesson)
-    assert result.passed, str(result)
 
 
 def test_fix_broken_file_started(lesson, fix_answer):
@@ -429,3 +391,30 @@ def test_fix_obsolete_version_line(lesson, fix_answer):
     fix_answer('version: "3.8"\n' + FIX_GOOD)
     result = run_exercise(FIX, lesson)
     assert "obsolete" in reason_with(result, "the top-level version: '3.8'")
+
+
+# ---------------------------------------------------------------- each exercise: the notebook's own files, and its right answer
+
+#: exercise -> (folder, the %%writefile marker, file shipped, solution, project base name, up's extra arguments)
+EXERCISES = {
+    WAIT: ("exercise", "{exercise}/compose.yaml", RACY, GOOD, "race", ()),
+    SEED: ("seed", "{seed_dir}/compose.yaml", SEED_SHIPPED, SEED_GOOD, "seeded", ()),
+    FIX: ("broken", "{broken}/compose.yaml", FIX_BROKEN, FIX_GOOD, "mended", SCALED),
+}
+
+
+@pytest.mark.parametrize("exercise_id", EXERCISES)
+def test_files_are_the_notebooks(exercise_id):
+    """The corpus starts from the files the notebook ships and solves with (YAML compared, comments aside)."""
+    _, marker, shipped, solution, _, _ = EXERCISES[exercise_id]
+    assert yaml.safe_load(notebook_file(NOTEBOOK, marker)) == yaml.safe_load(shipped)
+    assert yaml.safe_load(notebook_file(NOTEBOOK, marker, solution=True)) == yaml.safe_load(solution)
+
+
+@pytest.mark.parametrize("exercise_id", EXERCISES)
+def test_right_answer_passes(lesson, answer, exercise_id):
+    folder, _, _, solution, project, args = EXERCISES[exercise_id]
+    done = answer(folder, solution, up=True, project=project, args=args)
+    assert done.returncode == 0, done.stderr
+    result = run_exercise(exercise_id, lesson)
+    assert result.passed, str(result)
