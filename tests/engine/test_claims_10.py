@@ -7,8 +7,7 @@ and ``${NAME:?message}`` stops with the message; a service with a fixed host por
 creates the second container and the engine refuses to start it. On Podman 4.3 (row p) Compose recreates the running
 containers first, as every ``up`` does there (notebook 09), and starts both web containers: the second to start
 is refused, with Podman's words ("cannot listen on the TCP port: ... address already in use").
-Compose's own warnings are coloured in a terminal even with ``--ansi never``, and plain ``level=warning`` lines in a
-pipe. The exercises' claims: python:3.13-slim has no curl, so a ``curl ... || exit 1`` health check makes the
+The exercises' claims: python:3.13-slim has no curl, so a ``curl ... || exit 1`` health check makes the
 container unhealthy ("curl: not found") and Compose refuses to start what waits for it (on Podman 4.3 the check
 never runs: "starting"); a job that exits 0 satisfies ``service_completed_successfully`` on every engine.
 """
@@ -111,19 +110,6 @@ def test_settings_short_depends_on_and_a_fixed_port_that_cannot_scale(compose_pr
         return
     assert "port is already allocated" in scaled.stderr, scaled.stderr
     assert states == [f"{name}-web-1 running", f"{name}-web-2 created"], states
-
-
-def test_a_warning_is_coloured_in_a_terminal_whatever_ansi_says_and_plain_in_a_pipe(compose_project):
-    """The exercise's `down` before anything was started: Compose warns; in a terminal its WARN is coloured even with
-    --ansi never (which covers the progress display only), and through a pipe it is a plain level=warning line."""
-    folder, name = compose_project
-    coloured = in_terminal(folder, "docker", "compose", "-p", name, "--ansi", "never", "down")
-    assert COLOUR.search(coloured) and "No resource found to remove" in coloured, repr(coloured)
-    piped = in_terminal(folder, "sh", "-c", f"docker compose -p {name} --progress plain down 2>&1 | cat")
-    assert not COLOUR.search(piped), repr(piped)
-    assert re.fullmatch(
-        rf'time="[^"]+" level=warning msg="Warning: No resource found to remove for project \\"{name}\\"."\s*', piped
-    ), repr(piped)
 
 
 def test_a_curl_health_check_in_the_python_image_and_a_one_off_job(compose_project, kind):
