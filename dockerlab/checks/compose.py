@@ -326,3 +326,28 @@ def env_set(file: str | os.PathLike, name: str, key: str, value: str | None = No
     if value is not None and str(got) != str(value):
         return f"the service {name} sets {key}={got}, not {key}={value}; write {entry}"
     return None
+
+
+# -- added for notebook 10 --
+
+#: What each ``depends_on`` condition waits for, in words.
+WAITS_FOR = {
+    "service_started": "to start",
+    "service_healthy": "to be healthy",
+    "service_completed_successfully": "to complete successfully",
+}
+
+
+@block(lambda file, name, dependency, condition: f"the service {name} waits for {dependency} {WAITS_FOR.get(condition, condition)}")
+def depends_on_condition(file: str | os.PathLike, name: str, dependency: str, condition: str):
+    """``depends_on: {dependency: {condition: CONDITION}}`` (the short form means ``service_started``)."""
+    deps = service(file, name).get("depends_on") or {}
+    fix = f"depends_on: {{{dependency}: {{condition: {condition}}}}}"
+    if dependency in deps:
+        got = (deps[dependency] or {}).get("condition", "service_started")
+        if got == condition:
+            return None
+        waits = WAITS_FOR.get(got, "for something else")
+        return f"the service {name} depends on {dependency} with condition {got}, which waits for it {waits}, not {WAITS_FOR.get(condition, condition)}; write {fix}"
+    others = f" (it depends on {', '.join(sorted(deps))})" if deps else ""
+    return f"the service {name} does not depend on {dependency}{others}, so Compose does not wait for it; add {fix}"

@@ -7,6 +7,9 @@ and ``${NAME:?message}`` stops with the message; a service with a fixed host por
 creates the second container and the engine refuses to start it. On Podman 4.3 (row p) Compose recreates the running
 containers first, as every ``up`` does there (notebook 09), and starts both web containers: the second to start
 is refused, with Podman's words ("cannot listen on the TCP port: ... address already in use").
+The exercises' claims: python:3.13-slim has no curl, so a ``curl ... || exit 1`` health check makes the
+container unhealthy ("curl: not found") and Compose refuses to start what waits for it (on Podman 4.3 the check
+never runs: "starting"); a job that exits 0 satisfies ``service_completed_successfully`` on every engine.
 """
 
 from __future__ import annotations
@@ -16,6 +19,7 @@ import pty
 import re
 import socket
 import subprocess
+import time
 from pathlib import Path
 
 import pytest
@@ -106,3 +110,49 @@ def test_settings_short_depends_on_and_a_fixed_port_that_cannot_scale(compose_pr
         return
     assert "port is already allocated" in scaled.stderr, scaled.stderr
     assert states == [f"{name}-web-1 running", f"{name}-web-2 created"], states
+
+
+def test_a_curl_health_check_in_the_python_image_and_a_one_off_job(compose_project, kind):
+    """python:3.13-slim (the counter app's base) has no curl, so `curl ... || exit 1` fails in the shell with "curl: not
+    found" and exit code 1; Docker marks the container unhealthy after `retries` checks and Compose refuses to start
+    what waits for it ("dependency failed to start: container ... is unhealthy"), leaving it Created. On Podman 4.3
+    (row p) health checks never run: the container stays "starting". A one-off job that exits 0 satisfies
+    `service_completed_successfully` on every engine: what waits for it then starts."""
+    folder, name = compose_project
+    which = docker("run", "--rm", "python:3.13-slim", "sh", "-c", "command -v curl || echo no curl", timeout=120)
+    assert which.stdout.strip() == "no curl", which.stdout
+    (folder / "compose.yaml").write_text(
+        "services:\n"
+        "  job:\n    image: busybox:1.37\n    command: [\"true\"]\n"
+        "  after:\n    image: busybox:1.37\n    init: true\n    command: [\"sleep\", \"300\"]\n"
+        "    depends_on:\n      job:\n        condition: service_completed_successfully\n"
+    )
+    compose(folder, name, "up", "-d")
+    states = docker("ps", "-a", "--filter", f"label=com.docker.compose.project={name}", "--format", "{{.Names}} {{.State}}",
+                    timeout=60).stdout.split()
+    assert states and dict(zip(states[::2], states[1::2])) == {f"{name}-job-1": "exited", f"{name}-after-1": "running"}, states
+    compose(folder, name, "down", "-t", "0")
+    (folder / "compose.yaml").write_text(
+        "services:\n"
+        "  web:\n    image: python:3.13-slim\n    init: true\n"
+        '    command: ["python", "-m", "http.server", "8000"]\n'
+        "    healthcheck:\n"
+        '      test: ["CMD-SHELL", "curl -f http://127.0.0.1:8000/ || exit 1"]\n'
+        "      interval: 1s\n      retries: 2\n"
+        "  lb:\n    image: busybox:1.37\n    command: [\"true\"]\n"
+        "    depends_on:\n      web:\n        condition: service_healthy\n"
+    )
+    if kind.lacks("healthcheck") is not None:
+        # Podman without systemd: the check never runs, so Compose would wait for ever: start web alone
+        compose(folder, name, "up", "-d", "web")
+        time.sleep(4)
+        status = docker("inspect", "--format", "{{.State.Health.Status}}", f"{name}-web-1", timeout=60).stdout.strip()
+        assert status == "starting", status
+        return
+    up = compose(folder, name, "up", "-d", check=False)
+    assert up.returncode != 0 and f"dependency failed to start: container {name}-web-1 is unhealthy" in up.stderr, up.stderr
+    health = docker("inspect", "--format", "{{.State.Health.Status}} {{(index .State.Health.Log 0).ExitCode}} "
+                    "{{(index .State.Health.Log 0).Output}}", f"{name}-web-1", timeout=60).stdout.strip()
+    assert health == "unhealthy 1 /bin/sh: 1: curl: not found", health
+    lb = docker("inspect", "--format", "{{.State.Status}}", f"{name}-lb-1", timeout=60).stdout.strip()
+    assert lb == "created", lb
