@@ -135,7 +135,7 @@ def _last_line(name: str) -> str:
     hints=[
         "Start from the compose.yaml of this notebook and rename: the web service becomes app, redis becomes cache, "
         "the volume data becomes counts. Keep image: ${COUNTER_IMAGE} for app (this session's counter-app image).",
-        "The app finds Redis by the name in REDIS_HOST: with the service called cache, that is REDIS_HOST: cache.",
+        "The app finds Redis by the name in REDIS_HOST: with the service called cache, that is REDIS_HOST: cache. "
         'Publish only on this machine, on any free port: ports: ["127.0.0.1::8000"].',
         "Start it with the command in the second Your-turn cell: docker compose -f exercise/compose.yaml -p "
         "myapp-<session id> up -d (the -p name is how the check finds your project).",
