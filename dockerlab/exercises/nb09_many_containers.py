@@ -191,6 +191,12 @@ def finds_by_service_name(file, name: str, key: str, target: str):
     """``key`` in the service's environment names the service ``target``: not an IP address, not a container
     name, not another service's name."""
     found = compose.env_set(file, name, key, target)
+    services = compose.config(file).get("services") or {}
+    if target not in services:
+        return (
+            f"there is no service named {target} (the file defines {', '.join(sorted(services))}): keep the service's "
+            f"name {target} and let {name} find it by that name, {key}: {target}"
+        )
     if found.met:
         return None
     got = (compose.service(file, name).get("environment") or {}).get(key)
@@ -207,7 +213,6 @@ def finds_by_service_name(file, name: str, key: str, target: str):
             f"the service {name} sets {key}={got}, the name of a container of {target}: it changes with the project "
             f"name (-p), so the file works for one project only; use the service name: {key}: {target}"
         )
-    services = compose.config(file).get("services") or {}
     if got not in services:
         return (
             f"the service {name} sets {key}={got}, but the file has no service {got} (it has {', '.join(sorted(services))}), "

@@ -87,7 +87,7 @@ def test_service_renamed_to_redis(lesson, answer):
     answer(BROKEN.replace("  db:\n", "  redis:\n").replace("      - db\n", "      - redis\n"), up=True)
     result = run_exercise(EXERCISE, lesson)
     assert "there is no service named db; the file defines redis, web" in unmet(result, "the service db uses the image")
-    assert "there is no service named db" in unmet(result, "finds db by its service name")
+    assert "keep the service's name db" in unmet(result, "finds db by its service name")
 
 
 def test_container_name_as_host(lesson, answer):
