@@ -351,3 +351,37 @@ def depends_on_condition(file: str | os.PathLike, name: str, dependency: str, co
         return f"the service {name} depends on {dependency} with condition {got}, which waits for it {waits}, not {WAITS_FOR.get(condition, condition)}; write {fix}"
     others = f" (it depends on {', '.join(sorted(deps))})" if deps else ""
     return f"the service {name} does not depend on {dependency}{others}, so Compose does not wait for it; add {fix}"
+
+
+# -- added for notebook 09 --
+
+
+@block(lambda file, name, count: f"the file asks for {count} containers of the service {name}")
+def replicas(file: str | os.PathLike, name: str, count: int):
+    """The file itself runs ``count`` containers of the service: ``deploy: replicas:`` (or the older ``scale:``)."""
+    svc = service(file, name)
+    got = (svc.get("deploy") or {}).get("replicas")
+    if got is None:
+        got = svc.get("scale")
+    if got is None:
+        return (
+            f"the file does not say how many containers of {name} to run, so Compose runs one (up --scale {name}={count} "
+            f"counts for that one command only); add deploy: replicas: {count} under the service {name}"
+        )
+    if int(got) != int(count):
+        return f"the file asks for {got} containers of {name}, not {count}; write deploy: replicas: {count}"
+    return None
+
+
+@block(lambda file, name, container_port: f"the service {name} leaves the host port of {container_port} to Docker (each copy gets its own)")
+def any_host_port(file: str | os.PathLike, name: str, container_port: int):
+    """The service publishes ``container_port`` without a fixed host port, so several copies of it can run."""
+    fixed = [b for b in _bindings(service(file, name)) if b.container_port == int(container_port) and b.host_port]
+    if fixed:
+        b = fixed[0]
+        entry = f"{b.host_ip}::{container_port}" if b.host_ip not in _ports.ALL_ADDRESSES else str(container_port)
+        return (
+            f"the service {name} publishes {container_port} on the fixed host port {b.host_port}, which only one container "
+            f"can have: the other copies fail to start; leave the host port out: \"{entry}\""
+        )
+    return None

@@ -7,12 +7,14 @@ with :class:`dockerlab.commandlog.CommandLog`.
 
 from __future__ import annotations
 
+import ipaddress
+
 import docker.errors
 
 from dockerlab.services import compose as compose_service
 from dockerlab import engine
-from dockerlab.checks import compose, exercise, http, prerequisite
-from dockerlab.checks.blocks import block, show
+from dockerlab.checks import compose, containers, exercise, http, prerequisite
+from dockerlab.checks.blocks import Unmet, block, show
 
 #: The counter app's image, as the notebook builds it: ``counter-app-<session>:1.0`` (see :func:`image`).
 IMAGE = "counter-app"
@@ -90,15 +92,20 @@ def project_runs(project: str, services: list[str], file=None):
         if not states:
             problems.append(f"the project has no container for the service {service} (is it in the file you started?)")
             continue
-        state = states[0]
-        if state.state == "running":
-            if state.health == "unhealthy":
-                problems.append(f"{service} runs but its healthcheck says unhealthy (docker inspect {state.name} shows the check's output)")
-            continue
-        problems.append(_not_running(service, state))
+        for state in states:  # a scaled service: every one of its containers, not the first
+            if state.state == "running":
+                if state.health == "unhealthy":
+                    problems.append(f"{_which(service, state, states)} runs but its healthcheck says unhealthy (docker inspect {state.name} shows the check's output)")
+                continue
+            problems.append(_not_running(_which(service, state, states), state))
     if problems:
         return "; ".join(problems)
     return None
+
+
+def _which(service: str, state, states) -> str:
+    """``web``, or ``web (its container NAME)`` when the service has several containers."""
+    return service if len(states) == 1 else f"{service} ({state.name})"
 
 
 def _not_running(service: str, state) -> str:
@@ -128,7 +135,7 @@ def _last_line(name: str) -> str:
     hints=[
         "Start from the compose.yaml of this notebook and rename: the web service becomes app, redis becomes cache, "
         "the volume data becomes counts. Keep image: ${COUNTER_IMAGE} for app (this session's counter-app image).",
-        "The app finds Redis by the name in REDIS_HOST: with the service called cache, that is REDIS_HOST: cache.",
+        "The app finds Redis by the name in REDIS_HOST: with the service called cache, that is REDIS_HOST: cache. "
         'Publish only on this machine, on any free port: ports: ["127.0.0.1::8000"].',
         "Start it with the command in the second Your-turn cell: docker compose -f exercise/compose.yaml -p "
         "myapp-<session id> up -d (the -p name is how the check finds your project).",
@@ -148,4 +155,122 @@ def compose_file(lesson):
     yield http.container_answers(f"{project}-app-1", 8000, contains="seen")
 
 
-__all__ = ["depends_on", "project_runs", "compose_file"]
+@block(lambda project, service, count, port, contains: f"each of the {count} containers of {service} publishes {port} on 127.0.0.1 and answers {contains!r}")
+def every_copy_answers(project: str, service: str, count: int, port: int, contains: str):
+    """The service has ``count`` containers in the project, and every one of them (not the first only) is
+    running, publishes ``port`` on 127.0.0.1 and answers there with a page containing ``contains``."""
+    copies = [s for s in compose_service.ps(project).services if s.service == service]
+    if not copies:
+        raise Unmet(f"the project {project} has no container of {service}")
+    problems = []
+    if len(copies) != count:
+        names = ", ".join(s.name for s in copies)
+        problems.append(f"{len(copies)} containers of {service} run ({names}), not {count}")
+    for state in copies:
+        if state.state != "running":
+            problems.append(f"{state.name} is {state.state}")
+            continue
+        for requirement in (containers.publishes(state.name, port, host_ip="127.0.0.1"),
+                            http.container_answers(state.name, port, contains=contains)):
+            if not requirement.met:
+                problems.append(f"{state.name}: {requirement.reason}")
+                break
+    return "; ".join(problems) or None
+
+
+def _looks_like_ip(value: str) -> bool:
+    try:
+        ipaddress.ip_address(value)
+    except ValueError:
+        return False
+    return True
+
+
+@block("the service {name} finds {target} by its service name ({key}={target})")
+def finds_by_service_name(file, name: str, key: str, target: str):
+    """``key`` in the service's environment names the service ``target``: not an IP address, not a container
+    name, not another service's name."""
+    found = compose.env_set(file, name, key, target)
+    services = compose.config(file).get("services") or {}
+    if target not in services:
+        return (
+            f"there is no service named {target} (the file defines {', '.join(sorted(services))}): keep the service's "
+            f"name {target} and let {name} find it by that name, {key}: {target}"
+        )
+    if found.met:
+        return None
+    got = (compose.service(file, name).get("environment") or {}).get(key)
+    if got is None:
+        return found.reason
+    got = str(got)
+    if _looks_like_ip(got):
+        return (
+            f"the service {name} sets {key}={got}, an IP address: Docker gives the container of {target} a new one "
+            f"whenever it is created again (down and up), and then {name} loses it; use the service name: {key}: {target}"
+        )
+    if got.endswith(f"-{target}-1") or got.endswith(f"_{target}_1"):
+        return (
+            f"the service {name} sets {key}={got}, the name of a container of {target}: it changes with the project "
+            f"name (-p), so the file works for one project only; use the service name: {key}: {target}"
+        )
+    if got not in services:
+        return (
+            f"the service {name} sets {key}={got}, but the file has no service {got} (it has {', '.join(sorted(services))}), "
+            f"so that name is unknown on the project's network; use {key}: {target}"
+        )
+    return found.reason
+
+
+@exercise(
+    "09.replicas",
+    title="Three copies of the counter app, from the compose file alone",
+    hints=[
+        "The notebook scaled with --scale on the command line, which counts for that one command. A compose file can "
+        "say how many containers a service has: the key is deploy: with replicas: under it.",
+        "Three copies cannot share one host port: publish the container port on 127.0.0.1 and leave the host port "
+        'out ("127.0.0.1::8000"). GREETING and REDIS_HOST go under the service\'s environment:.',
+        "Under web: image: ${COUNTER_IMAGE}, then environment: with GREETING: Bonjour and REDIS_HOST: store, "
+        'ports: ["127.0.0.1::8000"], deploy: with replicas: 3. Under store: image: redis:8. Then run the '
+        "Your-turn command (up -d with -p trio-<session id>, and no --scale).",
+    ],
+)
+def replicas(lesson):
+    file = lesson.path("replicas", "compose.yaml")
+    project = lesson.name("trio")
+    yield from compose.well_formed(file)
+    yield compose.uses_image(file, "web", image(lesson))
+    yield compose.uses_image(file, "store", "redis:8")
+    yield compose.replicas(file, "web", 3)
+    yield compose.env_set(file, "web", "GREETING", "Bonjour")
+    yield finds_by_service_name(file, "web", "REDIS_HOST", "store")
+    yield compose.publishes(file, "web", 8000, host_ip="127.0.0.1")
+    yield compose.any_host_port(file, "web", 8000)
+    yield prerequisite(project_runs(project, ["web", "store"], file))
+    yield every_copy_answers(project, "web", 3, 8000, "Bonjour from")
+
+
+@exercise(
+    "09.fix-host",
+    title="Repair the compose file whose app cannot find its Redis",
+    hints=[
+        "Read the app's last line in the logs: it names the host it tried. On a Compose project's network, which "
+        "names does Docker's DNS know?",
+        "Each service's name is a host name on the project's network. The Redis service of this file is called db, "
+        "and the app takes the host to ask from REDIS_HOST.",
+        "Under web: environment: with REDIS_HOST: db (keep the services' names and the ports line), then run the "
+        "up -d command again: Compose recreates web from the repaired file.",
+    ],
+)
+def fix_host(lesson):
+    file = lesson.path("broken", "compose.yaml")
+    project = lesson.name("broken")
+    yield from compose.well_formed(file)
+    yield compose.uses_image(file, "web", image(lesson))
+    yield compose.uses_image(file, "db", "redis:8")
+    yield finds_by_service_name(file, "web", "REDIS_HOST", "db")
+    yield compose.publishes(file, "web", 8000, host_ip="127.0.0.1")
+    yield prerequisite(project_runs(project, ["web", "db"], file))
+    yield http.container_answers(f"{project}-web-1", 8000, contains="seen")
+
+
+__all__ = ["depends_on", "project_runs", "every_copy_answers", "finds_by_service_name", "compose_file", "replicas", "fix_host"]

@@ -176,3 +176,46 @@ def test_scale_with_container_port_only(compose_project):
     compose(folder, name, "up", "-d", "--scale", "web=3")
     ports = {compose(folder, name, "port", "--index", str(n), "web", "8000").stdout.strip() for n in (1, 2, 3)}
     assert len(ports) == 3 and all(p.startswith("127.0.0.1:") for p in ports), ports
+
+
+def test_deploy_replicas_in_the_file_runs_three_copies(compose_project):
+    """The exercise 09.replicas: ``deploy: replicas: 3`` makes ``up`` (no ``--scale``) run three containers, each
+    with a host port of its own; the next ``up --scale web=1`` is one command's count, and a plain ``up`` goes back to
+    the file's three."""
+    folder, name = compose_project
+    (folder / "compose.yaml").write_text(
+        "services:\n  web:\n    image: busybox:1.37\n    init: true\n"
+        '    command: ["httpd", "-f", "-p", "8000"]\n    ports:\n      - "127.0.0.1::8000"\n'
+        "    deploy:\n      replicas: 3\n"
+    )
+    compose(folder, name, "up", "-d")
+    ports = {compose(folder, name, "port", "--index", str(n), "web", "8000").stdout.strip() for n in (1, 2, 3)}
+    assert len(ports) == 3 and all(p.startswith("127.0.0.1:") for p in ports), ports
+    compose(folder, name, "up", "-d", "--scale", "web=1")
+    assert len(compose(folder, name, "ps", "-q", "web").stdout.split()) == 1
+    compose(folder, name, "up", "-d")
+    assert len(compose(folder, name, "ps", "-q", "web").stdout.split()) == 3
+
+
+@pytest.mark.lesson("09-many-containers")
+def test_a_wrong_host_name_starts_and_the_app_exits(compose_project, counter_image, kind):
+    """The broken file of 09.fix-host: ``up`` says Started for both, the app exits with code 1 and logs why; after the
+    repair, ``up`` recreates web and leaves db running (Podman 4.3 recreates db too, as every ``up`` there)."""
+    from support import notebook_file
+
+    folder, name = compose_project
+    broken = notebook_file("09-many-containers.ipynb", "{broken_file}")
+    (folder / "compose.yaml").write_text(broken)
+    done = compose(folder, name, "up", "-d")
+    assert re.search(rf"Container {name}-web-1\s+Started", done.stderr), done.stderr
+    assert docker("wait", f"{name}-web-1", timeout=60).stdout.strip() == "1"
+    log = compose(folder, name, "logs", "--no-log-prefix", "web").stdout
+    assert "cannot reach Redis at redis:6379 after 2 s" in log and "giving up" in log, log
+    db = container_id(f"{name}-db-1")
+    (folder / "compose.yaml").write_text(notebook_file("09-many-containers.ipynb", "{broken_file}", solution=True))
+    again = compose(folder, name, "up", "-d").stderr
+    assert re.search(rf"Container {name}-web-1\s+Recreated", again), again
+    if kind.product == "Podman":
+        assert container_id(f"{name}-db-1") != db, "Podman 4.3: every up recreates the containers on a network"
+    else:
+        assert re.search(rf"Container {name}-db-1\s+Running", again) and container_id(f"{name}-db-1") == db, again
