@@ -109,7 +109,7 @@ def _sweep(_args) -> int:
 EXPORT_CONTENTS = (
     "It holds your user name and this machine's name, when you exported it, each lesson's exercises done / total, "
     "and for each exercise you checked: passed or not yet, requirements met and unmet, attempts, when it first "
-    "passed, when you last checked it and how many \"not yet\" checks in a row since when. No code, no files, nothing else of yours."
+    "passed, when you last checked it, how many \"not yet\" checks in a row since when, and whether the worked solution helped (lesson.solve). No code, no files, nothing else of yours."
 )
 
 
