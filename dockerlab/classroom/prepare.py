@@ -19,6 +19,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from dockerlab.classroom import runner
+from dockerlab.exercises.course import PACKAGE
 from dockerlab import sizes
 
 Report = Callable[[str], None]
@@ -74,7 +75,7 @@ def _working_folder(course: Path, scratch: Path) -> Path:
     """Where a course notebook runs: its own folder in a clone (as in JupyterLab; the lessons' ``work/``
     there is git-ignored), else, for the copy inside an installed package, a folder of the run's own with
     the course's ``figures/`` (an installed package is no place for a lesson's files)."""
-    if not course.is_relative_to(runner.PACKAGE):
+    if not course.is_relative_to(PACKAGE):
         return course
     folder = scratch / "course"
     if not folder.exists():
