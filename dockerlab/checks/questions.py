@@ -179,10 +179,8 @@ def get(question_id: str) -> Question:
     Raises:
         KeyError: no such question (a typo in the notebook); the message names close ids.
     """
-    if question_id in _registry:
+    try:
         return _registry[question_id]
-    close = difflib.get_close_matches(question_id, list(_registry), n=3)
-    message = f"no question {question_id!r} is declared"
-    if close:
-        message += "; did you mean " + " or ".join(repr(c) for c in close) + "?"
-    raise KeyError(message)
+    except KeyError:
+        close = " or ".join(repr(c) for c in difflib.get_close_matches(question_id, list(_registry), n=3))
+        raise KeyError(f"no question {question_id!r} is declared" + (f"; did you mean {close}?" if close else "")) from None
