@@ -200,8 +200,11 @@ class Lesson:
         result = judge(answer) if answer is not None else None
         view = QuestionView(question, judge, answer, result)
         if show:
-            if get_ipython() is not None:
+            shell = get_ipython()
+            if shell is not None:
                 view.show()
+                if result is not None:  # the cell's value, the result, is not shown a second time as a check's view
+                    display._shown_in[id(result)] = shell.execution_count
             else:
                 print(view.text())
         return result
