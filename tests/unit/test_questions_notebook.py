@@ -23,18 +23,20 @@ question("99.q-kernel", title="In a kernel", prompt="Which number is even?",
 """
 
 WIDGET = "application/vnd.jupyter.widget-view+json"
+KERNEL = {"kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"}}
+
+
+def run(tmp_path, *sources: str) -> list[list[dict]]:
+    """Each cell's outputs, after the set-up cell, run in a fresh kernel."""
+    setup = SETUP.format(progress=str(tmp_path / "progress.json"), workdir=str(tmp_path / "work"))
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(s) for s in (setup, *sources)], metadata=KERNEL)
+    NotebookClient(nb, timeout=120, kernel_name="python3", resources={"metadata": {"path": str(tmp_path)}}).execute()
+    return [cell.outputs for cell in nb.cells[1:]]
 
 
 @pytest.mark.slow
 def test_ask_cell_outputs(tmp_path):
-    cells = [
-        nbformat.v4.new_code_cell(SETUP.format(progress=str(tmp_path / "progress.json"), workdir=str(tmp_path / "work"))),
-        nbformat.v4.new_code_cell('lesson.ask("99.q-kernel")'),
-        nbformat.v4.new_code_cell('lesson.ask("99.q-kernel", answer="a")'),
-    ]
-    nb = nbformat.v4.new_notebook(cells=cells, metadata={"kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"}})
-    NotebookClient(nb, timeout=120, kernel_name="python3", resources={"metadata": {"path": str(tmp_path)}}).execute()
-    asked, answered = (cell.outputs for cell in nb.cells[1:])
+    asked, answered = run(tmp_path, 'lesson.ask("99.q-kernel")', 'lesson.ask("99.q-kernel", answer="a")')
     assert len(asked) == 1 and WIDGET in asked[0]["data"]
     for form in (asked[0]["data"]["text/html"], asked[0]["data"]["text/plain"]):
         assert "Which number is even?" in form and "(b) 4" in form and "2 times 2" not in form
