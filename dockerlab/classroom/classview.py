@@ -202,14 +202,15 @@ def build(folder: str | os.PathLike, now: float, thresholds: Thresholds = Thresh
     """The class view of ``folder`` at time ``now`` (seconds since the epoch).
 
     Args:
-        exercises: The course's exercises (objects with ``id`` and ``title``; default every exercise of
-            :mod:`dockerlab.exercises`). The columns are every exercise of every lesson anyone checked, and
+        exercises: The course's exercises (objects with ``id`` and ``title``; default every exercise and concept
+            question of :mod:`dockerlab.exercises`). The columns are every exercise of every lesson anyone checked, and
             any exercise checked that the course does not know.
     """
     if exercises is None:
         from dockerlab import exercises as course
+        from dockerlab.checks import questions
 
-        exercises = course.every()
+        exercises = [*course.every(), *questions.every()]
     catalogue = {e.id: e.title for e in exercises}
     learners, titles = [], {}
     for file in learner_files(folder):

@@ -13,6 +13,10 @@ machine. An exercise is *passed* or *not yet* by its latest check, *solved with 
 the learner's notebook ran its worked solution (``lesson.solve``); *not attempted* when its check
 never ran (no notebook of that lesson, or the notebook stopped before the check cell); *could not
 check* when no engine answered.
+
+Concept questions (``lesson.ask``) are columns like exercises, judged by the same record: only an answer
+given in code, ``lesson.ask("02.q-docker-group", answer="b")``, is graded (a re-run notebook has nobody
+to click its buttons); a question of a handed-in lesson never answered in code is *not attempted*, 0 points.
 """
 
 from __future__ import annotations
@@ -25,6 +29,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from dockerlab import errors
+from dockerlab.checks import questions
 from dockerlab.classroom import runner
 from dockerlab.classroom.points import SOLVED_WITH_HELP
 
@@ -133,11 +138,11 @@ def grade(folder: str | Path, out: str | Path, *, timeout: int = 600, course: Pa
 
 
 def _columns(learners: list[Learner]) -> list[tuple[str, str]]:
-    """Every exercise of every lesson handed in (by anyone), and any other exercise someone checked."""
+    """Every exercise and question of every lesson handed in (by anyone), and any other exercise someone checked."""
     from dockerlab import exercises
 
     lessons = {run.lesson for learner in learners for run in learner.runs if run.lesson}
-    titles = {e.id: e.title for lesson in lessons for e in exercises.of_lesson(lesson)}
+    titles = {e.id: e.title for lesson in lessons for e in [*exercises.of_lesson(lesson), *questions.of_lesson(lesson)]}
     for learner in learners:
         for ex, record in learner.records.items():
             titles.setdefault(ex, record.get("title", ex))
@@ -162,7 +167,9 @@ def _cell(learner: Learner, exercise: str) -> Cell:
     ran = [run for run in learner.runs if run.lesson and (run.lesson == prefix or run.lesson.startswith(prefix + "-"))]
     # a notebook that could not be read has no lesson: it was handed in all the same (matched by its file name)
     unread = [run for run in learner.runs if not run.lesson and run.errors and run.notebook.startswith(prefix + "-")]
-    if ran:
+    if ran and exercise in questions.registered():
+        why = f'not answered in the notebook: lesson.ask("{exercise}", answer="...") keeps an answer for grading'
+    elif ran:
         why = "its check cell did not run" + (f" ({ran[-1].errors[-1]})" if ran[-1].errors else "")
     elif unread:
         why = f"{unread[-1].notebook}: {unread[-1].errors[0]}"

@@ -1,7 +1,8 @@
 """What each gradebook item is worth, and what each grading state earns of it.
 
-An *item* is one column of the gradebook: an id, a title, points. Today every item is an exercise;
-concept questions will be items of another ``kind``, with the same three fields.
+An *item* is one column of the gradebook: an id, a title, points. An item is an exercise or a concept
+question (:mod:`dockerlab.checks.questions`, ``kind="question"``), with the same three fields: a question is
+worth what its declaration says (``question(..., points=)``), and the points file sets it as an exercise's.
 
 An exercise is worth what its declaration says (``@exercise(..., points=2)``, else
 :data:`~dockerlab.checks.registry.DEFAULT_POINTS`, 1 point), unless the instructor's points file
@@ -27,7 +28,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from dockerlab import errors
-from dockerlab.checks import registry
+from dockerlab.checks import questions, registry
 
 #: The points file formats this version reads.
 FORMAT_VERSION = 1
@@ -58,7 +59,7 @@ class Item:
         id: ``"04.keep-running"``; the column's header.
         title: What it is, for people (the sidecar and the feedback pages).
         points: What it is worth in full.
-        kind: ``"exercise"``; concept questions will be another kind.
+        kind: ``"exercise"``, or ``"question"`` for a concept question.
         source: Where ``points`` came from: ``"declared"`` (the exercise) or ``"points file"``.
     """
 
@@ -106,7 +107,7 @@ def load(path: str | Path, known: Iterable[str]) -> dict[str, float]:
     problems = []
     if version != FORMAT_VERSION or isinstance(version, bool):
         problems.append(f"format_version = {version!r}: this dockerlab reads format_version = {FORMAT_VERSION}")
-    known = set(known)
+    known = set(known) | set(questions.registered())  # a question's points are set as an exercise's
     found: dict[str, float] = {}
     for key, value in _flat(data):
         if key not in known:
@@ -139,7 +140,7 @@ def _toml(value: object) -> str:
 
 
 def items(exercises: Iterable[tuple[str, str]], overrides: Mapping[str, float] | None = None) -> list[Item]:
-    """The gradebook's items for these (id, title) exercises, in that order.
+    """The gradebook's items for these (id, title) exercises and questions, in that order.
 
     Each is worth what the points file says, else what its declaration says, else
     :data:`~dockerlab.checks.registry.DEFAULT_POINTS` (an exercise someone checked that the course
@@ -147,10 +148,14 @@ def items(exercises: Iterable[tuple[str, str]], overrides: Mapping[str, float] |
     """
     overrides = overrides or {}
     declared = registry.registered()
+    asked = questions.registered()
     found = []
     for ex, title in exercises:
+        kind = "question" if ex in asked else "exercise"
         if ex in overrides:
-            found.append(Item(ex, title, overrides[ex], source="points file"))
+            found.append(Item(ex, title, overrides[ex], kind=kind, source="points file"))
+        elif ex in asked:
+            found.append(Item(ex, title, asked[ex].points, kind=kind))
         else:
             found.append(Item(ex, title, declared[ex].points if ex in declared else registry.DEFAULT_POINTS))
     return found

@@ -124,3 +124,45 @@ def as_your_user(lesson):
     yield containers.exited(name, 0)
     yield runs_as_you(name)
     yield file_is_yours(target)
+
+
+# -- concept questions ---------------------------------------------------------------------------------
+from dockerlab.checks.questions import question, right, wrong  # noqa: E402 - the questions go after the exercises
+
+question(
+    "02.q-docker-group",
+    title="What membership of the docker group grants",
+    prompt="A user who is not root is added to the docker group. What can they now do?",
+    choices=[
+        wrong("Only run containers: the engine decides what a container may touch",
+              why="The engine does what the socket asks, and it runs as root: whoever may write to the socket may ask "
+                  "for `docker run -v /:/host --privileged ...`, a container with the host's whole file system "
+                  "mounted, as root. Running containers is already everything."),
+        wrong("Read-only access: they can list containers and images, not change them",
+              why="The socket has no read-only mode for group members: the group gets read and write on "
+                  "/var/run/docker.sock, and every API call (create, run, delete) goes through that one socket."),
+        right("Root-equivalent access to the host, through the engine's socket",
+              why="The group may write to the socket of an engine that runs as root, and that engine mounts any host "
+                  "folder and starts privileged containers on request: as good as root on the host. (With Podman's "
+                  "Docker API the socket belongs to whoever runs the service: its root socket grants the same.)"),
+        wrong("Nothing without sudo: each docker command still asks for a password",
+              why="The group exists so that its members need no sudo: the CLI talks to the socket directly, "
+                  "and no password is ever asked."),
+    ],
+)
+
+question(
+    "02.q-run-as-root",
+    title="Who owns a file a container writes into a bind mount",
+    prompt="`docker run -v $PWD:/shared busybox touch /shared/x`, with no --user, on a Linux host. Who owns x on the host?",
+    choices=[
+        wrong("The user who typed the command",
+              why="The engine, not the CLI, starts the container, and the image's default user (busybox: root) "
+                  "writes the file; the host sees the container's uid as it is, with no translation."),
+        right("root (uid 0)",
+              why="Without --user the process runs as the image's user, root, and a bind mount shows the host the "
+                  "same uid 0. (A rootless engine, e.g. rootless Podman, maps it back to you: not this course's set-up.)"),
+        wrong("Nobody: the file disappears when the container is removed",
+              why="A bind mount is the host's own folder: what the container writes there stays after the container is gone."),
+    ],
+)

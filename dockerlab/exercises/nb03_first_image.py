@@ -158,3 +158,41 @@ def build_image(lesson):
     yield images.built_from(image, _base_of(lesson))
     yield matches_dockerfile(lesson, image)
     yield run_prints(lesson, image, GREETING)
+
+
+# -- concept questions ---------------------------------------------------------------------------------
+from dockerlab.checks.questions import question, right, wrong  # noqa: E402 - the questions go after the exercises
+
+question(
+    "03.q-fast-rebuild",
+    title="Why a rebuild after changing only the app is fast",
+    prompt="You built the image, then changed one line of app.py and built again. Why was the second build fast?",
+    choices=[
+        wrong("Docker keeps the finished container and only copies the new app.py into it",
+              why="A build never reuses a container: it makes an image layer by layer. What is kept is the layers "
+                  "of the steps before the change, in the build cache."),
+        right("The steps before COPY app.py came out of the build cache; only COPY and what follows ran again",
+              why="Each step's layer is reused while its input is unchanged: FROM and WORKDIR were, so they say CACHED. "
+                  "COPY reads app.py, whose content changed, so it and every step after it run again. "
+                  "(The same on every engine of the course: BuildKit, and Podman's Buildah, cache step by step.)"),
+        wrong("The base image python:3.13-slim was downloaded again, which is faster the second time",
+              why="The base image is already on the machine after the first build and is not downloaded again; "
+                  "its layers are simply reused."),
+    ],
+)
+
+question(
+    "03.q-cache-key",
+    title="Which layers the cache reuses",
+    prompt="Which layers can a rebuild take from the cache?",
+    choices=[
+        wrong("Every layer whose instruction line is unchanged, wherever it stands",
+              why="An unchanged line is not enough: a step is reused only if every step before it was too. Once one "
+                  "step runs again, all after it run again, even with unchanged lines."),
+        wrong("Only the base image's layers: your own steps always run again",
+              why="Your own steps are cached too: WORKDIR and COPY said CACHED in the repeated build above."),
+        right("Those of the steps before the first step whose instruction or input files changed",
+              why="The cache goes top down: a step is reused when its instruction and the files it reads (for COPY) "
+                  "are unchanged and the step before it was reused; from the first change on, every step runs."),
+    ],
+)

@@ -317,3 +317,45 @@ def non_root(lesson):
     yield prerequisite(images.exists(tag))
     yield images.user_non_root(tag)
     yield counts_as_non_root(lesson, tag)
+
+
+# -- concept questions ---------------------------------------------------------------------------------
+from dockerlab.checks.questions import question, right, wrong  # noqa: E402 - the questions go after the exercises
+
+question(
+    "06.q-copy-order",
+    title="Why the order of COPY and RUN matters",
+    prompt="Why does a Dockerfile install its packages (RUN apt-get / pip install) before it copies the app's code?",
+    choices=[
+        right("A code change then misses the cache only from COPY on: the slow install above it stays cached",
+              why="A changed file invalidates the COPY that reads it and every step after it. With the install first, "
+                  "a code change re-runs only the quick COPY; with COPY first, every code change re-runs the install. "
+                  "(So on every engine of the course: Engine 20.10 and 28.5 with BuildKit, Podman 4.3 with Buildah.)"),
+        wrong("RUN cannot see files that are copied before it",
+              why="It can: a RUN after COPY sees the copied files (that is how pip install -r requirements.txt works). "
+                  "The order is about the cache, not about what a step sees."),
+        wrong("The order makes the image smaller",
+              why="The same steps in another order make the same files, so about the same size: the order decides "
+                  "which steps a rebuild can take from the cache, not what ends up in the image."),
+        wrong("Docker runs the RUN lines first anyway, so the order only matters for reading",
+              why="Docker runs the steps exactly in the order written, each on top of the one before."),
+    ],
+)
+
+question(
+    "06.q-multi-stage",
+    title="What a multi-stage build keeps",
+    prompt="A Dockerfile has a build stage (FROM debian AS build, compiles with gcc) and a final stage "
+           "(FROM scratch, COPY --from=build /greet /greet). What is in the final image?",
+    choices=[
+        wrong("Both stages' layers; the build stage is only hidden",
+              why="The image's layers are those of its final stage alone (docker history shows them); the build "
+                  "stage's layers stay in the build cache on the building machine, not in the image."),
+        right("Only the final stage: its base (here nothing) and what COPY --from took from the build stage",
+              why="An image is its last stage. COPY --from copies files across, so the program comes along and the "
+                  "compiler, its headers and apt's files stay behind. (The same on every engine of the course.)"),
+        wrong("The build stage, with the final stage's files added on top",
+              why="It is the other way round: the final stage starts from its own FROM, and only the files named in "
+                  "COPY --from come from the build stage."),
+    ],
+)

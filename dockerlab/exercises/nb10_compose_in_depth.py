@@ -208,3 +208,45 @@ __all__ = [
     "counts_above", "every_container_healthy", "fix_healthcheck", "healthcheck_asks", "healthy", "seed_first",
     "wait_for_healthy",
 ]
+
+
+# -- concept questions ---------------------------------------------------------------------------------
+from dockerlab.checks.questions import question, right, wrong  # noqa: E402 - the questions go after the exercises
+
+question(
+    "10.q-depends-on",
+    title="What depends_on does not wait for",
+    prompt="web has `depends_on: [redis]`, with no condition. What does `docker compose up` wait for before it starts web?",
+    choices=[
+        wrong("Until Redis answers on its port",
+              why="Compose does not look at ports or at what the program inside does: the race above, where web "
+                  "started and found nothing listening on redis:6379, is exactly that."),
+        right("Only until the redis container is started, not until Redis is ready",
+              why="Without a condition, depends_on means service_started: Compose creates and starts redis first, "
+                  "then web at once. A program that needs a few seconds to load is not ready yet. (So in Compose 2.26 "
+                  "and 2.40, against Engine 20.10, 28.5 and Podman 4.3.)"),
+        wrong("Until redis has passed its health check",
+              why="That is condition: service_healthy, which must be written out (and needs a health check); "
+                  "plain depends_on never looks at health."),
+        wrong("Nothing: depends_on only orders the services in docker compose ps",
+              why="It does order the start: redis is created and started before web. It only does not wait for more."),
+    ],
+)
+
+question(
+    "10.q-service-healthy",
+    title="What condition: service_healthy needs",
+    prompt="web has `depends_on: {redis: {condition: service_healthy}}`. What must redis have for web to start?",
+    choices=[
+        wrong("A published port, so Compose can connect to it",
+              why="Compose never connects to a service: health comes from the engine running the service's health "
+                  "check inside the container, ports published or not."),
+        wrong("Nothing more: Compose waits a few seconds, then starts web",
+              why="There is no fixed wait: Compose waits for the healthy state, and without a health check redis "
+                  "never has one (Compose then stops with an error that redis has no healthcheck)."),
+        right("A health check (in the compose file or the image) that passes",
+              why="service_healthy waits until the engine reports redis as healthy, which needs a health check, and "
+                  "up fails if it turns unhealthy. On Engine 20.10 and 28.5 it works; on Podman 4.3 without systemd "
+                  "health checks never run, so the wait never ends (the course's %%needs healthcheck cells skip it there)."),
+    ],
+)

@@ -171,6 +171,54 @@ class Lesson:
                     "Run the notebook's cells above this exercise first (the solution builds on them), then lesson.solve again.")
         return self.check(exercise.id)
 
+    def ask(self, question_id: str, answer: str | None = None, *, show: bool = True) -> CheckResult | None:
+        """Ask one of the course's concept questions: radio buttons and a "Check my answer" button.
+
+        A click judges the answer and goes the way a check does (recorded in the learner's progress, the
+        listeners told, the strip told), then shows the explanation, and the line that keeps the answer in
+        the notebook: ``lesson.ask("02.q-docker-group", answer="b")``. Grading re-runs a notebook and clicks
+        nothing, so only an answer given in code counts there; a question never answered in code grades
+        "not attempted" (no points), as an exercise whose check cell never ran.
+
+        Returns:
+            The answer's result when ``answer`` is given (also a letter that is no choice: "not yet", never an
+            exception), else None.
+
+        Raises:
+            KeyError: no question has that id (a typo in the notebook).
+        """
+        from dockerlab.checks import questions
+        from dockerlab.views.questions import QuestionView
+
+        question = questions.get(question_id)
+
+        def judge(key: str) -> CheckResult:
+            result = question.judge(key, lesson=self.key)
+            self._record(result)
+            return result
+
+        result = judge(answer) if answer is not None else None
+        view = QuestionView(question, judge, answer, result)
+        if show:
+            shell = get_ipython()
+            if shell is not None:
+                view.show()
+                if result is not None:  # the cell's value, the result, is not shown a second time as a check's view
+                    display._shown_in[id(result)] = shell.execution_count
+            else:
+                print(view.text())
+        return result
+
+    def _record(self, result: CheckResult) -> None:
+        """Keep an answer's result as a check's is kept: progress, listeners, the strip."""
+        try:
+            progress.record(result, lesson=self.key)
+        except (OSError, ValueError) as exc:  # progress is a convenience; never lose the result over it
+            log.warning("could not save progress: %s", exc)
+        events.checked(result, self)
+        if self.strip is not None:
+            self.strip.checked(result)
+
     def reset(self) -> sessions.Removed:
         """Remove what this lesson made in this session: containers, networks and volumes, and the
         images tagged with the session's name (``greeter-dl3f9a1c``), so a notebook's tidy-up is one call."""

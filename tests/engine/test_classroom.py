@@ -26,6 +26,7 @@ import nbformat
 import pytest
 
 from dockerlab import cli, exercises
+from dockerlab.checks import questions
 from dockerlab.classroom import grade, points, report, runner
 
 pytestmark = pytest.mark.engine
@@ -40,6 +41,11 @@ EXPECTED = {
     "grace": {"03.build": "passed", "03.dockerfile": "passed", "04.auto-remove": "passed",
               "04.exit-code": "passed", "04.keep-running": "passed"},
 }
+#: Lesson 03's concept questions are columns too; no hand-in answers them in code, so they are not attempted.
+QUESTIONS = [q.id for q in questions.of_lesson("03")]
+for _cells in EXPECTED.values():
+    _cells.update(dict.fromkeys(QUESTIONS, "not attempted"))
+ITEMS = str(5 + len(QUESTIONS))
 
 
 def _dying_notebook(path: Path) -> None:
@@ -81,9 +87,9 @@ def test_grade_matrix_matches_what_each_learner_did(graded):
     assert set(rows) == set(EXPECTED)
     for learner, cells in EXPECTED.items():
         assert {ex: rows[learner][ex] for ex in cells} == cells, learner
-    assert (rows["grace"]["passed"], rows["grace"]["not yet"], rows["grace"]["not attempted"]) == ("5", "0", "0")
-    assert (rows["ada"]["passed"], rows["ada"]["not yet"], rows["ada"]["not attempted"]) == ("1", "2", "2")
-    assert rows["carl"]["passed"] == "0" and rows["carl"]["total"] == "5"
+    assert (rows["grace"]["passed"], rows["grace"]["not yet"], rows["grace"]["not attempted"]) == ("5", "0", str(len(QUESTIONS)))
+    assert (rows["ada"]["passed"], rows["ada"]["not yet"], rows["ada"]["not attempted"]) == ("1", "2", str(2 + len(QUESTIONS)))
+    assert rows["carl"]["passed"] == "0" and rows["carl"]["total"] == ITEMS
     assert rows["grace"]["errors"] == ""
     # ada's own error, numbered as in her notebook (the cells grading adds do not count)
     handed_in = nbformat.read(SUBMISSIONS / "ada" / "04-running-containers.ipynb", as_version=4)
@@ -119,7 +125,7 @@ def test_gradebook_matches_the_report(graded):
     for learner, cells in EXPECTED.items():
         assert {ex: book[learner][ex] for ex in ids} == {ex: "1" if state == "passed" else "0" for ex, state in cells.items()}
         assert book[learner]["total"] == report_rows[learner]["passed"]  # 1 point each: points earned = exercises passed
-        assert book[learner]["possible"] == report_rows[learner]["total"] == "5"
+        assert book[learner]["possible"] == report_rows[learner]["total"] == ITEMS
 
 
 def test_gradebook_takes_a_points_file(graded, tmp_path):
@@ -131,7 +137,7 @@ def test_gradebook_takes_a_points_file(graded, tmp_path):
     with open(files["gradebook"], newline="", encoding="utf-8") as handle:
         book = {row["username"]: row for row in csv.DictReader(handle)}
     assert (book["ada"]["04.keep-running"], book["ada"]["04.exit-code"], book["ada"]["total"]) == ("3", "0", "3")
-    assert book["grace"]["total"] == book["grace"]["possible"] == "6.5"
+    assert book["grace"]["total"] == "6.5" and book["grace"]["possible"] == str(6.5 + len(QUESTIONS))
     assert book["carl"]["total"] == "0"
 
 
@@ -152,12 +158,14 @@ def test_feedback_pages_match_the_report(graded):
             for reason in reasons.split(" | ") if reasons and state != "passed" else []:
                 assert f"why: {reason}" in twin and html.escape(reason) in page, (learner, ex, reason)
         passed = sum(state == "passed" for state in cells.values())
-        assert f"{passed} of 5 exercises done; {passed} of 5 points." in twin
+        assert f"{passed} of {ITEMS} exercises done; {passed} of {ITEMS} points." in twin
     ada = (folder / "ada.txt").read_text(encoding="utf-8")
     assert "why: " in ada and "there is no variable exit_code" in ada
     assert all(f"hint: {h}" in ada for h in exercises.get("04.exit-code").hints)
     assert "carl.ipynb: the kernel died (or was killed)" in (folder / "carl.txt").read_text(encoding="utf-8")
-    assert "why:" not in (folder / "grace.txt").read_text(encoding="utf-8")
+    whys = [line for line in (folder / "grace.txt").read_text(encoding="utf-8").splitlines() if "why:" in line]
+    assert whys == [f'    why: not answered in the notebook: lesson.ask("{q}", answer="...") keeps an answer for grading'
+                    for q in QUESTIONS], whys  # grace did every exercise: only the questions, unanswered, say why
 
 
 def test_grade_keeps_executed_notebooks_and_progress(graded):
