@@ -42,6 +42,11 @@ def install(shell) -> None:
 def show_check(result: CheckResult, shell) -> None:
     """Show a check's live view in the running cell (once: the cell's value, if it is the result, is not shown again)."""
     display(checks.CheckView(result))
+    mark_shown(result, shell)
+
+
+def mark_shown(result: CheckResult, shell) -> None:
+    """``result`` is shown in the running cell already (as another view): the cell's value does not show it again."""
     _shown_in[id(result)] = shell.execution_count
 
 

@@ -127,14 +127,7 @@ class Lesson:
         """
         result = exercises.run(exercise_id, self)
         result.helped = exercise_id in self._helped
-        if result.engine_error is None:
-            try:
-                progress.record(result, lesson=self.key)
-            except (OSError, ValueError) as exc:  # progress is a convenience; never lose the result over it
-                log.warning("could not save progress: %s", exc)
-        events.checked(result, self)
-        if self.strip is not None:
-            self.strip.checked(result)
+        self._record(result)
         if show:
             shell = get_ipython()
             if shell is not None:
@@ -204,17 +197,19 @@ class Lesson:
             if shell is not None:
                 view.show()
                 if result is not None:  # the cell's value, the result, is not shown a second time as a check's view
-                    display._shown_in[id(result)] = shell.execution_count
+                    display.mark_shown(result, shell)
             else:
                 print(view.text())
         return result
 
     def _record(self, result: CheckResult) -> None:
-        """Keep an answer's result as a check's is kept: progress, listeners, the strip."""
-        try:
-            progress.record(result, lesson=self.key)
-        except (OSError, ValueError) as exc:  # progress is a convenience; never lose the result over it
-            log.warning("could not save progress: %s", exc)
+        """Keep a check's or an answer's result: the learner's progress (unless no engine answered: nothing was
+        judged), the listeners, the strip."""
+        if result.engine_error is None:
+            try:
+                progress.record(result, lesson=self.key)
+            except (OSError, ValueError) as exc:  # progress is a convenience; never lose the result over it
+                log.warning("could not save progress: %s", exc)
         events.checked(result, self)
         if self.strip is not None:
             self.strip.checked(result)

@@ -70,6 +70,7 @@ VIEWS = [
     Expected(r"\bComposeView\(", f"{WIDGET} .dockerlab-compose svg", "Compose drawing (SVG)"),
     Expected(r"\bprogress\.summary\(", ".dockerlab-progress", "progress overview"),
     Expected(r"\bdockerlab\.start\(", f"{WIDGET} .dockerlab-strip", "progress strip (live widget)"),
+    Expected(r"\blesson\.ask\(", f"{WIDGET} .widget-radio-box", "concept question with its choices (live widget)"),
     Expected(r"\bcheck\(\s*(lesson\s*,\s*)?[\"']\d\d\.", f"{WIDGET} .dockerlab-check", "exercise check result"),
 ]
 CHECK_CALL = VIEWS[-1].call
