@@ -21,6 +21,9 @@ def test_start_shows_the_lessons_standins_and_only_those(key, docker_client, cap
     shown = capsys.readouterr().out  # outside IPython, display() prints the text form
     lesson.reset()
 
+    # First the progress strip (one line), then the notice.
+    strip, _, shown = shown.partition("\n")
+    assert strip.startswith("Exercises: ") and key[:2] + "." in strip
     if expected:
         assert shown.startswith("Offline stand-in images in use.")
         listed = sorted(line.removeprefix("  - ").split(": ", 1)[0] for line in shown.splitlines() if line.startswith("  - "))
