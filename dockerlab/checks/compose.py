@@ -19,6 +19,7 @@ Only the obsolete ``version:`` key is looked up in the raw YAML, since Compose d
 
 from __future__ import annotations
 
+import copy
 import hashlib
 import json
 import os
@@ -72,7 +73,7 @@ def config(file: str | os.PathLike) -> dict:
     env_stamp = env_file.stat().st_mtime_ns if env_file.exists() else None
     key = (str(path.resolve()), hashlib.sha256(text.encode()).hexdigest(), env_stamp)
     if key in _cache:
-        return _cache[key]
+        return copy.deepcopy(_cache[key])  # a copy: a check (or the strip's thread) may change what it is given
     done = dockercli.run(
         ["compose", "-f", str(path.resolve()), "config", "--format", "json"], timeout=60, cwd=str(path.resolve().parent)
     )
@@ -86,9 +87,12 @@ def config(file: str | os.PathLike) -> dict:
         parsed = json.loads(done.stdout)
     except ValueError:
         raise Unmet(f"docker compose config gave no JSON for {show(path)}: {done.stdout.strip()[:200]}") from None
-    if len(_cache) > 32:
-        _cache.clear()
-    _cache[key] = parsed
+    # Kept only if the file did not change while Compose read it (a cell writing it while the progress strip's
+    # quiet check runs): the parse must belong to the text its key names.
+    if _read(path) == text:
+        if len(_cache) > 32:
+            _cache.clear()
+        _cache[key] = copy.deepcopy(parsed)
     return parsed
 
 

@@ -7,9 +7,10 @@ from collections.abc import Callable
 from IPython import get_ipython
 
 
-def after_each(callback: Callable[[object], None]) -> bool:
+def after_each(callback: Callable[[object], None], before: Callable[[object], None] | None = None) -> bool:
     """Call ``callback(result)`` after every cell this kernel runs (IPython's ``post_run_cell``;
-    ``result`` has ``execution_count`` and ``error_in_exec``).
+    ``result`` has ``execution_count`` and ``error_in_exec``), and ``before(info)``, if given, as each starts
+    (``pre_run_cell``).
 
     Returns:
         False outside IPython (nothing to hook into).
@@ -18,4 +19,6 @@ def after_each(callback: Callable[[object], None]) -> bool:
     if shell is None:
         return False
     shell.events.register("post_run_cell", callback)
+    if before is not None:
+        shell.events.register("pre_run_cell", before)
     return True

@@ -60,9 +60,14 @@ class Strip:
         self._timer: threading.Timer | None = None
         self._running = False
         self._again = False
+        self._cell_running = False  # the learner's cell runs: quiet checks wait (they would read half-written files)
+
+    def before_cell(self, _info=None) -> None:
+        self._cell_running = True
 
     def after_cell(self, _result=None) -> None:
         """Schedule a quiet refresh :data:`DEBOUNCE` seconds from now (a later cell moves it on)."""
+        self._cell_running = False
         if not self.ids or not config.STRIP.enabled():
             return
         with self._lock:
@@ -81,9 +86,12 @@ class Strip:
             self._running = True
         try:
             for exercise_id in self.ids:
+                if self._cell_running:  # a cell started: stop here; its end schedules the next refresh
+                    return
                 with quiet.quietly():
                     result = exercises.run(exercise_id, self.lesson)
-                self.view.update(badge_for(result))
+                if not self._cell_running:  # judged while no cell changed things: show it
+                    self.view.update(badge_for(result))
         except Exception:  # noqa: BLE001 - the strip is a convenience: it must never disturb the notebook
             log.exception("the progress strip could not refresh")
         finally:
@@ -108,5 +116,6 @@ def attach(lesson) -> Strip | None:
     display(strip.view)
     _current = strip
     if not _hooked:
-        _hooked = cells.after_each(lambda result: _current.after_cell(result) if _current is not None else None)
+        _hooked = cells.after_each(lambda result: _current.after_cell(result) if _current is not None else None,
+                                   before=lambda info: _current.before_cell(info) if _current is not None else None)
     return strip
