@@ -60,15 +60,19 @@ class Strip:
         self._timer: threading.Timer | None = None
         self._running = False
         self._again = False
-        self._cell_running = False  # the learner's cell runs: quiet checks wait (they would read half-written files)
+        self._cells_running = 0  # cells running (lesson.solve runs cells inside a cell): quiet checks wait meanwhile
+
+    @property
+    def _cell_running(self) -> bool:
+        return self._cells_running > 0
 
     def before_cell(self, _info=None) -> None:
-        self._cell_running = True
+        self._cells_running += 1
 
     def after_cell(self, _result=None) -> None:
         """Schedule a quiet refresh :data:`DEBOUNCE` seconds from now (a later cell moves it on)."""
-        self._cell_running = False
-        if not self.ids or not config.STRIP.enabled():
+        self._cells_running = max(0, self._cells_running - 1)
+        if self._cell_running or not self.ids or not config.STRIP.enabled():
             return
         with self._lock:
             if self._timer is not None:
