@@ -52,10 +52,7 @@ def checked_in(cell) -> str | None:
 
 def exercise_after(cells, index: int) -> str:
     """The exercise the solution cell at ``index`` belongs to: the next check cell's id ("?" if none)."""
-    for cell in cells[index + 1:]:
-        if checked_in(cell):
-            return checked_in(cell)
-    return "?"
+    return next((found for cell in cells[index + 1:] if (found := checked_in(cell))), "?")
 
 
 def worked_solution(lesson: str, exercise: str, course: Path | None = None) -> list[str]:
