@@ -1,12 +1,13 @@
 """Exercises of notebook 09-many-containers: the counter app as a compose file, started.
 
-Also home of two blocks about a running Compose project that notebook 10's exercise reuses:
-:func:`depends_on` and :func:`project_runs`. The notebook's measured summary table counts commands
-with :class:`dockerlab.commandlog.CommandLog`.
+Also home of what notebook 10's exercises reuse: :func:`compose_exercise`, the order every compose exercise's
+check runs in, and the blocks :func:`depends_on` and :func:`project_runs`. The notebook's measured summary table
+counts commands with :class:`dockerlab.commandlog.CommandLog`.
 """
 
 from __future__ import annotations
 
+import functools
 import ipaddress
 
 import docker.errors
@@ -129,6 +130,39 @@ def _last_line(name: str) -> str:
     return text if len(text) <= 200 else text[:197] + "..."
 
 
+def compose_exercise(folder: str, name: str, services: list[str], *, answers, state=None):
+    """Make the decorated ``file_checks(lesson, file)``, which yields the requirements on a compose file, the check
+    of a compose exercise, in its order: the file ``folder/compose.yaml`` is well formed and meets
+    ``file_checks``; the project ``lesson.name(name)`` started from it runs ``services`` (the rest builds on that);
+    then ``answers(project)``, what the running project must do.
+
+    Args:
+        state: For a project whose services wait for one another: ``state(project)``, a requirement on the
+            project's state (a health check, a one-off job's exit code), asked before whether every service runs
+            since it says why one does not; a project never started gets only the reason that it is not.
+    """
+
+    def wrap(file_checks):
+        @functools.wraps(file_checks)
+        def check(lesson):
+            file = lesson.path(folder, "compose.yaml")
+            project = lesson.name(name)
+            yield from compose.well_formed(file)
+            yield from file_checks(lesson, file)
+            running = project_runs(project, services, file)
+            if state is not None:
+                if not running.met and "nothing runs under" in running.reason:
+                    yield running
+                    return
+                yield state(project)
+            yield prerequisite(running)
+            yield answers(project)
+
+        return check
+
+    return wrap
+
+
 @exercise(
     "09.compose-file",
     title="Describe the counter app in exercise/compose.yaml and start it with Compose",
@@ -141,18 +175,15 @@ def _last_line(name: str) -> str:
         "myapp-<session id> up -d (the -p name is how the check finds your project).",
     ],
 )
-def compose_file(lesson):
-    file = lesson.path("exercise", "compose.yaml")
-    project = lesson.name("myapp")
-    yield from compose.well_formed(file)
+@compose_exercise("exercise", "myapp", ["app", "cache"],
+                  answers=lambda project: http.container_answers(f"{project}-app-1", 8000, contains="seen"))
+def compose_file(lesson, file):
     yield compose.uses_image(file, "app", image(lesson))
     yield compose.uses_image(file, "cache", "redis:8")
     yield compose.env_set(file, "app", "REDIS_HOST", "cache")
     yield compose.publishes(file, "app", 8000, host_ip="127.0.0.1")
     yield compose.uses_volume(file, "cache", "counts", "/data")
     yield depends_on(file, "app", "cache")
-    yield prerequisite(project_runs(project, ["app", "cache"], file))
-    yield http.container_answers(f"{project}-app-1", 8000, contains="seen")
 
 
 @block(lambda project, service, count, port, contains: f"each of the {count} containers of {service} publishes {port} on 127.0.0.1 and answers {contains!r}")
@@ -234,10 +265,9 @@ def finds_by_service_name(file, name: str, key: str, target: str):
         "Your-turn command (up -d with -p trio-<session id>, and no --scale).",
     ],
 )
-def replicas(lesson):
-    file = lesson.path("replicas", "compose.yaml")
-    project = lesson.name("trio")
-    yield from compose.well_formed(file)
+@compose_exercise("replicas", "trio", ["web", "store"],
+                  answers=lambda project: every_copy_answers(project, "web", 3, 8000, "Bonjour from"))
+def replicas(lesson, file):
     yield compose.uses_image(file, "web", image(lesson))
     yield compose.uses_image(file, "store", "redis:8")
     yield compose.replicas(file, "web", 3)
@@ -245,8 +275,6 @@ def replicas(lesson):
     yield finds_by_service_name(file, "web", "REDIS_HOST", "store")
     yield compose.publishes(file, "web", 8000, host_ip="127.0.0.1")
     yield compose.any_host_port(file, "web", 8000)
-    yield prerequisite(project_runs(project, ["web", "store"], file))
-    yield every_copy_answers(project, "web", 3, 8000, "Bonjour from")
 
 
 @exercise(
@@ -261,16 +289,13 @@ def replicas(lesson):
         "up -d command again: Compose recreates web from the repaired file.",
     ],
 )
-def fix_host(lesson):
-    file = lesson.path("broken", "compose.yaml")
-    project = lesson.name("broken")
-    yield from compose.well_formed(file)
+@compose_exercise("broken", "broken", ["web", "db"],
+                  answers=lambda project: http.container_answers(f"{project}-web-1", 8000, contains="seen"))
+def fix_host(lesson, file):
     yield compose.uses_image(file, "web", image(lesson))
     yield compose.uses_image(file, "db", "redis:8")
     yield finds_by_service_name(file, "web", "REDIS_HOST", "db")
     yield compose.publishes(file, "web", 8000, host_ip="127.0.0.1")
-    yield prerequisite(project_runs(project, ["web", "db"], file))
-    yield http.container_answers(f"{project}-web-1", 8000, contains="seen")
 
 
-__all__ = ["depends_on", "project_runs", "every_copy_answers", "finds_by_service_name", "compose_file", "replicas", "fix_host"]
+__all__ = ["compose_exercise", "depends_on", "project_runs", "every_copy_answers", "finds_by_service_name", "compose_file", "replicas", "fix_host"]

@@ -10,9 +10,9 @@ import docker.errors
 
 from dockerlab import engine
 from dockerlab.services import compose as compose_service
-from dockerlab.checks import compose, containers, exercise, http, prerequisite
+from dockerlab.checks import compose, containers, exercise, http
 from dockerlab.checks.blocks import Unmet, block
-from dockerlab.exercises.nb09_many_containers import project_runs
+from dockerlab.exercises.nb09_many_containers import compose_exercise
 
 
 def _test_command(info: dict) -> str:
@@ -116,12 +116,6 @@ def counts_above(name: str, container_port: int, minimum: int):
     return None
 
 
-def _started(project: str, services: list[str], file):
-    """(:func:`project_runs`, whether the project was started at all): a project never started gets that one reason."""
-    running = project_runs(project, services, file)
-    return running, running.met or "nothing runs under" not in running.reason
-
-
 @exercise(
     "10.wait-for-healthy",
     title="Make web wait until Redis, on port 6380, is really ready",
@@ -134,19 +128,12 @@ def _started(project: str, services: list[str], file):
         "command (remove the #): docker compose up -d waits for healthy Redis before it starts web.",
     ],
 )
-def wait_for_healthy(lesson):
-    file = lesson.path("exercise", "compose.yaml")
-    project = lesson.name("race")
-    yield from compose.well_formed(file)
+@compose_exercise("exercise", "race", ["web", "redis"],
+                  state=lambda project: healthy(f"{project}-redis-1"),
+                  answers=lambda project: http.container_answers(f"{project}-web-1", 8000, contains="seen"))
+def wait_for_healthy(lesson, file):
     yield compose.has_healthcheck(file, "redis")
     yield compose.depends_on_healthy(file, "web", "redis")
-    running, started = _started(project, ["web", "redis"], file)
-    if not started:
-        yield running
-        return
-    yield healthy(f"{project}-redis-1")
-    yield prerequisite(running)
-    yield http.container_answers(f"{project}-web-1", 8000, contains="seen")
 
 
 @exercise(
@@ -161,19 +148,12 @@ def wait_for_healthy(lesson):
         "service_healthy}}}, and under web's depends_on: seed: {condition: service_completed_successfully}.",
     ],
 )
-def seed_first(lesson):
-    file = lesson.path("seed", "compose.yaml")
-    project = lesson.name("seeded")
-    yield from compose.well_formed(file)
+@compose_exercise("seed", "seeded", ["web", "redis"],
+                  state=lambda project: containers.exited(f"{project}-seed-1", 0),
+                  answers=lambda project: counts_above(f"{project}-web-1", 8000, 100))
+def seed_first(lesson, file):
     yield compose.service_exists(file, "seed")
     yield compose.depends_on_condition(file, "web", "seed", "service_completed_successfully")
-    running, started = _started(project, ["web", "redis"], file)
-    if not started:
-        yield running
-        return
-    yield containers.exited(f"{project}-seed-1", 0)
-    yield prerequisite(running)
-    yield counts_above(f"{project}-web-1", 8000, 100)
 
 
 @exercise(
@@ -188,20 +168,13 @@ def seed_first(lesson):
         "then docker compose up -d --scale web=2 with the next cell's command.",
     ],
 )
-def fix_healthcheck(lesson):
-    file = lesson.path("broken", "compose.yaml")
-    project = lesson.name("mended")
-    yield from compose.well_formed(file)
+@compose_exercise("broken", "mended", ["lb", "web", "redis"],
+                  state=lambda project: every_container_healthy(project, "web", 2),
+                  answers=lambda project: http.container_answers(f"{project}-lb-1", 80, contains="seen"))
+def fix_healthcheck(lesson, file):
     yield compose.has_healthcheck(file, "web")
     yield healthcheck_asks(file, "web", "/health")
     yield compose.depends_on_healthy(file, "lb", "web")
-    running, started = _started(project, ["lb", "web", "redis"], file)
-    if not started:
-        yield running
-        return
-    yield every_container_healthy(project, "web", 2)
-    yield prerequisite(running)
-    yield http.container_answers(f"{project}-lb-1", 80, contains="seen")
 
 
 __all__ = [
