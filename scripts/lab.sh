@@ -21,6 +21,9 @@ MSG
 # too (a classroom server, several learners), a kernel can lose a port it picked to another process and
 # die at start (see dockerlab/classroom/kernels.py).
 kernels=dockerlab.classroom.labkernels.LabKernelManager
+# Its terminals: bash with scripts/lab-terminal.sh, where a command pasted from a notebook runs as the notebook ran it.
+terminals="{\"shell_command\": [\"bash\", \"--rcfile\", \"$PWD/scripts/lab-terminal.sh\", \"-i\"]}"
 exec .venv/bin/jupyter lab --no-browser --ip=127.0.0.1 --port="$port" --ServerApp.port_retries=0 \
   --IdentityProvider.token="$token" --ServerApp.root_dir="$PWD/notebooks" \
-  --AsyncMappingKernelManager.kernel_manager_class="$kernels" ${extra[@]+"${extra[@]}"}  # bash 3.2 under set -u: an empty array is "unbound"
+  --AsyncMappingKernelManager.kernel_manager_class="$kernels" --ServerApp.terminado_settings="$terminals" \
+  ${extra[@]+"${extra[@]}"}  # bash 3.2 under set -u: an empty array is "unbound"

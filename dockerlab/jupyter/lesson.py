@@ -282,7 +282,7 @@ def start(key: str, mode: str = "learner", **kwargs) -> Lesson:
     from IPython.display import display as show
 
     from dockerlab import engine
-    from dockerlab.jupyter import magics, strip
+    from dockerlab.jupyter import magics, strip, terminal
     from dockerlab.services.images import load_manifest
     from dockerlab.views.doctor import standin_notice
 
@@ -292,6 +292,7 @@ def start(key: str, mode: str = "learner", **kwargs) -> Lesson:
     if problem is None:
         lesson.strip = strip.attach(lesson)
         magics.engine_settings()
+        terminal.Export.install(get_ipython(), key)  # the lab's terminal gets the notebook's names and commands
         notice = standin_notice([spec.name for spec in load_manifest() if key in spec.notebooks])
         if notice is not None:
             show(notice)
