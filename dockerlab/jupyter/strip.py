@@ -70,8 +70,12 @@ class Strip:
         self._cells_running += 1
 
     def after_cell(self, _result=None) -> None:
-        """Schedule a quiet refresh :data:`DEBOUNCE` seconds from now (a later cell moves it on)."""
+        """A cell ended: once no cell runs, a quiet refresh :data:`DEBOUNCE` seconds from now."""
         self._cells_running = max(0, self._cells_running - 1)
+        self._schedule()
+
+    def _schedule(self) -> None:
+        """A quiet refresh :data:`DEBOUNCE` seconds from now (a later cell moves it on)."""
         if self._cell_running or not self.ids or not config.STRIP.enabled():
             return
         with self._lock:
@@ -102,8 +106,8 @@ class Strip:
             with self._lock:
                 self._running = False
                 again, self._again = self._again, False
-            if again:
-                self.after_cell()
+            if again:  # not after_cell: no cell ended here, the count of running cells stays as it is
+                self._schedule()
 
     def checked(self, result: CheckResult) -> None:
         """A check cell ran: show its (full) result."""
