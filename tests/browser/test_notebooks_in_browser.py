@@ -28,6 +28,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import subprocess
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -194,8 +195,28 @@ def wait_for_notebook(page, name: str, timeout: float = 90) -> dict:
     raise AssertionError(f"{name} did not open with an idle kernel within {timeout:.0f} s")
 
 
-def wait_for_run(page, name: str) -> dict:
-    """Until no cell is queued or running and the kernel is idle (twice in a row), bounded."""
+def processes_below(pid: int | None) -> str:
+    """The kernel's process tree (state, what each waits in, how long it has run): where a stuck cell waits."""
+    if pid is None:
+        return "(no kernel process found)"
+    rows = subprocess.run(["ps", "-e", "-o", "pid=,ppid=,etimes=,stat=,wchan:24=,args="], capture_output=True, text=True,
+                          timeout=10).stdout.splitlines()
+    below, tree = {pid}, []
+    for row in rows:  # ps lists parents before their children
+        fields = row.split(None, 2)
+        if int(fields[0]) in below or int(fields[1]) in below:
+            below.add(int(fields[0]))
+            tree.append(row[:300])
+    tree = "\n".join(tree)
+    threads = subprocess.run(["ps", "-L", "-o", "tid,stat,wchan:24,comm", "-p", str(pid)], capture_output=True, text=True,
+                             timeout=10).stdout
+    return f"{tree}\nthe kernel's threads:\n{threads}"
+
+
+def wait_for_run(page, name: str, kernel_id: str | None = None) -> dict:
+    """Until no cell is queued or running and the kernel is idle (twice in a row), bounded.
+
+    On time-out the message carries what a stuck cell printed so far and where the kernel's processes wait."""
     deadline = time.monotonic() + RUN_TIMEOUT
     started, settled = False, 0
     current = state(page)
@@ -208,8 +229,10 @@ def wait_for_run(page, name: str) -> dict:
         if settled >= 2:
             return current
     stuck = [c["index"] for c in current["cells"] if c["running"]]
+    first = f"cell {stuck[0]} printed so far:\n{output_text(page, stuck[0])}\n" if stuck else ""
+    where = processes_below(kernel_pid(kernel_id)) if kernel_id else ""
     raise AssertionError(f"{name}: still running after {RUN_TIMEOUT:.0f} s (cells {stuck} queued or running, "
-                         f"kernel {current['kernel']})")
+                         f"kernel {current['kernel']})\n{first}{where}")
 
 
 def expectations(cell: dict) -> list[Expected]:
@@ -269,7 +292,7 @@ def test_notebook_in_browser(name, lab, page, runs):
 
         t_run = time.monotonic()
         menu(page, "Run", "runmenu:run-all")
-        done = wait_for_run(page, name)
+        done = wait_for_run(page, name, kernel["id"])
         run.seconds["run_all"] = round(time.monotonic() - t_run, 1)
 
         code = [c for c in done["cells"] if c["type"] == "code"]
