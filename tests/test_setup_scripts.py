@@ -1,6 +1,7 @@
 """scripts/ensure-engine.sh and scripts/setup.sh fail fast, in plain words, wherever no engine can be had; and
 `make lab`'s script serves JupyterLab with notebook 00, its kernels run (over socket files), and
-its terminals run what notebook 04 asks the learner to type there (`docker run -it`)."""
+its terminals run what notebook 04 asks the learner to type there (`docker run -it`), and the `!` lines of
+notebooks pasted into them as the notebook ran them."""
 
 from __future__ import annotations
 
@@ -358,3 +359,121 @@ def test_lab_terminal_runs_notebook_04s_interactive_shell(tmp_path, course_sessi
         if "id" in seen:
             docker("rm", "-f", seen["id"], check=False, timeout=120)
         docker("rmi", image, check=False, timeout=120)
+
+
+# -- a notebook's commands, pasted into the lab's terminal (scripts/lab-terminal.sh) ------------------
+
+#: Notebooks whose commands the terminal is given: session names (04), Go templates in variables and `x = !cmd`
+#: (04, 08), Compose with `-p {project}` and a compose file reading what `%env` set (09).
+PASTED_FROM = ("04-running-containers", "08-networks", "09-many-containers")
+
+
+def _showing_commands(cell: str) -> list[str]:
+    """A cell's `!` lines (as written, `x = !cmd` included) whose every docker command only shows something,
+    by the command log's own rule (commandlog.SHOW_ONLY: ps, inspect, logs, port, ...), without following (`-f`)."""
+    from dockerlab.jupyter.commandlog import SHOW_ONLY, ipython_calls, shell_commands, verb
+
+    found = []
+    for line in cell.splitlines():
+        text = line.strip()
+        if not re.match(r"(\w+\s*=\s*)?!", text) or re.search(r"\s(-f|--follow)\b", text):
+            continue
+        try:
+            docker_verbs = [verb(c) for c in shell_commands(text) if verb(c)]
+        except SyntaxError:
+            continue
+        if docker_verbs and all(v.split()[-1] in SHOW_ONLY for v in docker_verbs) and ipython_calls(text, {"system", "getoutput"}):
+            found.append(text)
+    return found
+
+
+class _LabKernel:
+    """A kernel of the lab, run cell by cell over its websocket as the browser runs a notebook's cells."""
+
+    def __init__(self, ws):
+        self.ws = ws
+
+    async def run(self, code: str, timeout: float = 300) -> tuple[str, str | None]:
+        """Run one cell; what it printed, and its error's name (None when it ran through)."""
+        msg_id = uuid.uuid4().hex
+        header = {"msg_id": msg_id, "msg_type": "execute_request", "username": "test", "session": uuid.uuid4().hex,
+                  "version": "5.3", "date": ""}
+        await self.ws.write_message(json.dumps({"header": header, "parent_header": {}, "metadata": {}, "channel": "shell",
+                                                "content": {"code": code, "silent": False, "store_history": True}}))
+        printed, error = "", None
+        while True:
+            message = json.loads(await asyncio.wait_for(self.ws.read_message(), timeout))
+            if message.get("parent_header", {}).get("msg_id") != msg_id:
+                continue
+            if message["msg_type"] == "stream":
+                printed += message["content"]["text"]
+            elif message["msg_type"] == "error":
+                error = f"{message['content']['ename']}: {message['content']['evalue']}"
+            elif message["msg_type"] == "status" and message["content"]["execution_state"] == "idle":
+                return printed, error
+
+
+@pytest.mark.engine
+def test_commands_pasted_from_notebooks_into_the_lab_terminal_run_as_in_the_notebook(tmp_path):
+    """Each notebook of PASTED_FROM runs in a kernel of `make lab`'s JupyterLab, cell by cell, up to its
+    `lesson.reset()`. After each cell, every `!` line of it that only shows something (`_showing_commands`) is typed, as the
+    notebook has it (`!docker logs {hello}`, `ids = !docker ps ...`), into a terminal of the same lab, and run again
+    in the kernel, right after its cell. The terminal must show the line as the notebook ran it (its session names
+    and templates filled in, no `{` field left), and end it with the kernel's exit status; most of them succeed."""
+    from tornado.websocket import websocket_connect
+
+    from dockerlab.jupyter.terminal import commands_of
+
+    state = tmp_path / "state"
+    results: list[tuple[str, str, int, int]] = []  # notebook, line, the kernel's status, the terminal's
+    seen: list[str] = []  # what the terminal showed
+
+    async def paste_the_notebooks_commands(lab, terminal: str) -> None:
+        term = _LabTerminal(await websocket_connect(f"ws://127.0.0.1:{lab.port}/terminals/websocket/{terminal}?token={lab.token}"))
+        await term.ws.write_message(json.dumps(["set_size", 50, 1000]))  # wide: readline wraps no line
+        for key in PASTED_FROM:
+            notebook = ROOT / "notebooks" / f"{key}.ipynb"
+            opened = urllib.request.Request(f"{lab.url}/api/sessions?token={lab.token}", method="POST", data=json.dumps(
+                {"path": notebook.name, "type": "notebook", "kernel": {"name": "python3"}}).encode())  # as the browser opens it
+            with urllib.request.urlopen(opened, timeout=60) as answer:
+                opened = json.load(answer)
+            kernel_id = opened["kernel"]["id"]
+            kernel = _LabKernel(await websocket_connect(f"ws://127.0.0.1:{lab.port}/api/kernels/{kernel_id}/channels?token={lab.token}"))
+            cells = ["".join(c["source"]) for c in json.loads(notebook.read_text())["cells"] if c["cell_type"] == "code"]
+            tidy = [c for c in cells if "lesson.reset()" in c]
+            try:
+                for cell in cells:
+                    if cell in tidy:
+                        continue
+                    _, error = await kernel.run(cell)
+                    assert error is None, f"{key}: a cell failed ({error}):\n{cell}"
+                    for line in _showing_commands(cell):  # pasted right after its cell ran, as a learner would
+                        (command,) = commands_of(line)
+                        shown, _ = await kernel.run(f"print('__run=' + get_ipython().var_expand({command!r}) + '__')\n"
+                                                    f"!{command}\nprint('__rc=%d__' % _exit_code)")
+                        ran, status = re.search(r"__run=(.*)__", shown).group(1), int(re.search(r"__rc=(\d+)__", shown).group(1))
+                        await term.line(line)
+                        # Enter put the command the notebook ran in the line's place (readline shows a tab as spaces)
+                        await term.expect(re.compile(r"\s+".join(re.escape(word) for word in ran.split())))
+                        await term.line('echo "__rc=$?__"')
+                        pasted = int((await term.expect(re.compile(r"__rc=(\d+)__"))).group(1))
+                        results.append((key, line, status, pasted))
+            finally:
+                for cell in tidy:
+                    await kernel.run(cell)
+                kernel.ws.close()
+                _api(lab, "DELETE", f"/api/sessions/{opened['id']}")
+        seen.append(term.text())
+        term.ws.close()
+
+    with _lab(tmp_path, DOCKERLAB_STATE=str(state)) as lab:
+        terminal = _api(lab, "POST", "/api/terminals")["name"]
+        try:
+            asyncio.run(paste_the_notebooks_commands(lab, terminal))
+        finally:
+            _api(lab, "DELETE", f"/api/terminals/{terminal}")
+    table = "\n".join(f"{key[:2]} kernel {k} terminal {t}: {line}" for key, line, k, t in results)
+    assert {key for key, *_ in results} == set(PASTED_FROM), table
+    assert all(k == t for _, _, k, t in results), f"the terminal ended a command otherwise than the kernel:\n{table}"
+    assert sum(t == 0 for *_, t in results) >= 0.8 * len(results), f"most commands succeed:\n{table}"
+    assert not [text for text in seen if "not filled in" in text], "every `{...}` of the lines was filled in"
