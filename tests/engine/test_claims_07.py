@@ -158,3 +158,28 @@ def test_a_backup_from_the_volumes_top_unpacks_into_any_volume_mounted_anywhere(
            "sh", "-c", "tar xf /backup/top.tar -C /elsewhere && mkdir /elsewhere/m && tar xf /backup/mount.tar -C /elsewhere/m")
     listed = docker("run", "--rm", "-v", f"{restored}:/r:ro", "busybox:1.37", "find", "/r", "-type", "f").stdout.split()
     assert sorted(listed) == ["/r/2026/january.txt", "/r/m/ledger/2026/january.txt"], listed
+
+
+def cli_version() -> tuple[int, int]:
+    """The ``docker`` CLI's own release line (``Client.Version``): relative bind paths depend on it, not on the engine."""
+    found = docker("version", "--format", "{{.Client.Version}}", check=False).stdout.strip()
+    major, minor = found.split(".")[:2]
+    return int(major), int(minor)
+
+
+def test_a_relative_bind_path_works_from_cli_23_and_is_refused_before(container_name, tmp_path):
+    (tmp_path / "data").mkdir()
+    (tmp_path / "data" / "note.txt").write_text("relative\n")
+    name = container_name("claims-relative")
+    done = docker("run", "--name", name, "-v", "./data:/data", "busybox:1.37", "cat", "/data/note.txt", cwd=tmp_path, check=False)
+    mounted = docker("run", "--rm", "--mount", "type=bind,source=./data,target=/data", "busybox:1.37", "cat", "/data/note.txt",
+                     cwd=tmp_path, check=False)
+    if cli_version() >= (23, 0):  # the CLI makes the path absolute against its own folder
+        assert done.stdout == "relative\n", done.stderr
+        assert mounted.stdout == "relative\n", mounted.stderr
+    else:  # Debian 12's 20.10 CLI passes it on as it is: a volume name for -v, a path for --mount
+        assert done.returncode != 0
+        assert ('"./data" includes invalid characters for a local volume name, only "[a-zA-Z0-9][a-zA-Z0-9_.-]" are '
+                "allowed. If you intended to pass a host directory, use absolute path") in done.stderr, done.stderr
+        assert mounted.returncode != 0
+        assert "invalid mount path: './data' mount path must be absolute" in mounted.stderr, mounted.stderr
