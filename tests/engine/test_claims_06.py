@@ -15,9 +15,11 @@ for each image, so an image built or loaded there has a digest that is not its I
 from __future__ import annotations
 
 import hashlib
+import io
 import json
 import os
 import re
+import subprocess
 import tarfile
 
 import pytest
@@ -129,6 +131,25 @@ def test_multi_stage_image_is_hundreds_of_times_smaller_by_either_count(lesson, 
         assert sizes[0] >= 100 * sizes[1], (count, sizes)
         assert sizes[1] < 10_000_000, (count, sizes)  # exercise 2's limit holds for the solution, too
 
+
+
+def test_the_multi_stage_image_has_no_shell(lesson, made, tmp_path, container_name):
+    # Notebook 04 says not every image has `sh`: this notebook's FROM scratch image holds its program only.
+    greet = tmp_path / "greet"
+    greet.mkdir()
+    for name, text in notebook_files("greet").items():
+        (greet / name).write_text(text)
+    small = lesson.name("greet-nosh")
+    made.images.append(small)
+    docker("build", "-q", "-f", str(greet / "Dockerfile.multi"), "-t", small, str(greet), timeout=600)
+    name = container_name("claims-nosh")
+    docker("create", "--name", name, small, "sh")
+    with tarfile.open(fileobj=io.BytesIO(subprocess.run(["docker", "export", name], capture_output=True, check=True).stdout)) as tar:
+        files = {member.name for member in tar.getmembers() if not member.isdir()}
+    assert "greet" in files and not any(f.endswith("/sh") or f == "sh" for f in files), files
+    started = docker("start", name, check=False)
+    assert started.returncode != 0
+    assert 'exec: "sh": executable file not found in $PATH' in started.stderr, started.stderr
 
 # -- image IDs and digests ----------------------------------------------------------------------
 
