@@ -21,6 +21,7 @@ notebook, so nothing here has to be kept in step with it.
 from __future__ import annotations
 
 import contextlib
+import functools
 import re
 import secrets
 import shutil
@@ -57,6 +58,28 @@ def stars_tag(lesson) -> str:
 
 def visits_tag(lesson) -> str:
     return lesson.name("visits")
+
+
+def dockerfile_exercise(folder_name: str, tag_of, *, image):
+    """Make the decorated ``file_checks(path)``, which yields the requirements on a Dockerfile, the check of an
+    exercise that builds an image from it, in its order: ``folder_name/Dockerfile`` parses and meets ``file_checks``;
+    the image ``tag_of(lesson)`` exists (the rest builds on it); then ``image(lesson, tag)``, what the built image
+    must be and do.
+    """
+
+    def wrap(file_checks):
+        @functools.wraps(file_checks)
+        def check(lesson):
+            path = folder(lesson, folder_name) / "Dockerfile"
+            tag = tag_of(lesson)
+            yield prerequisite(dockerfile.parses(path))
+            yield from file_checks(path)
+            yield prerequisite(images.exists(tag))
+            yield from image(lesson, tag)
+
+        return check
+
+    return wrap
 
 
 # -- running an image once ----------------------------------------------------------------------
@@ -260,6 +283,12 @@ def prints_stars(lesson, tag: str):
     return f"the container exited with code {code} and printed: {output[-300:] or 'nothing'}"
 
 
+def stars_image(lesson, tag: str):
+    """What the built stars image must be: small, and still printing the stars."""
+    yield small_enough(lesson, tag, STARS_LIMIT)
+    yield prints_stars(lesson, tag)
+
+
 @exercise(
     "06.multi-stage",
     title="Ship only the program: a multi-stage build under 10 MB",
@@ -269,15 +298,10 @@ def prints_stars(lesson, tag: str):
         "Then: FROM scratch, COPY --from=build /usr/local/bin/stars /stars, CMD [\"/stars\"]. Build again.",
     ],
 )
-def multi_stage(lesson):
-    path = folder(lesson, STARS_FOLDER) / "Dockerfile"
-    tag = stars_tag(lesson)
-    yield prerequisite(dockerfile.parses(path))
+@dockerfile_exercise(STARS_FOLDER, stars_tag, image=stars_image)
+def multi_stage(path):
     yield several_stages(path)
     yield copies_from_stage(path)
-    yield prerequisite(images.exists(tag))
-    yield small_enough(lesson, tag, STARS_LIMIT)
-    yield prints_stars(lesson, tag)
 
 
 # -- 06.non-root --------------------------------------------------------------------------------
@@ -300,6 +324,12 @@ def counts_as_non_root(lesson, tag: str):
     return f"the container exited with code {code} and printed: {output[-300:] or 'nothing'}"
 
 
+def visits_image(lesson, tag: str):
+    """What the built visits image must be: a user other than root by default, and still counting visits."""
+    yield images.user_non_root(tag)
+    yield counts_as_non_root(lesson, tag)
+
+
 @exercise(
     "06.non-root",
     title="Run the app as a user other than root",
@@ -309,14 +339,9 @@ def counts_as_non_root(lesson, tag: str):
         "The app writes into data/: that folder must belong to the new user (RUN mkdir data && chown app:app data).",
     ],
 )
-def non_root(lesson):
-    path = folder(lesson, VISITS_FOLDER) / "Dockerfile"
-    tag = visits_tag(lesson)
-    yield prerequisite(dockerfile.parses(path))
+@dockerfile_exercise(VISITS_FOLDER, visits_tag, image=visits_image)
+def non_root(path):
     yield dockerfile.non_root_user(path)
-    yield prerequisite(images.exists(tag))
-    yield images.user_non_root(tag)
-    yield counts_as_non_root(lesson, tag)
 
 
 # -- concept questions ---------------------------------------------------------------------------------
