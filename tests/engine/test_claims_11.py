@@ -294,3 +294,18 @@ def test_the_kernel_files_hold_the_limits(container_name, kind):
     assert limits.cgroup_version == kind.cgroup_version
     assert (limits.memory, limits.pids, limits.cpus) == (64 * 2**20, 50, 0.5)
     assert (limits.kernel_memory, limits.kernel_pids, limits.kernel_cpus) == (64 * 2**20, 50, 0.5), limits.raw
+
+
+def test_root_in_a_container_is_also_under_a_seccomp_filter(kind):
+    """11 (and 02) say root in a container is also fenced by seccomp, and by AppArmor where the host has it."""
+    status = docker("run", "--rm", "busybox:1.37", "grep", "Seccomp:", "/proc/self/status").stdout.split()
+    assert status == ["Seccomp:", "2"], status  # 2: a filter
+    unconfined = docker("run", "--rm", "--security-opt", "seccomp=unconfined", "busybox:1.37",
+                        "grep", "Seccomp:", "/proc/self/status").stdout.split()
+    assert unconfined == ["Seccomp:", "0"], unconfined
+    options = docker("info", "--format", "{{json .SecurityOptions}}").stdout
+    assert "name=seccomp" in options, options
+    apparmor = Path("/sys/module/apparmor/parameters/enabled")
+    if kind.location in ("local", "hidden") and kind.product != "Podman":  # this kernel is the engine's
+        has_apparmor = apparmor.exists() and apparmor.read_text().strip() == "Y"
+        assert ("name=apparmor" in options) == has_apparmor, (options, has_apparmor)
