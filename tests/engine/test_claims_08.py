@@ -111,6 +111,19 @@ def test_dns_at_127_0_0_11_answers_for_its_own_network(nets, kind):
     assert page.returncode == 0 and "<title>Welcome to nginx!</title>" in page.stdout
 
 
+
+def test_the_embedded_dns_server_is_dockerd_listening_in_the_containers_namespace(nets, kind):
+    """08: 127.0.0.11:53 is redirected to a port dockerd listens on in the container's network namespace; no DNS
+    process runs in the container. (Podman: aardvark-dns at the gateway, asserted above.)"""
+    if kind.product == "Podman":
+        pytest.skip("Podman's DNS server, aardvark-dns, answers at the network's gateway (the test above)")
+    found = docker("run", "--rm", "--network", nets["front"], "busybox:1.37", "sh", "-c", "netstat -lnu; netstat -lnt; ps -o comm").stdout
+    listening = re.findall(r"^(udp|tcp) .* 127\.0\.0\.11:(\d+) ", found, re.M)
+    assert {proto for proto, _ in listening} == {"udp", "tcp"}, found
+    assert all(port != "53" for _, port in listening), found
+    processes = found.split("COMMAND\n")[1].split()
+    assert set(processes) <= {"sh", "ps"}, found  # the shell, or ps alone where busybox's sh handed over to it
+
 def test_two_networks_are_isolated_by_a_drop(nets):
     by_name = wget(nets, f"http://{nets['admin']}/", network=nets["front"])
     assert by_name.returncode != 0 and f"bad address '{nets['admin']}'" in by_name.stderr, by_name
