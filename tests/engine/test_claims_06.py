@@ -151,6 +151,20 @@ def test_the_multi_stage_image_has_no_shell(lesson, made, tmp_path, container_na
     assert started.returncode != 0
     assert 'exec: "sh": executable file not found in $PATH' in started.stderr, started.stderr
 
+
+def test_a_dynamically_linked_program_does_not_start_from_scratch(lesson, made, tmp_path, container_name):
+    # 06: FROM scratch suits statically linked programs only; a dynamic one misses its loader.
+    (tmp_path / "Dockerfile").write_text('FROM scratch\nCOPY --from=debian:trixie-slim /usr/bin/true /true\nCMD ["/true"]\n')
+    dynamic = lesson.name("dynamic")
+    made.images.append(dynamic)
+    docker("build", "-q", "-t", dynamic, str(tmp_path), timeout=600)
+    name = container_name("claims-dynamic")
+    docker("create", "--name", name, dynamic)
+    started = docker("start", "-a", name, check=False)
+    code = docker("inspect", "--format", "{{.State.ExitCode}}", name).stdout.strip()
+    assert "exec /true: no such file or directory" in started.stdout + started.stderr, started
+    assert started.returncode != 0 or code != "0", (started, code)
+
 # -- image IDs and digests ----------------------------------------------------------------------
 
 
