@@ -137,3 +137,15 @@ def test_exec_of_a_program_the_image_lacks_names_it(container_name, kind):
                  'exec: "bash": executable file not found in $PATH')
         assert (done.stdout + done.stderr).strip() == (words if kind.release_line >= (28, 0) else words + ": unknown")
     assert docker("exec", box, "sh", "-c", "echo sh works").stdout == "sh works\n"
+
+
+def test_a_typo_in_the_image_name_is_looked_for_on_docker_hub_and_fails_with_125(lesson):
+    # 04's typo demo: Docker Hub's "pull access denied" where it answers, "no such host" where no registry is reachable.
+    typo = "y" + lesson.name("my-python-app")
+    done = docker("run", "--rm", typo, check=False)
+    assert done.returncode == 125, done
+    words = done.stdout + done.stderr
+    answered = (f"pull access denied for {typo}, repository does not exist or may require 'docker login': "
+                "denied: requested access to the resource is denied")
+    unreachable = "lookup registry-1.docker.io" in words and "no such host" in words
+    assert answered in words or unreachable, words
