@@ -52,8 +52,10 @@ unit:
 # killed kernel, taken ports, bad input, limits, the safety guard, 10 learners at once. About 13 minutes on
 # 2 cores; stops the engine for seconds; not part of `make test`. Results: docs/reliability.md.
 # The workshop scenario (30 hand-ins graded, about 5 minutes) is make crowd's: CI's 60 minutes have no room for it.
+# Split like make test: each notebook's idempotence run on any engine, the scenarios that stop, kill or crowd the
+# machine's engine on that engine (matrix/split.py; DOCKERLAB_TEST_WORKERS=1: one pytest run, as before).
 reliability: setup
-	$(PYTEST) tests/reliability -v -p no:cacheprovider --ignore=tests/reliability/test_workshop.py
+	.venv/bin/python -m matrix test --suite reliability
 
 # A 30-person workshop on this box: CROWD learners run notebooks 03-05 at once (per-notebook and whole-run time,
 # peak memory: crowd-$(CROWD).json in the report folder), then release -> 30 hand-ins -> grade -> gradebook.csv

@@ -59,6 +59,8 @@ def main(argv: list[str] | None = None) -> int:
     test.add_argument("--workers", type=int, default=None, help="engines side by side, the machine's own "
                       "included (default: DOCKERLAB_TEST_WORKERS, else one per core; 1: one pytest run, as before)")
     test.add_argument("--pytest", default="", help="extra pytest arguments for every job, e.g. '-x'")
+    test.add_argument("--suite", choices=("test", "reliability"), default="test", help="make test's suite (default) "
+                      "or make reliability's (idempotence runs on every engine, the other scenarios on the machine's)")
     args = parser.parse_args(argv)
 
     if args.command == "run":
@@ -139,18 +141,36 @@ def _test(args) -> int:
 
     workers = args.workers or int(os.environ.get("DOCKERLAB_TEST_WORKERS") or split.default_workers())
     why_not = split.can_start_engines() if workers > 1 else "one worker asked for"
+    reliability = args.suite == "reliability"
     if why_not:
         print(f"[split] one pytest run on the machine's engine ({why_not})", flush=True)
-        command = [split.PYTHON, "-m", "pytest", "tests", "notebooks", *split.NBVAL, "-p", "no:cacheprovider",
-                   *(f"--ignore={d}" for d in split.NOT_IN_MAKE_TEST), *shlex.split(args.pytest)]
+        if reliability:
+            command = [split.PYTHON, "-m", "pytest", split.RELIABILITY, "-v", "-p", "no:cacheprovider",
+                       *(f"--ignore={f}" for f in split.NOT_IN_MAKE_RELIABILITY), *shlex.split(args.pytest)]
+        else:
+            command = [split.PYTHON, "-m", "pytest", "tests", "notebooks", *split.NBVAL, "-p", "no:cacheprovider",
+                       *(f"--ignore={d}" for d in split.NOT_IN_MAKE_TEST), *shlex.split(args.pytest)]
         return subprocess.run(command, cwd=split.ROOT).returncode
 
     def say(line: str) -> None:
         print(time.strftime("%H:%M:%S"), line, flush=True)
 
-    report = split.run(split.all_jobs(), workers, shlex.split(args.pytest), say=say)
-    split.print_report(report, say=print)
-    return 1 if report.failed else 0
+    if reliability:
+        modes = os.environ.get("DOCKERLAB_IDEMPOTENCE_MODES", "learner solution").split()
+        os.environ["DOCKERLAB_RELIABILITY_RUN"] = time.strftime("%Y%m%dT%H%M%S")  # the parts write one results table
+        jobs = split.reliability_jobs(modes)
+        side_by_side = [job for job in jobs if job.name not in split.ALONE]
+        alone = [job for job in jobs if job.name in split.ALONE]
+        reports = [split.run(side_by_side, workers, shlex.split(args.pytest), say=say, names="r",
+                             results=split.RELIABILITY_RESULTS)]
+        if alone:
+            say(f"[split] now alone on the machine's engine: {', '.join(job.name for job in alone)}")
+            reports.append(split.run(alone, 1, shlex.split(args.pytest), say=say, results=split.RELIABILITY_RESULTS))
+    else:
+        reports = [split.run(split.all_jobs(), workers, shlex.split(args.pytest), say=say)]
+    for report in reports:
+        split.print_report(report, say=print)
+    return 1 if any(report.failed for report in reports) else 0
 
 
 if __name__ == "__main__":

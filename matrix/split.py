@@ -146,6 +146,36 @@ def all_jobs() -> list[Job]:
     return sorted(notebook_jobs(known) + file_jobs(known), key=lambda j: -j.estimate)
 
 
+#: ``make reliability`` split the same way: each notebook's idempotence run (a notebook twice in one kernel)
+#: is a job for any engine; the other scenarios stop the machine's engine, kill its kernels or crowd it, so
+#: they run on worker 0, one file a job. (The workshop scenario has its own target, ``make crowd``.)
+RELIABILITY = "tests/reliability"
+IDEMPOTENCE = f"{RELIABILITY}/test_idempotence.py"
+RELIABILITY_RESULTS = RESULTS.parent / "reliability"
+NOT_IN_MAKE_RELIABILITY = (f"{RELIABILITY}/test_workshop.py",)
+#: Jobs that run after all others, with no second engine beside them. Stopping the machine's dockerd removes
+#: /run/docker.sock, and Linux then detaches the other engines' sockets bind-mounted on that path in their clients'
+#: mount namespaces; once it starts again, those clients reach the machine's engine (seen 6 December: notebooks
+#: of a second engine built images on the machine's).
+ALONE = ("engine_down",)
+
+
+def reliability_jobs(modes: list[str], known: dict[str, float] | None = None) -> list[Job]:
+    """The idempotence runs (one job per notebook and mode in ``modes``) and the machine's scenarios."""
+    known = _known_durations(RELIABILITY_RESULTS / "durations.json") if known is None else known
+    jobs = []
+    for notebook in sorted((ROOT / "notebooks").glob("[0-9][0-9]-*.ipynb")):
+        for mode in modes:
+            name = f"idempotence-{notebook.stem}-{mode}"
+            node = f"{IDEMPOTENCE}::test_run_twice_in_one_kernel[{notebook.stem}-{mode}]"
+            jobs.append(Job(name, [node], known.get(name, 2 * _guess(notebook))))
+    for path in sorted((ROOT / RELIABILITY).glob("test_*.py")):
+        relative = str(path.relative_to(ROOT))
+        if relative != IDEMPOTENCE and relative not in NOT_IN_MAKE_RELIABILITY:
+            jobs.append(Job(path.stem.removeprefix("test_"), [relative], known.get(relative, _guess(path)), on_the_machine=True))
+    return sorted(jobs, key=lambda j: -j.estimate)
+
+
 # -- the workers ------------------------------------------------------------------------------
 
 def can_start_engines() -> str | None:
@@ -308,7 +338,7 @@ def _remember(report: Report, results: Path) -> None:
     known = _known_durations(results / DURATIONS.name)
     for outcome in report.outcomes:
         junit = results / f"{outcome.job.name}.xml"
-        if outcome.job.paths[0].endswith(".ipynb"):
+        if outcome.job.paths[0].endswith(".ipynb") or "::" in outcome.job.paths[0]:  # a notebook, or one test
             known[outcome.job.name] = outcome.seconds
         elif junit.exists():
             cases = [(case.get("classname") or "", float(case.get("time") or 0)) for case in ET.parse(junit).getroot().iter("testcase")]

@@ -22,6 +22,7 @@ import time
 from pathlib import Path
 
 import pytest
+from filelock import FileLock
 
 import harness
 
@@ -102,9 +103,10 @@ def report_dir() -> Path:
 def pytest_sessionfinish(session, exitstatus):
     if not _results:
         return
+    end = _end_of(session)
     if _bystanders:
         problems = _bystanders[-1]
-        _results.append({"test": "(end of suite)", "scenario": "Nothing touched", "done": "a container, network, volume and "
+        _results.append({"test": end, "scenario": "Nothing touched", "done": "a container, network, volume and "
                          "image made without labels before the suite (tests/plugin_engine_safety.py), checked after it",
                          "result": "intact: same id, state, labels, attachments" if not problems else "; ".join(problems),
                          "seconds": None, "outcome": "passed" if not problems else "failed", "test_seconds": 0})
@@ -118,27 +120,62 @@ def pytest_sessionfinish(session, exitstatus):
         left = harness.resources_of(harness.SEEN)
     except Exception as exc:  # noqa: BLE001
         left = {"could not list": {str(exc)}}
-    _results.append({"test": "(end of suite)", "scenario": "Nothing left", "done": f"course resources of the {len(harness.SEEN)} "
+    _results.append({"test": end, "scenario": "Nothing left", "done": f"course resources of the {len(harness.SEEN)} "
                      "sessions the suite used, listed after the last test", "result": "none" if not left else f"LEFT: {left}",
                      "seconds": None, "outcome": "passed" if not left else "failed", "test_seconds": 0})
     if left:
         print(f"\nRELIABILITY SUITE LEFT COURSE RESOURCES: {left}")
         session.exitstatus = 1
     out = report_dir()
-    started = getattr(session.config, "_reliability_started", None)
-    whole = time.time() - started if started else None
-    payload = {"machine": harness.machine(), "seconds": whole, "rows": _results}
-    (out / "results.json").write_text(json.dumps(payload, indent=1))
+    started = getattr(session.config, "_reliability_started", None) or time.time()
+    with FileLock(out / "results.lock", timeout=60):
+        payload = _with_earlier_parts(out / "results.json", {"machine": harness.machine(), "run": RUN,
+                                                              "started": started, "rows": list(_results)})
+        payload["seconds"] = time.time() - payload["started"]
+        (out / "results.json").write_text(json.dumps(payload, indent=1))
+        _write_table(out, payload)
+    print(f"\nreliability results: {out / 'results.md'}")
+
+
+#: Set by ``make reliability`` when the suite runs as several pytest runs side by side (matrix/split.py): each
+#: run adds its rows to the same table instead of replacing it.
+RUN = os.environ.get("DOCKERLAB_RELIABILITY_RUN")
+
+
+def _end_of(session) -> str:
+    """The name of this pytest run's closing rows: the suite, or (one part of a split run) its test or file."""
+    if not RUN:
+        return "(end of suite)"
+    items = [item.nodeid for item in session.items]
+    return f"(end of {items[0] if len(items) == 1 else ', '.join(sorted({i.split('::')[0] for i in items}))})"
+
+
+def _with_earlier_parts(path: Path, payload: dict) -> dict:
+    """``payload`` with the rows that earlier parts of the same split run wrote (none for a whole run)."""
+    if not RUN:
+        return payload
+    try:
+        earlier = json.loads(path.read_text())
+    except (OSError, ValueError):
+        return payload
+    if earlier.get("run") != RUN:
+        return payload
+    mine = {row["test"] for row in payload["rows"]}
+    return {**payload, "started": min(earlier.get("started") or payload["started"], payload["started"]),
+            "rows": [row for row in earlier["rows"] if row["test"] not in mine] + payload["rows"]}
+
+
+def _write_table(out: Path, payload: dict) -> None:
+    whole = payload["seconds"]
     lines = [f"Machine: {payload['machine']}", "",
              "| scenario | what was done | result | measured | test time |", "|---|---|---|---|---|"]
-    for row in _results:
+    for row in payload["rows"]:
         measured = "" if row["seconds"] is None else f"{row['seconds']:g} s"
         mark = {"passed": "pass", "failed": "FAIL", "skipped": "skipped", "error": "ERROR"}.get(row["outcome"], row["outcome"])
         lines.append(f"| {row['scenario']} | {row['done']} | {mark}: {row['result']} | {measured} | {row['test_seconds']:g} s |")
     if whole:
         lines += ["", f"Whole suite: {whole:.0f} s"]
     (out / "results.md").write_text("\n".join(lines) + "\n")
-    print(f"\nreliability results: {out / 'results.md'}")
 
 
 _bystanders: list[list[str]] = []

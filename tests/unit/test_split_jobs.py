@@ -81,3 +81,19 @@ def test_another_engine_named_by_docker_host_is_tested_alone(monkeypatch):
     assert reason  # never side by side then: the split would test engines of this machine instead
     if here is None:  # everything else allows separate engines here: DOCKER_HOST is the reason given
         assert "DOCKER_HOST" in reason
+
+
+def test_make_reliability_runs_each_idempotence_run_anywhere_and_the_scenarios_on_the_machine():
+    notebooks = sorted(p.stem for p in (split.ROOT / "notebooks").glob("[0-9][0-9]-*.ipynb"))
+    jobs = split.reliability_jobs(["learner", "solution"], known={})
+    idempotence = [j for j in jobs if j.name.startswith("idempotence-")]
+    assert sorted(j.paths[0] for j in idempotence) == sorted(
+        f"{split.IDEMPOTENCE}::test_run_twice_in_one_kernel[{nb}-{mode}]" for nb in notebooks for mode in ("learner", "solution"))
+    assert not any(j.on_the_machine for j in idempotence)
+    scenarios = [j for j in jobs if j not in idempotence]
+    files = sorted(str(p.relative_to(split.ROOT)) for p in (split.ROOT / split.RELIABILITY).glob("test_*.py"))
+    assert sorted(p for j in scenarios for p in j.paths) == [
+        f for f in files if f != split.IDEMPOTENCE and f not in split.NOT_IN_MAKE_RELIABILITY]
+    assert all(j.on_the_machine for j in scenarios)
+    # the engine-down scenario exists and runs alone: it would cut the other engines' clients off their sockets
+    assert set(split.ALONE) <= {j.name for j in scenarios}
