@@ -1,6 +1,6 @@
 """The lesson's progress strip: shown when the lesson starts, refreshed by quiet checks after each cell.
 
-After a cell runs, and once cells stop coming for :data:`DEBOUNCE` seconds, a background thread runs each of the
+After a cell runs, and once cells stop coming for :data:`DEBOUNCE` seconds, the strip's one thread runs each of the
 lesson's checks quietly (:mod:`dockerlab.engine.quiet`: engine reads only) and redraws the badges, so a learner
 sees an exercise turn done without running its check cell. A part of a check that would start a container or
 fetch a page is left to the check cell (the badge says "looks done: its check cell checks the rest"). Nothing is
@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 
 from IPython.display import display
 
@@ -56,10 +57,9 @@ class Strip:
             recorded = {}
         self.view = StripView([Badge(ex, titles[ex], "done" if recorded.get(ex, {}).get("passed") else "not checked")
                                for ex in self.ids])
-        self._lock = threading.Lock()
-        self._timer: threading.Timer | None = None
-        self._running = False
-        self._again = False
+        self._due: float | None = None  # when the next quiet refresh runs (None: none asked for)
+        self._changed = threading.Condition()
+        self._worker: threading.Thread | None = None
         self._cells_running = 0  # cells running (lesson.solve runs cells inside a cell): quiet checks wait meanwhile
 
     @property
@@ -78,23 +78,28 @@ class Strip:
         """A quiet refresh :data:`DEBOUNCE` seconds from now (a later cell moves it on)."""
         if self._cell_running or not self.ids or not config.STRIP.enabled():
             return
-        with self._lock:
-            if self._timer is not None:
-                self._timer.cancel()
-            self._timer = threading.Timer(DEBOUNCE, self.refresh)
-            self._timer.daemon = True
-            self._timer.start()
+        with self._changed:
+            self._due = time.monotonic() + DEBOUNCE
+            self._changed.notify()
+        if self._worker is None:
+            # One thread for the notebook's whole life, started at the first cell's end, not one per cell: a thread
+            # starting while the next cell's `!` line forks its shell is the classic fork-with-threads hazard.
+            self._worker = threading.Thread(target=self._work, name="dockerlab-strip", daemon=True)
+            self._worker.start()
+
+    def _work(self) -> None:
+        while True:
+            with self._changed:
+                while self._due is None or time.monotonic() < self._due:
+                    self._changed.wait(None if self._due is None else self._due - time.monotonic())
+                self._due = None
+            self.refresh()
 
     def refresh(self) -> None:
-        """Run every check of the lesson quietly and redraw (one refresh at a time; one more if asked meanwhile)."""
-        with self._lock:
-            if self._running:
-                self._again = True
-                return
-            self._running = True
+        """Run every check of the lesson quietly and redraw; stop as soon as a cell starts (its end asks again)."""
         try:
             for exercise_id in self.ids:
-                if self._cell_running:  # a cell started: stop here; its end schedules the next refresh
+                if self._cell_running:
                     return
                 with quiet.quietly():
                     result = exercises.run(exercise_id, self.lesson)
@@ -102,12 +107,6 @@ class Strip:
                     self.view.update(badge_for(result))
         except Exception:  # noqa: BLE001 - the strip is a convenience: it must never disturb the notebook
             log.exception("the progress strip could not refresh")
-        finally:
-            with self._lock:
-                self._running = False
-                again, self._again = self._again, False
-            if again:  # not after_cell: no cell ended here, the count of running cells stays as it is
-                self._schedule()
 
     def checked(self, result: CheckResult) -> None:
         """A check cell ran: show its (full) result."""
