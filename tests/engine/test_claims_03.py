@@ -14,6 +14,7 @@ each is removed by the name or id the test itself made.
 from __future__ import annotations
 
 import re
+import time
 import uuid
 
 import pytest
@@ -171,3 +172,49 @@ def test_docker_load_keeps_the_image_it_moves_a_name_away_from(made, lesson, tmp
     assert image_id(tag) == saved_id, "the load moved the name back"
     assert docker("image", "inspect", "--format", "{{json .RepoTags}}", replaced).stdout.strip() == "[]", \
         "the image the load moved the name away from stays, without a name"
+
+
+# -- the shell form: whether the shell stays as process 1 ------------------------------------------
+
+WAITER = "import signal, time; signal.signal(signal.SIGTERM, lambda *_: exit(0)); time.sleep(300)"
+
+
+def process_1(container_name, base: str, image: str, *command: str) -> str:
+    """``/proc/1/comm`` of a container of ``image`` running ``command``, removed after."""
+    name = container_name(base)
+    docker("run", "-d", "--name", name, image, *command)
+    try:
+        time.sleep(1)
+        return docker("exec", name, "cat", "/proc/1/comm").stdout.strip()
+    finally:
+        docker("rm", "-f", name)
+
+
+@pytest.mark.parametrize("image, command, first", [
+    ("python:3.13-slim", ["sh", "-c", f"python -c '{WAITER}'"], "sh"),  # dash stays, python its child
+    ("python:3.13-slim", ["sh", "-c", "sleep 300"], "sh"),
+    ("python:3.13-slim", ["bash", "-c", "sleep 300"], "sleep"),  # bash hands over a single command
+    ("python:3.13-slim", ["sh", "-c", "exec sleep 300"], "sleep"),  # exec: every shell hands over
+    ("python:3.13-slim", ["python", "-c", WAITER], "python"),  # the exec form
+    ("busybox:1.37", ["sh", "-c", "sleep 300"], "sleep"),  # busybox's sh hands over a single command
+    ("busybox:1.37", ["sh", "-c", "sleep 300; echo done"], "sh"),  # ... but stays when more follows
+])
+def test_whether_the_shell_stays_process_1_depends_on_the_shell(container_name, image, command, first):
+    assert process_1(container_name, "claims-pid1", image, *command) == first
+
+
+def test_docker_stop_waits_10_s_for_a_shell_that_stays_and_not_for_a_program_that_handles_sigterm(container_name, kind):
+    timed = {}
+    for form, command in [("shell", ["sh", "-c", f"python -c '{WAITER}'"]), ("exec", ["python", "-c", WAITER])]:
+        name = container_name(f"claims-stop-{form}")
+        docker("run", "-d", "--name", name, "python:3.13-slim", *command)
+        time.sleep(1)
+        started = time.monotonic()
+        docker("stop", name, timeout=60)
+        took = time.monotonic() - started
+        timed[form] = (int(took), docker("inspect", "--format", "{{.State.ExitCode}}", name).stdout.strip())
+        docker("rm", "-f", name)
+    if kind.product == "Podman" and kind.release_line < (4, 7):  # StopTimeout 0 through Docker's API: SIGKILL at once
+        assert timed == {"shell": (0, "137"), "exec": (0, "137")}, timed
+    else:
+        assert timed == {"shell": (10, "137"), "exec": (0, "0")}, timed
