@@ -204,17 +204,20 @@ def test_whether_the_shell_stays_process_1_depends_on_the_shell(container_name, 
 
 
 def test_docker_stop_waits_10_s_for_a_shell_that_stays_and_not_for_a_program_that_handles_sigterm(container_name, kind):
-    timed = {}
+    """Exit codes say what happened: 137 (SIGKILL, after the grace period) behind the shell, 0 (SIGTERM handled) without
+    it. No timing is asserted except the grace period's lower bound, which Docker guarantees: it kills no sooner."""
+    stopped = {}
     for form, command in [("shell", ["sh", "-c", f"python -c '{WAITER}'"]), ("exec", ["python", "-c", WAITER])]:
         name = container_name(f"claims-stop-{form}")
         docker("run", "-d", "--name", name, "python:3.13-slim", *command)
         time.sleep(1)
         started = time.monotonic()
         docker("stop", name, timeout=60)
-        took = time.monotonic() - started
-        timed[form] = (int(took), docker("inspect", "--format", "{{.State.ExitCode}}", name).stdout.strip())
+        stopped[form] = (time.monotonic() - started, docker("inspect", "--format", "{{.State.ExitCode}}", name).stdout.strip())
         docker("rm", "-f", name)
+    codes = {form: code for form, (_, code) in stopped.items()}
     if kind.product == "Podman" and kind.release_line < (4, 7):  # StopTimeout 0 through Docker's API: SIGKILL at once
-        assert timed == {"shell": (0, "137"), "exec": (0, "137")}, timed
+        assert codes == {"shell": "137", "exec": "137"}, stopped
     else:
-        assert timed == {"shell": (10, "137"), "exec": (0, "0")}, timed
+        assert codes == {"shell": "137", "exec": "0"}, stopped
+        assert stopped["shell"][0] >= 9.5, f"docker stop killed before its 10 s grace period: {stopped}"
