@@ -96,7 +96,9 @@ class Export:
             return expanded
 
         shell.var_expand = var_expand
-        shell.events.register("post_run_cell", self.after_cell)
+        from dockerlab.jupyter import cells  # here, not at the top: the terminal's side imports no IPython
+
+        cells.after_each(self.after_cell, shell=shell)
 
     @classmethod
     def install(cls, shell, lesson: str) -> Export | None:
